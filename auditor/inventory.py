@@ -325,4 +325,4 @@ class Inventory:
             name: tuple(r for r in getattr(self, name) if r.subscription_id not in excluded)
             for name in self.resource_fields()
         }
-        return dataclasses.replace(self, **changes)
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]

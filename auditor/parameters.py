@@ -81,28 +81,28 @@ class Params:
         except KeyError:
             raise KeyError(f"parameter {name!r} is not defined in the baseline") from None
 
-    def int(self, name: str) -> int:
+    def get_int(self, name: str) -> int:
         """An integer parameter."""
         value = self._get(name)
         if isinstance(value, bool) or not isinstance(value, int):
             raise TypeError(f"parameter {name!r} is not an integer")
         return value
 
-    def str(self, name: str) -> str:
+    def get_str(self, name: str) -> str:
         """A string parameter."""
         value = self._get(name)
         if not isinstance(value, str):
             raise TypeError(f"parameter {name!r} is not a string")
         return value
 
-    def bool(self, name: str) -> bool:
+    def get_bool(self, name: str) -> bool:
         """A boolean parameter."""
         value = self._get(name)
         if not isinstance(value, bool):
             raise TypeError(f"parameter {name!r} is not a boolean")
         return value
 
-    def list(self, name: str) -> tuple[str, ...]:
+    def get_list(self, name: str) -> tuple[str, ...]:
         """A list parameter (strings or CIDR prefixes)."""
         value = self._get(name)
         if not isinstance(value, tuple):

@@ -68,7 +68,7 @@ class RegisteredCheck:
 
 def check(
     *,
-    id: str,  # noqa: A002 - the metadata's own name for it
+    id: str,
     title: str,
     severity: Severity,
     resource_types: tuple[str, ...],

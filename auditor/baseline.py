@@ -1,0 +1,276 @@
+"""Load ``baseline.toml`` and validate it against the check registry.
+
+Every problem is reported with the file and the key it concerns, so a user editing the baseline knows
+exactly what to fix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from auditor.model import Severity
+from auditor.parameters import ParameterError, Params, ParamType, ParamValue, coerce, parse_cli
+from auditor.registry import Registry
+
+AREAS = (
+    "identity",
+    "network",
+    "endpoint",
+    "encryption",
+    "keys",
+    "backup",
+    "monitoring",
+    "data",
+    "organisation",
+)
+MODES = ("automated", "manual")
+
+_TOP_KEYS = {"baseline", "parameters", "controls"}
+_HEADER_KEYS = {"name", "version", "policy"}
+_PARAMETER_KEYS = {"type", "default", "description", "quote"}
+_CONTROL_REQUIRED = {"id", "title", "area", "severity", "mode", "quote", "description"}
+_CONTROL_OPTIONAL = {"checks", "parameters", "frameworks"}
+
+
+class BaselineError(ValueError):
+    """The baseline file is unreadable or does not describe a valid set of controls."""
+
+
+@dataclass(frozen=True)
+class ParameterSpec:
+    """A tunable value of the baseline and the policy sentence it comes from."""
+
+    name: str
+    type: ParamType
+    default: ParamValue
+    description: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class Control:
+    """One promise of the policy, encoded."""
+
+    id: str
+    title: str
+    area: str
+    severity: Severity
+    mode: str
+    quote: str
+    description: str
+    checks: tuple[str, ...] = ()
+    parameters: tuple[str, ...] = ()
+    frameworks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def is_manual(self) -> bool:
+        """True when only an attestation can show this promise is kept."""
+        return self.mode == "manual"
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The validated baseline."""
+
+    path: str
+    sha256: str
+    name: str
+    version: str
+    policy: str
+    parameters: Mapping[str, ParameterSpec]
+    controls: tuple[Control, ...]
+
+    def control(self, control_id: str) -> Control:
+        """The control with this id."""
+        for control in self.controls:
+            if control.id == control_id:
+                return control
+        raise KeyError(control_id)
+
+    def resolve_params(self, overrides: Mapping[str, str] | None = None) -> Params:
+        """Defaults with command-line overrides applied; an unknown name or bad value is an error."""
+        values: dict[str, ParamValue] = {name: spec.default for name, spec in self.parameters.items()}
+        for name, text in (overrides or {}).items():
+            spec = self.parameters.get(name)
+            if spec is None:
+                known = ", ".join(sorted(self.parameters))
+                raise BaselineError(f"--param {name}: unknown parameter (known: {known})")
+            try:
+                values[name] = parse_cli(spec.type, text)
+            except ParameterError as exc:
+                raise BaselineError(f"--param {name}: {exc}") from None
+        return Params(values)
+
+
+def default_baseline_path() -> Path:
+    """The baseline shipped with the package."""
+    return Path(str(resources.files("auditor.data").joinpath("baseline.toml")))
+
+
+def load_baseline(path: Path, registry: Registry) -> Baseline:
+    """Read, parse and validate a baseline file against the registry."""
+    try:
+        raw_bytes = path.read_bytes()
+    except OSError as exc:
+        raise BaselineError(f"baseline {path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        data = tomllib.loads(raw_bytes.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise BaselineError(f"baseline {path}: not UTF-8 text: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        # The message already carries "(at line L, column C)".
+        raise BaselineError(f"baseline {path}: TOML syntax error: {exc}") from None
+    return _build(data, str(path), hashlib.sha256(raw_bytes).hexdigest(), registry)
+
+
+def _build(data: dict[str, Any], source: str, sha256: str, registry: Registry) -> Baseline:
+    where = f"baseline {source}"
+    _reject_unknown(data, _TOP_KEYS, where)
+    header = _table(data, "baseline", where)
+    _reject_unknown(header, _HEADER_KEYS, f"{where}: [baseline]")
+    parameters = _parameters(_table(data, "parameters", where), where)
+    controls = _controls(data.get("controls"), where, parameters, registry)
+    return Baseline(
+        path=source,
+        sha256=sha256,
+        name=_string(header, "name", f"{where}: [baseline]"),
+        version=_string(header, "version", f"{where}: [baseline]"),
+        policy=_string(header, "policy", f"{where}: [baseline]"),
+        parameters=parameters,
+        controls=controls,
+    )
+
+
+def _parameters(table: dict[str, Any], where: str) -> dict[str, ParameterSpec]:
+    specs: dict[str, ParameterSpec] = {}
+    for name, entry in table.items():
+        here = f"{where}: parameter {name!r}"
+        if not isinstance(entry, dict):
+            raise BaselineError(f"{here}: expected a table with keys {sorted(_PARAMETER_KEYS)}")
+        _reject_unknown(entry, _PARAMETER_KEYS, here)
+        for key in _PARAMETER_KEYS:
+            if key not in entry:
+                raise BaselineError(f"{here}: missing key {key!r}")
+        try:
+            kind = ParamType(entry["type"])
+        except ValueError:
+            allowed = ", ".join(t.value for t in ParamType)
+            raise BaselineError(f"{here}: key 'type': {entry['type']!r} is not one of {allowed}") from None
+        try:
+            default = coerce(kind, entry["default"])
+        except ParameterError as exc:
+            raise BaselineError(f"{here}: key 'default': {exc}") from None
+        specs[name] = ParameterSpec(
+            name=name,
+            type=kind,
+            default=default,
+            description=_string(entry, "description", here),
+            quote=_string(entry, "quote", here),
+        )
+    return specs
+
+
+def _controls(
+    value: Any, where: str, parameters: Mapping[str, ParameterSpec], registry: Registry
+) -> tuple[Control, ...]:
+    if not isinstance(value, list) or not value:
+        raise BaselineError(f"{where}: 'controls' must be a non-empty array of tables ([[controls]])")
+    controls: list[Control] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(value):
+        if not isinstance(entry, dict):
+            raise BaselineError(f"{where}: controls[{index}] must be a table")
+        label = entry.get("id", f"controls[{index}]")
+        here = f"{where}: control {label}"
+        _reject_unknown(entry, _CONTROL_REQUIRED | _CONTROL_OPTIONAL, here)
+        for key in sorted(_CONTROL_REQUIRED):
+            if key not in entry:
+                raise BaselineError(f"{here}: missing key {key!r}")
+        control = _control(entry, here, parameters, registry)
+        if control.id in seen:
+            raise BaselineError(f"{here}: duplicate control id {control.id!r}")
+        seen.add(control.id)
+        controls.append(control)
+    return tuple(controls)
+
+
+def _control(
+    entry: dict[str, Any], here: str, parameters: Mapping[str, ParameterSpec], registry: Registry
+) -> Control:
+    area = _choice(entry, "area", AREAS, here)
+    mode = _choice(entry, "mode", MODES, here)
+    severity = Severity(_choice(entry, "severity", tuple(s.value for s in Severity), here))
+    checks = _strings(entry, "checks", here)
+    if mode == "manual" and checks:
+        raise BaselineError(f"{here}: key 'checks': a manual control has no checks")
+    for check_id in checks:
+        if check_id not in registry:
+            raise BaselineError(f"{here}: key 'checks': unknown check {check_id!r}")
+    params = _strings(entry, "parameters", here)
+    for name in params:
+        if name not in parameters:
+            raise BaselineError(f"{here}: key 'parameters': {name!r} is not declared under [parameters]")
+    for check_id in checks:
+        for needed in registry[check_id].spec.parameters:
+            if needed not in params:
+                raise BaselineError(
+                    f"{here}: key 'parameters': check {check_id!r} needs parameter {needed!r}, not listed"
+                )
+    return Control(
+        id=_string(entry, "id", here),
+        title=_string(entry, "title", here),
+        area=area,
+        severity=severity,
+        mode=mode,
+        quote=_string(entry, "quote", here),
+        description=_string(entry, "description", here),
+        checks=checks,
+        parameters=params,
+        frameworks=_frameworks(entry.get("frameworks", {}), here),
+    )
+
+
+def _frameworks(value: Any, here: str) -> dict[str, tuple[str, ...]]:
+    if not isinstance(value, dict):
+        raise BaselineError(f"{here}: key 'frameworks': expected a table of lists")
+    return {name: _strings(value, name, f"{here}: frameworks") for name in value}
+
+
+def _reject_unknown(table: dict[str, Any], allowed: set[str], here: str) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise BaselineError(f"{here}: unknown key {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})")
+
+
+def _table(data: dict[str, Any], key: str, here: str) -> dict[str, Any]:
+    value = data.get(key)
+    if not isinstance(value, dict):
+        raise BaselineError(f"{here}: missing table [{key}]")
+    return value
+
+
+def _string(table: dict[str, Any], key: str, here: str) -> str:
+    value = table.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise BaselineError(f"{here}: key {key!r}: expected a non-empty string, got {value!r}")
+    return value
+
+
+def _strings(table: dict[str, Any], key: str, here: str) -> tuple[str, ...]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise BaselineError(f"{here}: key {key!r}: expected a list of strings, got {value!r}")
+    return tuple(value)
+
+
+def _choice(table: dict[str, Any], key: str, allowed: tuple[str, ...], here: str) -> str:
+    value = table.get(key)
+    if value not in allowed:
+        raise BaselineError(f"{here}: key {key!r}: {value!r} is not one of {', '.join(allowed)}")
+    return str(value)

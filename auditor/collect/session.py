@@ -1,0 +1,165 @@
+"""The session: which endpoint, which credential, which CA, and how every client is built from them.
+
+Clients are built with an explicit policy list, so the SDK's automatic resource-provider registration
+(a POST) is never in the pipeline, and the read-only and host-bound policies come first.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar, cast
+
+import requests
+from azure.core.credentials import TokenCredential
+from azure.core.pipeline.policies import (
+    BearerTokenCredentialPolicy,
+    ContentDecodePolicy,
+    HeadersPolicy,
+    HTTPPolicy,
+    RequestIdPolicy,
+    SansIOHTTPPolicy,
+    UserAgentPolicy,
+)
+from azure.core.pipeline.transport import RequestsTransport
+from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
+
+from auditor import __version__
+from auditor.collect.credentials import StaticTokenCredential
+from auditor.collect.policies import CappedRetryPolicy, HostBoundPolicy, ReadOnlyPolicy
+
+AZURE_ARM_URL = "https://management.azure.com"
+AZURE_GRAPH_URL = "https://graph.microsoft.com"
+
+ClientT = TypeVar("ClientT")
+ClientT_co = TypeVar("ClientT_co", covariant=True)
+
+Policy = HTTPPolicy[Any, Any] | SansIOHTTPPolicy[Any, Any]
+
+
+class _ClientFactory(Protocol[ClientT_co]):
+    def __call__(self, credential: TokenCredential, *args: Any, **kwargs: Any) -> ClientT_co: ...
+
+
+@dataclass(frozen=True)
+class RetrySettings:
+    """Retry behaviour shared by every client of a session."""
+
+    total: int = 6
+    backoff_factor: float = 0.8
+    backoff_max: float = 30.0
+    max_retry_after: float = 30.0
+    read_timeout: float = 60.0
+    connection_timeout: float = 10.0
+
+
+class AzureSession:
+    """Builds read-only SDK clients for one endpoint, credential and CA bundle."""
+
+    def __init__(
+        self,
+        credential: TokenCredential,
+        *,
+        arm_url: str = AZURE_ARM_URL,
+        graph_url: str = AZURE_GRAPH_URL,
+        ca_bundle: str | None = None,
+        retry: RetrySettings | None = None,
+        max_connections: int = 16,
+    ) -> None:
+        self.credential = credential
+        self.arm_url = arm_url.rstrip("/")
+        self.graph_url = graph_url.rstrip("/")
+        self.ca_bundle = ca_bundle
+        self.retry = retry or RetrySettings()
+        # One HTTP session for every client: connections are reused across services and threads.
+        self._http = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=max_connections)
+        self._http.mount("https://", adapter)
+        self._clients: dict[tuple[object, tuple[Any, ...]], object] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def for_azure(cls, **kwargs: Any) -> AzureSession:
+        """A session against public Azure with DefaultAzureCredential (az login, env, managed identity)."""
+        from azure.identity import DefaultAzureCredential  # noqa: PLC0415 - slow import, only for live scans
+
+        return cls(DefaultAzureCredential(), **kwargs)
+
+    @classmethod
+    def for_emulator(cls, url: str, ca_file: str, token: str, **kwargs: Any) -> AzureSession:
+        """A session against the local endpoint, trusting only its throw-away CA."""
+        return cls(StaticTokenCredential(token), arm_url=url, graph_url=url, ca_bundle=ca_file, **kwargs)
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self._http.close()
+
+    def __enter__(self) -> AzureSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def arm_policies(self) -> list[Policy]:
+        """The pipeline of a management client: read-only and host-bound first, no auto-registration."""
+        return [
+            ReadOnlyPolicy(),
+            HostBoundPolicy(self.arm_url),
+            RequestIdPolicy(),
+            HeadersPolicy(),
+            UserAgentPolicy(sdk_moniker=f"auditor/{__version__}"),
+            ContentDecodePolicy(),
+            self._retry_policy(),
+            ARMChallengeAuthenticationPolicy(self.credential, f"{AZURE_ARM_URL}/.default"),
+        ]
+
+    def graph_policies(self) -> list[Policy]:
+        """The pipeline of the Graph client: the same guards with a Graph-scoped bearer token."""
+        return [
+            ReadOnlyPolicy(read_only_posts=()),
+            HostBoundPolicy(self.graph_url),
+            RequestIdPolicy(),
+            HeadersPolicy(),
+            UserAgentPolicy(sdk_moniker=f"auditor/{__version__}"),
+            ContentDecodePolicy(),
+            self._retry_policy(),
+            BearerTokenCredentialPolicy(self.credential, f"{AZURE_GRAPH_URL}/.default"),
+        ]
+
+    def transport(self) -> RequestsTransport:
+        """A transport over the shared HTTP session, verifying against the session's CA bundle."""
+        return RequestsTransport(
+            session=self._http,
+            session_owner=False,
+            connection_verify=self.ca_bundle if self.ca_bundle else True,
+            connection_timeout=self.retry.connection_timeout,
+            read_timeout=self.retry.read_timeout,
+        )
+
+    def client(self, factory: _ClientFactory[ClientT], *args: Any) -> ClientT:
+        """A management client (e.g. ``NetworkManagementClient``) bound to this session's endpoint.
+
+        Clients are cached per factory and arguments: building one is costly and they are safe to
+        share between threads.
+        """
+        cache_key = (factory, args)
+        with self._lock:
+            cached = self._clients.get(cache_key)
+            if cached is None:
+                cached = factory(
+                    self.credential,
+                    *args,
+                    base_url=self.arm_url,
+                    policies=self.arm_policies(),
+                    transport=self.transport(),
+                )
+                self._clients[cache_key] = cached
+        return cast(ClientT, cached)
+
+    def _retry_policy(self) -> CappedRetryPolicy:
+        return CappedRetryPolicy(
+            retry_total=self.retry.total,
+            retry_backoff_factor=self.retry.backoff_factor,
+            retry_backoff_max=self.retry.backoff_max,
+            max_retry_after=self.retry.max_retry_after,
+        )

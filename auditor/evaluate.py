@@ -1,0 +1,158 @@
+"""Run the baseline's checks over an inventory and turn their results into findings."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from auditor import __version__
+from auditor.baseline import Baseline, Control
+from auditor.inventory import Collection, Inventory
+from auditor.model import CheckResult, Finding, Status, rollup
+from auditor.parameters import Params
+from auditor.registry import RegisteredCheck, Registry
+from auditor.results import ControlSummary, ScanMetadata, ScanResult
+
+NOT_IMPLEMENTED = "not implemented"
+
+
+def evaluate(inventory: Inventory, baseline: Baseline, registry: Registry, params: Params) -> ScanResult:
+    """Every control of the baseline judged over the inventory."""
+    findings: list[Finding] = []
+    summaries: list[ControlSummary] = []
+    failures = inventory.failed_collections()
+    for control in baseline.controls:
+        own = list(_control_findings(control, inventory, failures, registry, params))
+        findings.extend(own)
+        summaries.append(_summary(control, own))
+    return ScanResult(
+        metadata=_metadata(inventory, baseline, params),
+        controls=tuple(summaries),
+        findings=tuple(findings),
+        collections=inventory.collections,
+    )
+
+
+def _control_findings(
+    control: Control,
+    inventory: Inventory,
+    failures: tuple[Collection, ...],
+    registry: Registry,
+    params: Params,
+) -> Iterable[Finding]:
+    if control.is_manual:
+        yield _control_level(control, "", Status.MANUAL, f"Needs an attestation: {control.description}")
+        return
+    if not control.checks:
+        yield _control_level(control, "", Status.ERROR, NOT_IMPLEMENTED)
+        return
+    for check_id in control.checks:
+        yield from _run_check(control, registry[check_id], inventory, failures, params)
+
+
+def _run_check(
+    control: Control,
+    registered: RegisteredCheck,
+    inventory: Inventory,
+    failures: tuple[Collection, ...],
+    params: Params,
+) -> Iterable[Finding]:
+    spec = registered.spec
+    broken = [c for c in failures if c.api in spec.requires]
+    for collection in broken:
+        # The scope could not be read, so nothing in it can be called compliant.
+        yield _finding(
+            control,
+            registered,
+            CheckResult(
+                resource_id=collection.scope,
+                resource_type=collection.api,
+                subscription_id=collection.subscription_id,
+                status=Status.ERROR,
+                message=collection.describe(),
+                evidence={
+                    "api": collection.api,
+                    "status_code": collection.status_code,
+                    "error_code": collection.error_code,
+                    "reason": collection.reason,
+                },
+            ),
+        )
+    view = inventory.without_subscriptions(frozenset(c.subscription_id for c in broken))
+    try:
+        results = list(registered.run(view, params))
+    except Exception as exc:  # noqa: BLE001 - a crashing check must surface as an error, never as a pass
+        yield _control_level(
+            control, spec.id, Status.ERROR, f"check {spec.id} failed: {type(exc).__name__}: {exc}"
+        )
+        return
+    for result in results:
+        yield _finding(control, registered, result)
+    if not results and not broken:
+        kinds = ", ".join(spec.resource_types)
+        yield _control_level(
+            control, spec.id, Status.NOT_APPLICABLE, f"No resources of type {kinds} in scope"
+        )
+
+
+def _finding(control: Control, registered: RegisteredCheck, result: CheckResult) -> Finding:
+    return Finding(
+        control_id=control.id,
+        check_id=registered.spec.id,
+        title=control.title,
+        status=result.status,
+        severity=control.severity,
+        resource_id=result.resource_id,
+        resource_type=result.resource_type,
+        subscription_id=result.subscription_id,
+        message=result.message,
+        evidence=dict(result.evidence),
+        remediation=registered.spec.remediation.as_text() if result.status is not Status.PASS else "",
+        frameworks=control.frameworks,
+    )
+
+
+def _control_level(control: Control, check_id: str, status: Status, message: str) -> Finding:
+    """A finding about the control as a whole rather than about one resource."""
+    return Finding(
+        control_id=control.id,
+        check_id=check_id,
+        title=control.title,
+        status=status,
+        severity=control.severity,
+        resource_id="",
+        resource_type="",
+        subscription_id="",
+        message=message,
+        frameworks=control.frameworks,
+    )
+
+
+def _summary(control: Control, findings: list[Finding]) -> ControlSummary:
+    counts = Counter(f.status.value for f in findings)
+    return ControlSummary(
+        id=control.id,
+        title=control.title,
+        area=control.area,
+        severity=control.severity,
+        mode=control.mode,
+        quote=control.quote,
+        description=control.description,
+        status=rollup([f.status for f in findings]),
+        counts={status.value: counts.get(status.value, 0) for status in Status},
+        frameworks=control.frameworks,
+    )
+
+
+def _metadata(inventory: Inventory, baseline: Baseline, params: Params) -> ScanMetadata:
+    return ScanMetadata(
+        tool_version=__version__,
+        started_at=inventory.started_at,
+        finished_at=inventory.finished_at,
+        source=inventory.source,
+        subscriptions=tuple(s.subscription_id for s in inventory.subscriptions),
+        baseline_path=baseline.path,
+        baseline_sha256=baseline.sha256,
+        baseline_name=baseline.name,
+        parameters={name: list(v) if isinstance(v, tuple) else v for name, v in params.values.items()},
+    )

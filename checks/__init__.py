@@ -1,0 +1,16 @@
+"""The built-in catalogue of checks, loaded explicitly into a registry."""
+
+from __future__ import annotations
+
+from auditor.registry import Registry
+
+BUILTIN_MODULES = (
+    "auditor.checks.network",
+    "auditor.checks.encryption",
+    "auditor.checks.keyvault",
+)
+
+
+def builtin_registry() -> Registry:
+    """A registry of every built-in check."""
+    return Registry.from_modules(BUILTIN_MODULES)
