@@ -1,0 +1,169 @@
+"""Record builders for check tests: a valid record with only the fields a test cares about changed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from auditor.inventory import (
+    Disk,
+    DiskEncryption,
+    DiskEncryptionSet,
+    ImageReference,
+    Inventory,
+    IpConfiguration,
+    KeyVault,
+    NetworkInterface,
+    NetworkSecurityGroup,
+    PublicIpAddress,
+    SecurityRule,
+    Subnet,
+    VirtualMachine,
+    VirtualNetwork,
+    VmDisk,
+)
+
+SUB = "00000000-0000-0000-0000-000000000001"
+RG = f"/subscriptions/{SUB}/resourceGroups/rg-test"
+
+
+def rid(kind: str, name: str) -> str:
+    """An ARM id in the test resource group."""
+    return f"{RG}/providers/{kind}/{name}"
+
+
+def make_rule(
+    name: str = "rule",
+    *,
+    priority: int = 100,
+    access: str = "Allow",
+    direction: str = "Inbound",
+    protocol: str = "Tcp",
+    sources: tuple[str, ...] = ("*",),
+    ports: tuple[str, ...] = ("3389",),
+) -> SecurityRule:
+    """An NSG rule."""
+    return SecurityRule(name, priority, direction, access, protocol, sources, ports)
+
+
+DEFAULT_RULES = (
+    SecurityRule("AllowVnetInBound", 65000, "Inbound", "Allow", "*", ("VirtualNetwork",), ("*",), is_default=True),
+    SecurityRule(
+        "AllowAzureLoadBalancerInBound", 65001, "Inbound", "Allow", "*", ("AzureLoadBalancer",), ("*",), is_default=True
+    ),
+    SecurityRule("DenyAllInBound", 65500, "Inbound", "Deny", "*", ("*",), ("*",), is_default=True),
+)
+
+
+def make_nsg(name: str = "nsg", rules: tuple[SecurityRule, ...] = ()) -> NetworkSecurityGroup:
+    """An NSG with the given custom rules and Azure's default inbound rules."""
+    return NetworkSecurityGroup(
+        rid("Microsoft.Network/networkSecurityGroups", name), name, SUB, "rg-test", "eastus", rules + DEFAULT_RULES
+    )
+
+
+def make_subnet(name: str = "servers", nsg: NetworkSecurityGroup | None = None) -> Subnet:
+    """A subnet of the test VNet."""
+    return Subnet(
+        rid("Microsoft.Network/virtualNetworks", f"vnet/subnets/{name}"),
+        name,
+        ("10.0.1.0/24",),
+        nsg.id if nsg else None,
+    )
+
+
+def make_vnet(*subnets: Subnet) -> VirtualNetwork:
+    """The test VNet holding the given subnets."""
+    return VirtualNetwork(
+        rid("Microsoft.Network/virtualNetworks", "vnet"), "vnet", SUB, "rg-test", "eastus", ("10.0.0.0/16",), subnets
+    )
+
+
+def make_pip(name: str = "pip", sku: str | None = "Standard") -> PublicIpAddress:
+    """A public IP of the given SKU."""
+    return PublicIpAddress(
+        rid("Microsoft.Network/publicIPAddresses", name), name, SUB, "rg-test", "eastus", sku, "20.1.2.3"
+    )
+
+
+def make_nic(
+    name: str = "nic",
+    *,
+    subnet: Subnet | None = None,
+    nsg: NetworkSecurityGroup | None = None,
+    public_ip: PublicIpAddress | None = None,
+) -> NetworkInterface:
+    """A NIC with one IP configuration."""
+    config = IpConfiguration(
+        "ipconfig1", subnet.id if subnet else None, "10.0.1.4", public_ip.id if public_ip else None
+    )
+    return NetworkInterface(
+        rid("Microsoft.Network/networkInterfaces", name),
+        name,
+        SUB,
+        "rg-test",
+        "eastus",
+        (config,),
+        nsg.id if nsg else None,
+    )
+
+
+def make_disk(name: str = "disk", os_type: str | None = "Windows", **encryption: Any) -> Disk:
+    """A managed disk; keyword arguments set DiskEncryption fields."""
+    settings = {"encryption_type": "EncryptionAtRestWithPlatformKey"} | encryption
+    return Disk(
+        rid("Microsoft.Compute/disks", name), name, SUB, "rg-test", "eastus", os_type, DiskEncryption(**settings)
+    )
+
+
+def make_des(name: str = "des", key_url: str | None = "https://kv.vault.azure.net/keys/disk/1") -> DiskEncryptionSet:
+    """A disk encryption set with an active key."""
+    return DiskEncryptionSet(
+        rid("Microsoft.Compute/diskEncryptionSets", name),
+        name,
+        SUB,
+        "rg-test",
+        "eastus",
+        "EncryptionAtRestWithCustomerKey",
+        key_url,
+        rid("Microsoft.KeyVault/vaults", "kv"),
+    )
+
+
+def make_vm(name: str = "vm", *, vhd_uri: str | None = None) -> VirtualMachine:
+    """A VM whose OS disk is managed, or an unmanaged VHD when a URI is given."""
+    os_disk = (
+        VmDisk("osdisk", vhd_uri=vhd_uri)
+        if vhd_uri
+        else VmDisk("osdisk", managed_disk_id=rid("Microsoft.Compute/disks", "osdisk"))
+    )
+    return VirtualMachine(
+        rid("Microsoft.Compute/virtualMachines", name),
+        name,
+        SUB,
+        "rg-test",
+        "eastus",
+        "Windows",
+        ImageReference(),
+        os_disk,
+    )
+
+
+def make_vault(name: str = "kv", **settings: Any) -> KeyVault:
+    """A key vault that passes KV-01 unless keyword arguments say otherwise."""
+    values: dict[str, Any] = {
+        "soft_delete_enabled": True,
+        "soft_delete_retention_days": 90,
+        "purge_protection_enabled": True,
+        "rbac_authorization_enabled": True,
+        "public_network_access": "Disabled",
+        "network_default_action": "Deny",
+    } | settings
+    return KeyVault(rid("Microsoft.KeyVault/vaults", name), name, SUB, "rg-test", "eastus", **values)
+
+
+def make_inventory(**records: Any) -> Inventory:
+    """An inventory holding the given record tuples."""
+    fields = {name: tuple(value) for name, value in records.items()}
+    return Inventory(
+        source="test", started_at="2026-01-01T00:00:00+00:00", finished_at="2026-01-01T00:00:01+00:00", **fields
+    )
