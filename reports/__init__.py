@@ -1,0 +1,52 @@
+"""Reporters: each renders a ScanResult into one file of one format; ``write_reports`` writes them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Protocol
+
+from auditor.reports import html, json
+from auditor.files import write_atomically
+from auditor.results import ScanResult
+
+__all__ = ["REPORTERS", "Reporter", "reporter", "write_reports"]
+
+
+class Reporter(Protocol):
+    """What every reporter module provides: a format name, the file it writes and a pure render function."""
+
+    FORMAT: str
+    FILENAME: str
+
+    def render(self, result: ScanResult) -> str:
+        """The report for the result, as text."""
+        ...
+
+
+# Listed explicitly so that importing the package registers nothing behind the reader's back.
+REPORTERS: Mapping[str, Reporter] = {
+    json.FORMAT: json,
+    html.FORMAT: html,
+}
+
+
+def reporter(name: str) -> Reporter:
+    """The reporter for a format name; ValueError naming the known formats if there is none."""
+    try:
+        return REPORTERS[name]
+    except KeyError:
+        known = ", ".join(sorted(REPORTERS))
+        raise ValueError(f"unknown report format {name!r}; known formats: {known}") from None
+
+
+def write_reports(result: ScanResult, out_dir: Path, formats: Sequence[str]) -> list[Path]:
+    """Render each format and write it atomically into out_dir; returns the paths written, in order."""
+    # Resolve and render everything before writing anything, so a bad format name or a failing
+    # renderer leaves the previous set of reports untouched rather than half replaced.
+    chosen = [reporter(name) for name in dict.fromkeys(formats)]
+    rendered = [(out_dir / r.FILENAME, r.render(result)) for r in chosen]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for path, text in rendered:
+        write_atomically(path, text)
+    return [path for path, _ in rendered]
