@@ -9,6 +9,32 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from auditor.records.backup import BackupPolicy, ProtectedItem, RecoveryVault
+from auditor.records.compute import Disk, DiskEncryptionSet, Snapshot, VirtualMachine
+from auditor.records.identity import (
+    ConditionalAccessPolicy,
+    DirectoryRoleAssignment,
+    RoleAssignment,
+    RoleDefinition,
+    SecurityDefaults,
+    UserRegistration,
+)
+from auditor.records.keyvault import KeyVault, KeyVaultKey
+from auditor.records.monitor import ActionGroup, AlertRule, DefenderPlan, DiagnosticSetting, SecurityContact
+from auditor.records.network import (
+    AzureFirewall,
+    FirewallPolicy,
+    NetworkInterface,
+    NetworkSecurityGroup,
+    PublicIpAddress,
+    RouteTable,
+    VirtualNetwork,
+    VirtualNetworkGateway,
+)
+from auditor.records.sql import SqlDatabase, SqlServer, SqlVirtualMachine
+from auditor.records.storage import StorageAccount
+from auditor.records.web import WebApp
+
 
 @dataclass(frozen=True)
 class Subscription:
@@ -46,243 +72,6 @@ class Collection:
         return f"{self.api} not collected for {self.scope}: {status}{code}: {self.reason}"
 
 
-# --- network -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SecurityRule:
-    """One NSG rule with singular and plural fields merged into tuples."""
-
-    name: str
-    priority: int
-    direction: str
-    access: str
-    protocol: str
-    source_prefixes: tuple[str, ...]
-    destination_ports: tuple[str, ...]
-    source_asg_ids: tuple[str, ...] = ()
-    destination_prefixes: tuple[str, ...] = ()
-    is_default: bool = False
-    description: str = ""
-
-
-@dataclass(frozen=True)
-class NetworkSecurityGroup:
-    """A network security group with its custom and default rules."""
-
-    id: str
-    name: str
-    subscription_id: str
-    resource_group: str
-    location: str
-    rules: tuple[SecurityRule, ...]
-    subnet_ids: tuple[str, ...] = ()
-    nic_ids: tuple[str, ...] = ()
-    type: str = "Microsoft.Network/networkSecurityGroups"
-
-
-@dataclass(frozen=True)
-class Subnet:
-    """A subnet of a virtual network."""
-
-    id: str
-    name: str
-    address_prefixes: tuple[str, ...]
-    nsg_id: str | None = None
-    route_table_id: str | None = None
-
-
-@dataclass(frozen=True)
-class VirtualNetwork:
-    """A virtual network and its subnets."""
-
-    id: str
-    name: str
-    subscription_id: str
-    resource_group: str
-    location: str
-    address_prefixes: tuple[str, ...]
-    subnets: tuple[Subnet, ...]
-    type: str = "Microsoft.Network/virtualNetworks"
-
-
-@dataclass(frozen=True)
-class PublicIpAddress:
-    """A public IP address resource."""
-
-    id: str
-    name: str
-    subscription_id: str
-    resource_group: str
-    location: str
-    sku: str | None
-    ip_address: str | None = None
-    attached_to: str | None = None
-    type: str = "Microsoft.Network/publicIPAddresses"
-
-
-@dataclass(frozen=True)
-class IpConfiguration:
-    """One IP configuration of a NIC."""
-
-    name: str
-    subnet_id: str | None
-    private_ip: str | None = None
-    public_ip_id: str | None = None
-
-
-@dataclass(frozen=True)
-class NetworkInterface:
-    """A network interface, the unit Azure applies NSGs to."""
-
-    id: str
-    name: str
-    subscription_id: str
-    resource_group: str
-    location: str
-    ip_configurations: tuple[IpConfiguration, ...]
-    nsg_id: str | None = None
-    vm_id: str | None = None
-    type: str = "Microsoft.Network/networkInterfaces"
-
-
-# --- compute -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ImageReference:
-    """The marketplace image a VM was built from."""
-
-    publisher: str | None = None
-    offer: str | None = None
-    sku: str | None = None
-    version: str | None = None
-
-
-@dataclass(frozen=True)
-class VmDisk:
-    """A disk as the VM's storage profile names it."""
-
-    name: str
-    lun: int | None = None
-    managed_disk_id: str | None = None
-    vhd_uri: str | None = None
-
-
-@dataclass(frozen=True)
-class VmExtension:
-    """A VM extension."""
-
-    name: str
-    publisher: str | None
-    extension_type: str | None
-    provisioning_state: str | None = None
-    type_handler_version: str | None = None
-
-
-@dataclass(frozen=True)
-class VirtualMachine:
-    """A virtual machine with what the controls need of it."""
-
-    id: str
-    name: str
-    subscription_id: str
-    resource_group: str
-    location: str
-    os_type: str | None
-    image: ImageReference
-    os_disk: VmDisk | None
-    data_disks: tuple[VmDisk, ...] = ()
-    nic_ids: tuple[str, ...] = ()
-    extensions: tuple[VmExtension, ...] = ()
-    vm_size: str | None = None
-    type: str = "Microsoft.Compute/virtualMachines"
-
-
-@dataclass(frozen=True)
-class DiskEncryption:
-    """Encryption of a managed disk or snapshot at rest and through Azure Disk Encryption."""
-
-    encryption_type: str | None
-    disk_encryption_set_id: str | None = None
-    ade_enabled: bool | None = None
-    ade_secret_urls: tuple[str, ...] = ()
-    ade_key_urls: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Disk:
-    """A managed disk."""
-
-    id: str
-    name: str
-    subscription_id: str
-    resource_group: str
-    location: str
-    os_type: str | None
-    encryption: DiskEncryption
-    managed_by: str | None = None
-    disk_state: str | None = None
-    size_gb: int | None = None
-    type: str = "Microsoft.Compute/disks"
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """A managed disk snapshot."""
-
-    id: str
-    name: str
-    subscription_id: str
-    resource_group: str
-    location: str
-    encryption: DiskEncryption
-    source_resource_id: str | None = None
-    public_network_access: str | None = None
-    network_access_policy: str | None = None
-    type: str = "Microsoft.Compute/snapshots"
-
-
-@dataclass(frozen=True)
-class DiskEncryptionSet:
-    """A disk encryption set: the link from disks to a customer-managed key."""
-
-    id: str
-    name: str
-    subscription_id: str
-    resource_group: str
-    location: str
-    encryption_type: str | None
-    active_key_url: str | None
-    source_vault_id: str | None = None
-    auto_rotation: bool | None = None
-    type: str = "Microsoft.Compute/diskEncryptionSets"
-
-
-# --- key vault ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class KeyVault:
-    """A key vault's protection settings."""
-
-    id: str
-    name: str
-    subscription_id: str
-    resource_group: str
-    location: str
-    soft_delete_enabled: bool | None
-    soft_delete_retention_days: int | None
-    purge_protection_enabled: bool | None
-    rbac_authorization_enabled: bool | None
-    public_network_access: str | None
-    network_default_action: str | None
-    vault_uri: str | None = None
-    ip_rules: tuple[str, ...] = ()
-    private_endpoint_count: int = 0
-    type: str = "Microsoft.KeyVault/vaults"
-
-
 # --- the inventory ------------------------------------------------------------------------------
 
 
@@ -304,6 +93,30 @@ class Inventory:
     snapshots: tuple[Snapshot, ...] = ()
     disk_encryption_sets: tuple[DiskEncryptionSet, ...] = ()
     key_vaults: tuple[KeyVault, ...] = ()
+    key_vault_keys: tuple[KeyVaultKey, ...] = ()
+    route_tables: tuple[RouteTable, ...] = ()
+    azure_firewalls: tuple[AzureFirewall, ...] = ()
+    firewall_policies: tuple[FirewallPolicy, ...] = ()
+    virtual_network_gateways: tuple[VirtualNetworkGateway, ...] = ()
+    sql_servers: tuple[SqlServer, ...] = ()
+    sql_databases: tuple[SqlDatabase, ...] = ()
+    sql_virtual_machines: tuple[SqlVirtualMachine, ...] = ()
+    storage_accounts: tuple[StorageAccount, ...] = ()
+    recovery_vaults: tuple[RecoveryVault, ...] = ()
+    backup_policies: tuple[BackupPolicy, ...] = ()
+    protected_items: tuple[ProtectedItem, ...] = ()
+    security_contacts: tuple[SecurityContact, ...] = ()
+    defender_plans: tuple[DefenderPlan, ...] = ()
+    action_groups: tuple[ActionGroup, ...] = ()
+    alert_rules: tuple[AlertRule, ...] = ()
+    diagnostic_settings: tuple[DiagnosticSetting, ...] = ()
+    role_assignments: tuple[RoleAssignment, ...] = ()
+    role_definitions: tuple[RoleDefinition, ...] = ()
+    web_apps: tuple[WebApp, ...] = ()
+    security_defaults: tuple[SecurityDefaults, ...] = ()
+    conditional_access_policies: tuple[ConditionalAccessPolicy, ...] = ()
+    directory_role_assignments: tuple[DirectoryRoleAssignment, ...] = ()
+    user_registrations: tuple[UserRegistration, ...] = ()
 
     def failed_collections(self) -> tuple[Collection, ...]:
         """Listings that did not complete."""

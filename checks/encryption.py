@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor.checks.index import ById
-from auditor.inventory import Disk, DiskEncryptionSet, Inventory
+from auditor.inventory import Inventory
 from auditor.model import CheckResult, Severity, errored, failed, passed
 from auditor.parameters import Params
+from auditor.records.compute import Disk, DiskEncryptionSet
 from auditor.registry import Remediation, check
 
 # Encryption types under which the disk's data key is wrapped by a customer key in Key Vault.
@@ -36,8 +37,7 @@ PLATFORM_KEY_TYPE = "encryptionatrestwithplatformkey"
     remediation=Remediation(
         summary="Encrypt the disk with a customer-managed key through a disk encryption set whose key lives "
         "in Key Vault, or enable Azure Disk Encryption (BitLocker on Windows) with the secret in Key Vault.",
-        portal="Disks > (disk) > Encryption > Key management: Customer-managed key > select the disk "
-        "encryption set",
+        portal="Disks > (disk) > Encryption > Key management: Customer-managed key > select the disk encryption set",
         cli="az disk update -g RG -n DISK --encryption-type EncryptionAtRestWithCustomerKey "
         "--disk-encryption-set DES_ID",
         terraform="disk_encryption_set_id = azurerm_disk_encryption_set.main.id  # azurerm_managed_disk",
@@ -101,9 +101,7 @@ def _judge_disk(disk: Disk, sets: ById[DiskEncryptionSet]) -> CheckResult:
         )
     if enc.encryption_type is None and enc.ade_enabled is None:
         return errored(disk, "Azure reported no encryption settings for this disk", **evidence)
-    reason = (
-        "platform-managed key only" if kind == PLATFORM_KEY_TYPE else f"encryption type {enc.encryption_type}"
-    )
+    reason = "platform-managed key only" if kind == PLATFORM_KEY_TYPE else f"encryption type {enc.encryption_type}"
     if enc.ade_enabled and not enc.ade_secret_urls:
         reason += "; Azure Disk Encryption is flagged on but names no Key Vault secret"
     return failed(disk, f"Not protected by a Key Vault key: {reason}", **evidence)

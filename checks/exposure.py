@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from auditor.checks.addresses import PUBLIC_ADDRESSES, AddressSet, source_addresses
-from auditor.inventory import SecurityRule
+from auditor.records.network import SecurityRule
 
 # RDP, SSH and the database ports all run over TCP, and RDP also over UDP; "*" carries both.
 PROTOCOLS = ("Tcp", "Udp")

@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from typing import Generic, Protocol, TypeVar
 
 from auditor.arm_ids import key
-from auditor.inventory import Inventory, Subnet
+from auditor.inventory import Inventory
+from auditor.records.network import Subnet
 
 
 class _HasId(Protocol):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.inventory import Inventory, KeyVault
+from auditor.inventory import Inventory
 from auditor.model import CheckResult, Severity, failed, passed
 from auditor.parameters import Params
+from auditor.records.keyvault import KeyVault
 from auditor.registry import Remediation, check
 
 
@@ -22,17 +23,13 @@ def vault_shortfalls(vault: KeyVault, min_soft_delete_days: int) -> list[str]:
     elif days < min_soft_delete_days:
         problems.append(f"soft-delete retention {days} days < {min_soft_delete_days}")
     if vault.purge_protection_enabled is not True:
-        problems.append(
-            "purge protection " + ("not enabled" if vault.purge_protection_enabled is None else "disabled")
-        )
+        problems.append("purge protection " + ("not enabled" if vault.purge_protection_enabled is None else "disabled"))
     public = (vault.public_network_access or "").lower()
     default_action = (vault.network_default_action or "").lower()
     if public != "disabled" and default_action != "deny":
         access = vault.public_network_access or "not set"
         action = vault.network_default_action or "not set"
-        problems.append(
-            f"reachable from public networks (publicNetworkAccess {access}, default action {action})"
-        )
+        problems.append(f"reachable from public networks (publicNetworkAccess {access}, default action {action})")
     if vault.rbac_authorization_enabled is not True:
         problems.append("access policies instead of Azure RBAC authorization")
     return problems
@@ -77,6 +74,4 @@ def key_vault_protection(inventory: Inventory, params: Params) -> Iterator[Check
         if problems:
             yield failed(vault, "Key vault falls short: " + "; ".join(problems), **evidence)
         else:
-            yield passed(
-                vault, "Soft delete, purge protection, private network access and RBAC in place", **evidence
-            )
+            yield passed(vault, "Soft delete, purge protection, private network access and RBAC in place", **evidence)

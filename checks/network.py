@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from auditor.checks.addresses import PUBLIC_ADDRESSES, AddressSet, whitelist
 from auditor.checks.exposure import PROTOCOLS, exposures, reachable_through
 from auditor.checks.index import ById, subnets_by_id
-from auditor.inventory import Inventory, NetworkInterface, NetworkSecurityGroup, PublicIpAddress, Subnet
+from auditor.inventory import Inventory
 from auditor.model import CheckResult, Severity, errored, failed, passed
 from auditor.parameters import Params
+from auditor.records.network import NetworkInterface, NetworkSecurityGroup, PublicIpAddress, Subnet
 from auditor.registry import Remediation, check
 
 RDP_PORT = 3389
@@ -148,6 +149,4 @@ def _judge_nic(
                     public_sources_example=through.describe(),
                     deciding_rules=deciding,
                 )
-    return passed(
-        nic, "RDP (3389) from public non-whitelisted sources is stopped before this NIC", layers=layers_seen
-    )
+    return passed(nic, "RDP (3389) from public non-whitelisted sources is stopped before this NIC", layers=layers_seen)

@@ -4,22 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from auditor.inventory import (
-    Disk,
-    DiskEncryption,
-    DiskEncryptionSet,
-    ImageReference,
-    Inventory,
+from auditor.inventory import Inventory
+from auditor.records.compute import Disk, DiskEncryption, DiskEncryptionSet, ImageReference, VirtualMachine, VmDisk
+from auditor.records.keyvault import KeyVault
+from auditor.records.network import (
     IpConfiguration,
-    KeyVault,
     NetworkInterface,
     NetworkSecurityGroup,
     PublicIpAddress,
     SecurityRule,
     Subnet,
-    VirtualMachine,
     VirtualNetwork,
-    VmDisk,
 )
 
 SUB = "00000000-0000-0000-0000-000000000001"

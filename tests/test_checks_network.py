@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from auditor.checks.network import nic_rdp_exposure, nsg_rdp_exposure
-from auditor.inventory import SecurityRule
 from auditor.model import Status
 from auditor.parameters import Params
+from auditor.records.network import SecurityRule
 from tests.builders import (
     make_inventory,
     make_nic,

@@ -77,9 +77,7 @@ def failure(api: str, subscription_id: str, scope: str, exc: BaseException) -> C
     )
 
 
-def run_listing(
-    session: AzureSession, listing: Listing, subscription_id: str
-) -> tuple[tuple[Any, ...], Collection]:
+def run_listing(session: AzureSession, listing: Listing, subscription_id: str) -> tuple[tuple[Any, ...], Collection]:
     """Run one listing; on any failure return no records and a Collection that says why."""
     scope = f"/subscriptions/{subscription_id}"
     try:
@@ -89,9 +87,7 @@ def run_listing(
     return records, Collection(listing.api, subscription_id, scope, ok=True, items=len(records))
 
 
-def run_enrichment(
-    session: AzureSession, enrichment: Enrichment, record: Any
-) -> tuple[Any, Collection | None]:
+def run_enrichment(session: AzureSession, enrichment: Enrichment, record: Any) -> tuple[Any, Collection | None]:
     """Complete one record; on failure keep it as it was and return the failure (None on success)."""
     try:
         return enrichment.fetch(session, record), None

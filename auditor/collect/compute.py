@@ -11,7 +11,7 @@ from azure.mgmt.compute import ComputeManagementClient
 from auditor.arm_ids import name_of, resource_group_of
 from auditor.collect.base import Enrichment, Listing, ref_id, text
 from auditor.collect.session import AzureSession
-from auditor.inventory import (
+from auditor.records.compute import (
     Disk,
     DiskEncryption,
     DiskEncryptionSet,
@@ -86,9 +86,7 @@ def disk_encryption(encryption: Any, settings_collection: Any) -> DiskEncryption
             if s.disk_encryption_key and s.disk_encryption_key.secret_url
         ),
         ade_key_urls=tuple(
-            s.key_encryption_key.key_url
-            for s in settings
-            if s.key_encryption_key and s.key_encryption_key.key_url
+            s.key_encryption_key.key_url for s in settings if s.key_encryption_key and s.key_encryption_key.key_url
         ),
     )
 
@@ -148,9 +146,7 @@ def list_vms(session: AzureSession, subscription_id: str) -> Iterator[VirtualMac
 
 def with_extensions(session: AzureSession, vm: VirtualMachine) -> VirtualMachine:
     """The VM with its extensions, read with one call per VM (the list API does not return them)."""
-    result = _client(session, vm.subscription_id).virtual_machine_extensions.list(
-        vm.resource_group, name_of(vm.id)
-    )
+    result = _client(session, vm.subscription_id).virtual_machine_extensions.list(vm.resource_group, name_of(vm.id))
     return dataclasses.replace(vm, extensions=tuple(extension(e) for e in result.value or ()))
 
 
@@ -179,6 +175,4 @@ LISTINGS = (
     Listing("Microsoft.Compute/diskEncryptionSets", "disk_encryption_sets", list_disk_encryption_sets),
 )
 
-ENRICHMENTS = (
-    Enrichment("Microsoft.Compute/virtualMachines/extensions", "virtual_machines", with_extensions),
-)
+ENRICHMENTS = (Enrichment("Microsoft.Compute/virtualMachines/extensions", "virtual_machines", with_extensions),)

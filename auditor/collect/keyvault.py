@@ -10,7 +10,7 @@ from azure.mgmt.keyvault import KeyVaultManagementClient
 from auditor.arm_ids import resource_group_of
 from auditor.collect.base import Listing, text
 from auditor.collect.session import AzureSession
-from auditor.inventory import KeyVault
+from auditor.records.keyvault import KeyVault
 
 
 def key_vault(vault: Any, subscription_id: str) -> KeyVault:

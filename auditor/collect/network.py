@@ -10,7 +10,7 @@ from azure.mgmt.network import NetworkManagementClient
 from auditor.arm_ids import resource_group_of
 from auditor.collect.base import Listing, merged, ref_id, text
 from auditor.collect.session import AzureSession
-from auditor.inventory import (
+from auditor.records.network import (
     IpConfiguration,
     NetworkInterface,
     NetworkSecurityGroup,

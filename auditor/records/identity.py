@@ -1,0 +1,104 @@
+"""Identity records: Azure role assignments and definitions, and Microsoft Graph's MFA evidence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RoleDefinition:
+    """An Azure RBAC role definition."""
+
+    id: str
+    name: str
+    role_name: str
+    role_type: str | None
+    subscription_id: str = ""
+    resource_group: str = ""
+    location: str = ""
+    type: str = "Microsoft.Authorization/roleDefinitions"
+
+    @property
+    def guid(self) -> str:
+        """The definition's GUID, the last segment of its id."""
+        return self.id.rstrip("/").rsplit("/", 1)[-1].lower()
+
+
+@dataclass(frozen=True)
+class RoleAssignment:
+    """An Azure RBAC role assignment."""
+
+    id: str
+    name: str
+    subscription_id: str
+    scope: str
+    role_definition_id: str
+    principal_id: str
+    principal_type: str | None
+    resource_group: str = ""
+    location: str = ""
+    type: str = "Microsoft.Authorization/roleAssignments"
+
+    @property
+    def role_guid(self) -> str:
+        """The GUID of the assigned role definition."""
+        return self.role_definition_id.rstrip("/").rsplit("/", 1)[-1].lower()
+
+
+@dataclass(frozen=True)
+class ConditionalAccessPolicy:
+    """A Conditional Access policy, reduced to what decides MFA coverage."""
+
+    id: str
+    display_name: str
+    state: str | None
+    include_users: tuple[str, ...] = ()
+    exclude_users: tuple[str, ...] = ()
+    include_groups: tuple[str, ...] = ()
+    exclude_groups: tuple[str, ...] = ()
+    include_roles: tuple[str, ...] = ()
+    exclude_roles: tuple[str, ...] = ()
+    include_applications: tuple[str, ...] = ()
+    exclude_applications: tuple[str, ...] = ()
+    grant_operator: str | None = None
+    built_in_controls: tuple[str, ...] = ()
+    authentication_strength: str | None = None
+    subscription_id: str = ""
+    type: str = "microsoft.graph.conditionalAccessPolicy"
+
+
+@dataclass(frozen=True)
+class DirectoryRoleAssignment:
+    """A Microsoft Entra directory role assignment."""
+
+    id: str
+    principal_id: str
+    role_definition_id: str
+    directory_scope_id: str | None = None
+    subscription_id: str = ""
+    type: str = "microsoft.graph.unifiedRoleAssignment"
+
+
+@dataclass(frozen=True)
+class UserRegistration:
+    """A user's authentication-method registration, as Graph's registration report gives it."""
+
+    id: str
+    user_principal_name: str
+    display_name: str | None
+    user_type: str | None
+    is_admin: bool | None
+    is_mfa_registered: bool | None
+    methods_registered: tuple[str, ...] = ()
+    subscription_id: str = ""
+    type: str = "microsoft.graph.userRegistrationDetails"
+
+
+@dataclass(frozen=True)
+class SecurityDefaults:
+    """The tenant's security defaults enforcement policy."""
+
+    id: str
+    is_enabled: bool | None
+    subscription_id: str = ""
+    type: str = "microsoft.graph.identitySecurityDefaultsEnforcementPolicy"

@@ -1,0 +1,88 @@
+"""Monitoring records: Defender for Cloud contacts and plans, alerts, action groups, diagnostic settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SecurityContact:
+    """A Defender for Cloud security contact of a subscription."""
+
+    id: str
+    name: str
+    subscription_id: str
+    emails: tuple[str, ...]
+    phone: str | None
+    alert_notifications: str | None
+    alert_minimal_severity: str | None
+    notify_roles_state: str | None
+    notify_roles: tuple[str, ...] = ()
+    resource_group: str = ""
+    location: str = ""
+    type: str = "Microsoft.Security/securityContacts"
+
+
+@dataclass(frozen=True)
+class DefenderPlan:
+    """A Defender for Cloud pricing (plan) of a subscription."""
+
+    id: str
+    name: str
+    subscription_id: str
+    pricing_tier: str | None
+    sub_plan: str | None = None
+    enabled_extensions: tuple[str, ...] = ()
+    resource_group: str = ""
+    location: str = ""
+    type: str = "Microsoft.Security/pricings"
+
+
+@dataclass(frozen=True)
+class ActionGroup:
+    """An action group and its receivers."""
+
+    id: str
+    name: str
+    subscription_id: str
+    resource_group: str
+    enabled: bool | None
+    email_receivers: tuple[str, ...] = ()
+    sms_receivers: int = 0
+    webhook_receivers: int = 0
+    location: str = ""
+    type: str = "Microsoft.Insights/actionGroups"
+
+
+@dataclass(frozen=True)
+class AlertRule:
+    """An activity-log or metric alert rule and the action groups it notifies."""
+
+    id: str
+    name: str
+    subscription_id: str
+    resource_group: str
+    kind: str
+    enabled: bool | None
+    scopes: tuple[str, ...] = ()
+    conditions: tuple[str, ...] = ()
+    action_group_ids: tuple[str, ...] = ()
+    location: str = ""
+    type: str = "Microsoft.Insights/activityLogAlerts"
+
+
+@dataclass(frozen=True)
+class DiagnosticSetting:
+    """A diagnostic setting of a resource: where its logs go."""
+
+    id: str
+    name: str
+    subscription_id: str
+    resource_id: str
+    enabled_log_categories: tuple[str, ...] = ()
+    workspace_id: str | None = None
+    storage_account_id: str | None = None
+    event_hub_rule_id: str | None = None
+    resource_group: str = ""
+    location: str = ""
+    type: str = "Microsoft.Insights/diagnosticSettings"

@@ -1,0 +1,65 @@
+"""SQL records: logical servers and their databases, TDE, protectors, backup retention, SQL VMs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SqlDatabase:
+    """An Azure SQL database with its TDE state and backup retention."""
+
+    id: str
+    name: str
+    subscription_id: str
+    resource_group: str
+    location: str
+    server_id: str
+    sku: str | None
+    tde_state: str | None = None
+    short_term_retention_days: int | None = None
+    ltr_weekly: str | None = None
+    ltr_monthly: str | None = None
+    ltr_yearly: str | None = None
+    ltr_week_of_year: int | None = None
+    type: str = "Microsoft.Sql/servers/databases"
+
+    @property
+    def is_system(self) -> bool:
+        """True for the master database, which has no user data and no TDE switch."""
+        return self.name.lower() == "master"
+
+
+@dataclass(frozen=True)
+class SqlServer:
+    """An Azure SQL logical server."""
+
+    id: str
+    name: str
+    subscription_id: str
+    resource_group: str
+    location: str
+    version: str | None
+    public_network_access: str | None
+    minimal_tls_version: str | None
+    protector_kind: str | None = None
+    protector_key_uri: str | None = None
+    protector_auto_rotation: bool | None = None
+    type: str = "Microsoft.Sql/servers"
+
+
+@dataclass(frozen=True)
+class SqlVirtualMachine:
+    """A SQL Server running on a VM, as the SQL IaaS extension registers it."""
+
+    id: str
+    name: str
+    subscription_id: str
+    resource_group: str
+    location: str
+    vm_id: str | None
+    image_offer: str | None
+    image_sku: str | None
+    license_type: str | None = None
+    management: str | None = None
+    type: str = "Microsoft.SqlVirtualMachine/sqlVirtualMachines"

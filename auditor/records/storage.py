@@ -1,0 +1,31 @@
+"""Storage records: storage accounts' access, transport and encryption settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class StorageAccount:
+    """A storage account."""
+
+    id: str
+    name: str
+    subscription_id: str
+    resource_group: str
+    location: str
+    sku: str | None
+    kind: str | None
+    allow_blob_public_access: bool | None
+    public_network_access: str | None
+    network_default_action: str | None
+    https_only: bool | None
+    minimum_tls_version: str | None
+    key_source: str | None
+    key_vault_uri: str | None = None
+    key_name: str | None = None
+    primary_location: str | None = None
+    secondary_location: str | None = None
+    allow_shared_key_access: bool | None = None
+    infrastructure_encryption: bool | None = None
+    type: str = "Microsoft.Storage/storageAccounts"

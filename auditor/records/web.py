@@ -1,0 +1,23 @@
+"""App Service records: sites' transport settings and host names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class WebApp:
+    """An App Service site."""
+
+    id: str
+    name: str
+    subscription_id: str
+    resource_group: str
+    location: str
+    kind: str | None
+    https_only: bool | None
+    min_tls_version: str | None
+    host_names: tuple[str, ...] = ()
+    custom_host_names: tuple[str, ...] = ()
+    ftps_state: str | None = None
+    type: str = "Microsoft.Web/sites"
