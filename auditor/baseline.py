@@ -200,9 +200,7 @@ def _controls(
     return tuple(controls)
 
 
-def _control(
-    entry: dict[str, Any], here: str, parameters: Mapping[str, ParameterSpec], registry: Registry
-) -> Control:
+def _control(entry: dict[str, Any], here: str, parameters: Mapping[str, ParameterSpec], registry: Registry) -> Control:
     area = _choice(entry, "area", AREAS, here)
     mode = _choice(entry, "mode", MODES, here)
     severity = Severity(_choice(entry, "severity", tuple(s.value for s in Severity), here))

@@ -68,19 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
     scan = commands.add_parser("scan", help="scan live Azure subscriptions (read-only)")
     scope = scan.add_mutually_exclusive_group(required=True)
     scope.add_argument("--subscription", action="append", metavar="ID", help="subscription id (repeatable)")
-    scope.add_argument(
-        "--all-subscriptions", action="store_true", help="every subscription the credential sees"
-    )
-    scan.add_argument(
-        "--arm-endpoint", metavar="URL", help="ARM endpoint (default: https://management.azure.com)"
-    )
-    scan.add_argument(
-        "--ca-bundle", type=Path, metavar="FILE", help="CA certificates to trust for the endpoint"
-    )
+    scope.add_argument("--all-subscriptions", action="store_true", help="every subscription the credential sees")
+    scan.add_argument("--arm-endpoint", metavar="URL", help="ARM endpoint (default: https://management.azure.com)")
+    scan.add_argument("--ca-bundle", type=Path, metavar="FILE", help="CA certificates to trust for the endpoint")
     scan.add_argument("--snapshot", type=Path, metavar="FILE", help="also save the collected inventory here")
-    scan.add_argument(
-        "--max-workers", type=int, default=8, metavar="N", help="concurrent API calls (default 8)"
-    )
+    scan.add_argument("--max-workers", type=int, default=8, metavar="N", help="concurrent API calls (default 8)")
     _add_evaluation_options(scan, default_out="audit-report")
     _add_gate_option(scan)
     scan.set_defaults(handler=run_scan)
@@ -98,9 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_evaluation_options(parser: argparse.ArgumentParser, default_out: str) -> None:
-    parser.add_argument(
-        "--baseline", type=Path, metavar="FILE", help="baseline.toml (default: the bundled one)"
-    )
+    parser.add_argument("--baseline", type=Path, metavar="FILE", help="baseline.toml (default: the bundled one)")
     parser.add_argument(
         "--param",
         action="append",

@@ -82,17 +82,13 @@ def _run_check(
     try:
         results = list(registered.run(view, params))
     except Exception as exc:  # noqa: BLE001 - a crashing check must surface as an error, never as a pass
-        yield _control_level(
-            control, spec.id, Status.ERROR, f"check {spec.id} failed: {type(exc).__name__}: {exc}"
-        )
+        yield _control_level(control, spec.id, Status.ERROR, f"check {spec.id} failed: {type(exc).__name__}: {exc}")
         return
     for result in results:
         yield _finding(control, registered, result)
     if not results and not broken:
         kinds = ", ".join(spec.resource_types)
-        yield _control_level(
-            control, spec.id, Status.NOT_APPLICABLE, f"No resources of type {kinds} in scope"
-        )
+        yield _control_level(control, spec.id, Status.NOT_APPLICABLE, f"No resources of type {kinds} in scope")
 
 
 def _finding(control: Control, registered: RegisteredCheck, result: CheckResult) -> Finding:

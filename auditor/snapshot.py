@@ -106,15 +106,11 @@ def load_snapshot(path: Path) -> Inventory:
     except OSError as exc:
         raise SnapshotError(f"{where}: cannot read: {exc.strerror or exc}") from None
     except json.JSONDecodeError as exc:
-        raise SnapshotError(
-            f"{where}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-        ) from None
+        raise SnapshotError(f"{where}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise SnapshotError(f'{where}: not an inventory snapshot (expected "format": "{FORMAT}")')
     if document.get("version") != VERSION:
-        raise SnapshotError(
-            f"{where}: snapshot version {document.get('version')!r}, this tool reads {VERSION}"
-        )
+        raise SnapshotError(f"{where}: snapshot version {document.get('version')!r}, this tool reads {VERSION}")
     inventory = decode(Inventory, document.get("inventory"), f"{where}: inventory")
     assert isinstance(inventory, Inventory)
     return inventory

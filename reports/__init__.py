@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from auditor.reports import html, json
 from auditor.files import write_atomically
+from auditor.reports import html, json
 from auditor.results import ScanResult
 
 __all__ = ["REPORTERS", "Reporter", "reporter", "write_reports"]
