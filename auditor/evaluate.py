@@ -58,6 +58,13 @@ def _run_check(
     params: Params,
 ) -> Iterable[Finding]:
     spec = registered.spec
+    attempted = {c.api for c in inventory.collections}
+    never = [api for api in spec.requires if api not in attempted]
+    if never:
+        # Data the check needs was not collected at all: judging without it would pass by absence.
+        message = f"not collected by this scan: {', '.join(never)}"
+        yield _control_level(control, spec.id, Status.ERROR, message)
+        return
     broken = [c for c in failures if c.api in spec.requires]
     for collection in broken:
         # The scope could not be read, so nothing in it can be called compliant.

@@ -84,6 +84,7 @@ class Inventory:
     finished_at: str
     subscriptions: tuple[Subscription, ...] = ()
     collections: tuple[Collection, ...] = ()
+    resource_groups: tuple[str, ...] = ()
     network_security_groups: tuple[NetworkSecurityGroup, ...] = ()
     virtual_networks: tuple[VirtualNetwork, ...] = ()
     network_interfaces: tuple[NetworkInterface, ...] = ()
@@ -127,7 +128,7 @@ class Inventory:
         return tuple(
             f.name
             for f in dataclasses.fields(self)
-            if f.name not in {"source", "started_at", "finished_at", "subscriptions", "collections"}
+            if f.name not in {"source", "started_at", "finished_at", "subscriptions", "collections", "resource_groups"}
         )
 
     def without_subscriptions(self, excluded: frozenset[str]) -> Inventory:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from auditor.inventory import Inventory
+from auditor.checks import builtin_registry
+from auditor.inventory import Collection, Inventory
 from auditor.records.compute import Disk, DiskEncryption, DiskEncryptionSet, ImageReference, VirtualMachine, VmDisk
 from auditor.records.keyvault import KeyVault
 from auditor.records.network import (
@@ -156,9 +157,17 @@ def make_vault(name: str = "kv", **settings: Any) -> KeyVault:
     return KeyVault(rid("Microsoft.KeyVault/vaults", name), name, SUB, "rg-test", "eastus", **values)
 
 
+def complete_collections(given: tuple[Collection, ...] = ()) -> tuple[Collection, ...]:
+    """The given collections plus a successful one for every API a built-in check reads and they omit."""
+    named = {c.api for c in given}
+    apis = sorted({api for registered in builtin_registry() for api in registered.spec.requires} - named)
+    return given + tuple(Collection(api, SUB, f"/subscriptions/{SUB}", ok=True) for api in apis)
+
+
 def make_inventory(**records: Any) -> Inventory:
-    """An inventory holding the given record tuples."""
+    """An inventory holding the given record tuples, with every listing recorded as complete."""
     fields = {name: tuple(value) for name, value in records.items()}
+    fields["collections"] = complete_collections(fields.get("collections", ()))
     return Inventory(
         source="test", started_at="2026-01-01T00:00:00+00:00", finished_at="2026-01-01T00:00:01+00:00", **fields
     )

@@ -132,3 +132,16 @@ def test_control_rollup_fail_beats_pass_and_counts_add_up(tmp_path: Path) -> Non
     assert {f.id for f in result.findings} == {
         f.id for f in result_for(tmp_path, make_inventory(network_security_groups=nsgs)).findings
     }
+
+
+def test_check_whose_data_was_never_collected_is_an_error(tmp_path: Path) -> None:
+    inventory = make_inventory(network_security_groups=[make_nsg("closed")])
+    inventory = type(inventory)(
+        **{
+            **inventory.__dict__,
+            "collections": tuple(c for c in inventory.collections if "networkSecurityGroups" not in c.api),
+        }
+    )
+    (finding,) = [f for f in result_for(tmp_path, inventory).findings if f.control_id == "NET-01"]
+    assert finding.status is Status.ERROR
+    assert "not collected by this scan: Microsoft.Network/networkSecurityGroups" in finding.message

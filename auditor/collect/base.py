@@ -40,12 +40,38 @@ class Listing:
 
 
 @dataclass(frozen=True)
+class TenantListing:
+    """One tenant-wide listing (Microsoft Graph, tenant role definitions) that fills one field."""
+
+    api: str
+    field: str
+    fetch: Callable[[AzureSession], Iterable[Any]]
+
+
+@dataclass(frozen=True)
+class PerParent:
+    """A call per parent record that yields child records (e.g. a SQL server's databases).
+
+    Steps of a later ``phase`` run after every step of earlier phases, so a phase-2 step may read
+    what a phase-1 step produced.
+    """
+
+    api: str
+    parent_field: str
+    field: str
+    fetch: Callable[[AzureSession, Any], Iterable[Any]]
+    phase: int = 1
+
+
+@dataclass(frozen=True)
 class Enrichment:
-    """A per-parent call that completes records of one inventory field (e.g. a VM's extensions)."""
+    """A call per record that completes it (e.g. a database's TDE state); returns the new record."""
 
     api: str
     field: str
     fetch: Callable[[AzureSession, Any], Any]
+    phase: int = 1
+    applies: Callable[[Any], bool] = lambda record: True
 
 
 def failure(api: str, subscription_id: str, scope: str, exc: BaseException) -> Collection:
@@ -85,6 +111,23 @@ def run_listing(session: AzureSession, listing: Listing, subscription_id: str) -
     except COLLECTION_ERRORS as exc:
         return (), failure(listing.api, subscription_id, scope, exc)
     return records, Collection(listing.api, subscription_id, scope, ok=True, items=len(records))
+
+
+def run_tenant_listing(session: AzureSession, listing: TenantListing) -> tuple[tuple[Any, ...], Collection]:
+    """Run one tenant-wide listing; on any failure return no records and a Collection that says why."""
+    try:
+        records = tuple(listing.fetch(session))
+    except COLLECTION_ERRORS as exc:
+        return (), failure(listing.api, "", "tenant", exc)
+    return records, Collection(listing.api, "", "tenant", ok=True, items=len(records))
+
+
+def run_per_parent(session: AzureSession, step: PerParent, parent: Any) -> tuple[tuple[Any, ...], Collection | None]:
+    """Children of one parent; on failure none, and the failure scoped to the parent."""
+    try:
+        return tuple(step.fetch(session, parent)), None
+    except COLLECTION_ERRORS as exc:
+        return (), failure(step.api, parent.subscription_id, parent.id, exc)
 
 
 def run_enrichment(session: AzureSession, enrichment: Enrichment, record: Any) -> tuple[Any, Collection | None]:

@@ -69,6 +69,9 @@ def virtual_machine(vm: Any, subscription_id: str) -> VirtualMachine:
         os_disk=_vm_disk(os_disk) if os_disk else None,
         data_disks=tuple(_vm_disk(d) for d in storage.data_disks or ()) if storage else (),
         nic_ids=tuple(n.id for n in nics or () if n.id),
+        # ARM embeds extensions in the VM's ``resources`` array; when it is absent they need a call per VM.
+        extensions=tuple(extension(e) for e in vm.resources or ()),
+        extensions_known=vm.resources is not None,
         vm_size=text(vm.hardware_profile.vm_size) if vm.hardware_profile else None,
     )
 
@@ -147,7 +150,7 @@ def list_vms(session: AzureSession, subscription_id: str) -> Iterator[VirtualMac
 def with_extensions(session: AzureSession, vm: VirtualMachine) -> VirtualMachine:
     """The VM with its extensions, read with one call per VM (the list API does not return them)."""
     result = _client(session, vm.subscription_id).virtual_machine_extensions.list(vm.resource_group, name_of(vm.id))
-    return dataclasses.replace(vm, extensions=tuple(extension(e) for e in result.value or ()))
+    return dataclasses.replace(vm, extensions=tuple(extension(e) for e in result.value or ()), extensions_known=True)
 
 
 def list_disks(session: AzureSession, subscription_id: str) -> Iterator[Disk]:
@@ -168,11 +171,15 @@ def list_disk_encryption_sets(session: AzureSession, subscription_id: str) -> It
         yield disk_encryption_set(des, subscription_id)
 
 
-LISTINGS = (
+STEPS = (
     Listing("Microsoft.Compute/virtualMachines", "virtual_machines", list_vms),
     Listing("Microsoft.Compute/disks", "disks", list_disks),
     Listing("Microsoft.Compute/snapshots", "snapshots", list_snapshots),
     Listing("Microsoft.Compute/diskEncryptionSets", "disk_encryption_sets", list_disk_encryption_sets),
+    Enrichment(
+        "Microsoft.Compute/virtualMachines/extensions",
+        "virtual_machines",
+        with_extensions,
+        applies=lambda vm: not vm.extensions_known,
+    ),
 )
-
-ENRICHMENTS = (Enrichment("Microsoft.Compute/virtualMachines/extensions", "virtual_machines", with_extensions),)

@@ -42,4 +42,4 @@ def list_key_vaults(session: AzureSession, subscription_id: str) -> Iterator[Key
         yield key_vault(vault, subscription_id)
 
 
-LISTINGS = (Listing("Microsoft.KeyVault/vaults", "key_vaults", list_key_vaults),)
+STEPS = (Listing("Microsoft.KeyVault/vaults", "key_vaults", list_key_vaults),)

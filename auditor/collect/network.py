@@ -143,7 +143,7 @@ def list_public_ips(session: AzureSession, subscription_id: str) -> Iterator[Pub
         yield public_ip_address(pip, subscription_id)
 
 
-LISTINGS = (
+STEPS = (
     Listing("Microsoft.Network/networkSecurityGroups", "network_security_groups", list_nsgs),
     Listing("Microsoft.Network/virtualNetworks", "virtual_networks", list_vnets),
     Listing("Microsoft.Network/networkInterfaces", "network_interfaces", list_nics),

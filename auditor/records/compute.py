@@ -51,6 +51,7 @@ class VirtualMachine:
     data_disks: tuple[VmDisk, ...] = ()
     nic_ids: tuple[str, ...] = ()
     extensions: tuple[VmExtension, ...] = ()
+    extensions_known: bool = False
     vm_size: str | None = None
     type: str = "Microsoft.Compute/virtualMachines"
 
