@@ -1,0 +1,93 @@
+"""``auditor emulator``: serve an estate file over HTTPS until interrupted."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from types import FrameType
+
+from auditor.emulator.estate import EstateError, load_estate
+from auditor.emulator.faults import FaultError, parse_fault
+from auditor.emulator.server import DEFAULT_TOKEN, Emulator
+
+# How often the main thread looks for a stop signal; the handlers only record it (see run()).
+_STOP_POLL_SECONDS = 0.1
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the emulator's options to a (sub)command parser."""
+    parser.add_argument("--estate", required=True, metavar="FILE", help="estate JSON file to serve")
+    parser.add_argument("--port", type=int, default=0, metavar="N", help="port on 127.0.0.1 (default: any free)")
+    parser.add_argument("--page-size", type=_positive_int, default=100, metavar="N", help="items per list page")
+    parser.add_argument("--token", default=DEFAULT_TOKEN, metavar="T", help="bearer token clients must send")
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="inject a fault, e.g. pattern=/networkSecurityGroups,status=503,times=2,retry_after=1 (repeatable)",
+    )
+    parser.add_argument(
+        "--latency-ms", type=_non_negative_int, default=0, metavar="N", help="delay added to every reply"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve the estate until SIGINT or SIGTERM; 2 if the estate or a fault is invalid."""
+    try:
+        estate = load_estate(args.estate)
+        faults = [parse_fault(text) for text in args.fault]
+        emulator = Emulator(
+            estate,
+            port=args.port,
+            page_size=args.page_size,
+            token=args.token,
+            faults=faults,
+            latency_ms=args.latency_ms,
+        )
+    except (EstateError, FaultError, ValueError) as exc:
+        print(f"auditor: error: {exc}", file=sys.stderr)
+        return 2
+    received: list[int] = []
+
+    # The handler only records the signal: taking a lock (Event.set does) inside a signal handler can
+    # deadlock the main thread if the signal lands while it holds that same lock.
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
+
+    previous = {signum: signal.signal(signum, request_stop) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        try:
+            emulator.start()
+        except OSError as exc:
+            print(f"auditor: error: cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+        try:
+            print(f"url: {emulator.url}")
+            print(f"ca-file: {emulator.ca_file}")
+            print(f"token: {emulator.token}")
+            sys.stdout.flush()
+            while not received:
+                time.sleep(_STOP_POLL_SECONDS)
+        finally:
+            emulator.stop()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return 0
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, not {value}")
+    return value
