@@ -1,0 +1,48 @@
+"""Serve an estate through the local endpoint and scan it with the real SDK clients.
+
+Every endpoint started here is remembered, so the suite can assert at the end that the auditor never
+sent a write to any of them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from auditor.collect.session import AzureSession, RetrySettings
+from auditor.emulator import Emulator, Estate, Fault, RecordedRequest
+
+EXAMPLES = Path(__file__).parent / "data" / "azure-rest-examples" / "specification"
+WRITE_METHODS = frozenset({"PUT", "PATCH", "DELETE", "POST", "MERGE"})
+
+# Requests of every endpoint the auditor talked to in this test run.
+AUDITED_REQUESTS: list[RecordedRequest] = []
+
+# Retries without sleeping, so fault tests stay fast.
+FAST_RETRY = RetrySettings(total=3, backoff_factor=0.0, backoff_max=0.0, max_retry_after=0.2, read_timeout=5.0)
+
+
+def example_body(relative: str) -> Any:
+    """The response body of one of Microsoft's example files (status 200, else the first one)."""
+    document = json.loads((EXAMPLES / relative).read_text(encoding="utf-8"))
+    responses = document["responses"]
+    return (responses.get("200") or next(iter(responses.values())))["body"]
+
+
+@contextmanager
+def serve(
+    estate: dict[str, Any], *, page_size: int = 100, faults: tuple[Fault, ...] = (), retry: RetrySettings = FAST_RETRY
+) -> Iterator[tuple[Emulator, AzureSession]]:
+    """A running endpoint for the estate and a session bound to it."""
+    endpoint = Emulator(Estate.from_dict(estate, source="test-estate"), page_size=page_size, faults=faults)
+    with (
+        endpoint,
+        AzureSession.for_emulator(endpoint.url, str(endpoint.ca_file), endpoint.token, retry=retry) as session,
+    ):
+        try:
+            yield endpoint, session
+        finally:
+            AUDITED_REQUESTS.extend(endpoint.requests)
