@@ -27,6 +27,7 @@ from auditor.records.network import (
     NetworkInterface,
     NetworkSecurityGroup,
     PublicIpAddress,
+    ResourceGroup,
     RouteTable,
     VirtualNetwork,
     VirtualNetworkGateway,
@@ -95,6 +96,7 @@ class Inventory:
     disk_encryption_sets: tuple[DiskEncryptionSet, ...] = ()
     key_vaults: tuple[KeyVault, ...] = ()
     key_vault_keys: tuple[KeyVaultKey, ...] = ()
+    resource_group_records: tuple[ResourceGroup, ...] = ()
     route_tables: tuple[RouteTable, ...] = ()
     azure_firewalls: tuple[AzureFirewall, ...] = ()
     firewall_policies: tuple[FirewallPolicy, ...] = ()

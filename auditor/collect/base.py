@@ -74,6 +74,9 @@ class Enrichment:
     applies: Callable[[Any], bool] = lambda record: True
 
 
+Step = Listing | TenantListing | PerParent | Enrichment
+
+
 def failure(api: str, subscription_id: str, scope: str, exc: BaseException) -> Collection:
     """A Collection that records why a listing failed, naming status and error code where known."""
     if isinstance(exc, WriteRefusedError):

@@ -15,12 +15,27 @@ from typing import Any
 
 from azure.mgmt.resource.subscriptions import SubscriptionClient
 
-from auditor.collect import compute, keyvault, network
+from auditor.collect import (
+    authorization,
+    backup,
+    compute,
+    defender,
+    firewall,
+    graph,
+    keys,
+    keyvault,
+    monitor,
+    network,
+    sql,
+    storage,
+    web,
+)
 from auditor.collect.base import (
     COLLECTION_ERRORS,
     Enrichment,
     Listing,
     PerParent,
+    Step,
     TenantListing,
     failure,
     run_enrichment,
@@ -32,9 +47,23 @@ from auditor.collect.base import (
 from auditor.collect.session import AzureSession
 from auditor.inventory import Collection, Inventory, Subscription
 
-Step = Listing | TenantListing | PerParent | Enrichment
-
-STEPS: tuple[Step, ...] = network.STEPS + compute.STEPS + keyvault.STEPS
+# Every collector, in no particular order: steps run by phase, and within a phase concurrently.
+COLLECTORS = (
+    network,
+    firewall,
+    compute,
+    keyvault,
+    keys,
+    sql,
+    storage,
+    backup,
+    defender,
+    monitor,
+    authorization,
+    web,
+    graph,
+)
+STEPS: tuple[Step, ...] = tuple(step for module in COLLECTORS for step in module.STEPS)
 SUBSCRIPTIONS_API = "Microsoft.Resources/subscriptions"
 
 

@@ -209,3 +209,15 @@ class VirtualNetworkGateway:
     aad_tenant: str | None = None
     radius_server: str | None = None
     type: str = "Microsoft.Network/virtualNetworkGateways"
+
+
+@dataclass(frozen=True)
+class ResourceGroup:
+    """A resource group: the parent of listings that ARM offers only per group."""
+
+    id: str
+    name: str
+    subscription_id: str
+    location: str
+    resource_group: str = ""
+    type: str = "Microsoft.Resources/resourceGroups"

@@ -1,0 +1,7 @@
+"""Authorization collector: role assignments and definitions."""
+
+from __future__ import annotations
+
+from auditor.collect.base import Step
+
+STEPS: tuple[Step, ...] = ()
