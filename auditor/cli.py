@@ -69,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     scope = scan.add_mutually_exclusive_group(required=True)
     scope.add_argument("--subscription", action="append", metavar="ID", help="subscription id (repeatable)")
     scope.add_argument("--all-subscriptions", action="store_true", help="every subscription the credential sees")
+    scan.add_argument(
+        "--resource-group", action="append", default=[], metavar="NAME", help="only these resource groups (repeatable)"
+    )
     scan.add_argument("--arm-endpoint", metavar="URL", help="ARM endpoint (default: https://management.azure.com)")
     scan.add_argument("--ca-bundle", type=Path, metavar="FILE", help="CA certificates to trust for the endpoint")
     scan.add_argument("--snapshot", type=Path, metavar="FILE", help="also save the collected inventory here")
@@ -215,7 +218,10 @@ def run_scan(args: argparse.Namespace) -> int:
         session = AzureSession.for_azure(ca_bundle=ca)
     with session:
         inventory = collect_inventory(
-            session, None if args.all_subscriptions else args.subscription, max_workers=args.max_workers
+            session,
+            None if args.all_subscriptions else args.subscription,
+            resource_groups=args.resource_group,
+            max_workers=args.max_workers,
         )
     if args.snapshot:
         save_snapshot(inventory, args.snapshot)
