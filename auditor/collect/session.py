@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, cast
 
 import requests
+from azure.core import PipelineClient
 from azure.core.credentials import TokenCredential
 from azure.core.pipeline.policies import (
     BearerTokenCredentialPolicy,
@@ -22,6 +23,7 @@ from azure.core.pipeline.policies import (
     UserAgentPolicy,
 )
 from azure.core.pipeline.transport import RequestsTransport
+from azure.core.rest import HttpRequest, HttpResponse
 from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
 
 from auditor import __version__
@@ -155,6 +157,18 @@ class AzureSession:
                 )
                 self._clients[cache_key] = cached
         return cast(ClientT, cached)
+
+    def graph_client(self) -> PipelineClient[HttpRequest, HttpResponse]:
+        """A client for Microsoft Graph at this session's Graph endpoint, with the Graph pipeline."""
+        cache_key = (PipelineClient, ("graph",))
+        with self._lock:
+            cached = self._clients.get(cache_key)
+            if cached is None:
+                cached = PipelineClient[HttpRequest, HttpResponse](
+                    self.graph_url, policies=self.graph_policies(), transport=self.transport()
+                )
+                self._clients[cache_key] = cached
+        return cast(PipelineClient[HttpRequest, HttpResponse], cached)
 
     def _retry_policy(self) -> CappedRetryPolicy:
         return CappedRetryPolicy(

@@ -17,6 +17,9 @@ class RoleDefinition:
     resource_group: str = ""
     location: str = ""
     type: str = "Microsoft.Authorization/roleDefinitions"
+    # Control-plane actions granted and excluded, over all permission blocks (custom roles can be Owner-like).
+    actions: tuple[str, ...] = ()
+    not_actions: tuple[str, ...] = ()
 
     @property
     def guid(self) -> str:

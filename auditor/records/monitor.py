@@ -21,6 +21,8 @@ class SecurityContact:
     resource_group: str = ""
     location: str = ""
     type: str = "Microsoft.Security/securityContacts"
+    # 2023-12-01-preview's ``isEnabled``: False turns every notification of the contact off.
+    is_enabled: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,8 @@ class ActionGroup:
     webhook_receivers: int = 0
     location: str = ""
     type: str = "Microsoft.Insights/actionGroups"
+    # Addresses whose receiver Azure reports as Disabled (e.g. after an unsubscribe): they get no mail.
+    disabled_email_receivers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
