@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from auditor.collect import compute, keyvault, network
+from auditor.collect.base import Step
 from auditor.collect.session import AzureSession, RetrySettings
 from auditor.emulator import Emulator, Estate, Fault, RecordedRequest
 
@@ -46,3 +48,8 @@ def serve(
             yield endpoint, session
         finally:
             AUDITED_REQUESTS.extend(endpoint.requests)
+
+
+def core_steps() -> tuple[Step, ...]:
+    """The network, compute and key vault steps: what the small test estates hold."""
+    return network.STEPS + compute.STEPS + keyvault.STEPS

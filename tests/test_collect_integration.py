@@ -20,7 +20,7 @@ from auditor.inventory import Inventory
 from auditor.model import Status
 from auditor.results import ScanResult
 from tests import estates as e
-from tests.harness import example_body, serve
+from tests.harness import core_steps, example_body, serve
 
 NSG_EXAMPLE = "network/resource-manager/Microsoft.Network/stable/2024-07-01/examples/NetworkSecurityGroupGet.json"
 VAULT_EXAMPLE = "keyvault/resource-manager/Microsoft.KeyVault/stable/2023-07-01/examples/getVault.json"
@@ -36,7 +36,7 @@ def rebase(body: dict[str, Any], sub: str = e.SUB) -> dict[str, Any]:
 def scan(estate: dict[str, Any], **options: Any) -> Inventory:
     """Collect the estate through the endpoint."""
     with serve(estate, **options) as (_, session):
-        return collect_inventory(session)
+        return collect_inventory(session, steps=core_steps())
 
 
 def judge(inventory: Inventory) -> ScanResult:
@@ -118,7 +118,7 @@ def small_estate() -> dict[str, Any]:
 
 def test_collection_builds_typed_records_across_subscriptions_and_pages() -> None:
     with serve(small_estate(), page_size=2) as (endpoint, session):
-        inventory = collect_inventory(session)
+        inventory = collect_inventory(session, steps=core_steps())
         requests = endpoint.requests
     assert {s.subscription_id for s in inventory.subscriptions} == {e.SUB, e.SUB2}
     assert all(c.ok for c in inventory.collections), [c for c in inventory.collections if not c.ok]
