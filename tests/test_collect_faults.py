@@ -66,6 +66,7 @@ def test_malformed_body_and_connection_reset_are_recorded_not_raised() -> None:
     failed = {c.api: c for c in inventory.collections if not c.ok}
     assert set(failed) == {"Microsoft.Network/publicIPAddresses", "Microsoft.Network/virtualNetworks"}
     assert all(c.reason for c in failed.values())
+    assert "not valid JSON" in failed["Microsoft.Network/publicIPAddresses"].reason
     net = [f for f in judge(inventory).findings if f.check_id == "nic_rdp_exposure"]
     assert {f.status for f in net} == {Status.ERROR}
 

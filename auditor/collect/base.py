@@ -11,6 +11,7 @@ from typing import Any
 from azure.core.exceptions import (
     AzureError,
     ClientAuthenticationError,
+    DecodeError,
     HttpResponseError,
 )
 
@@ -84,7 +85,12 @@ def failure(api: str, subscription_id: str, scope: str, exc: BaseException) -> C
         raise exc
     status: int | None = None
     code = ""
-    if isinstance(exc, HttpResponseError):
+    if isinstance(exc, DecodeError):
+        # A body that is not JSON arrives as a DecodeError, a kind of HttpResponseError with status 200.
+        response = getattr(exc, "response", None)
+        status = getattr(response, "status_code", None)
+        reason = f"malformed response: the body is not valid JSON ({exc.message})"
+    elif isinstance(exc, HttpResponseError):
         status = exc.status_code
         error = getattr(exc, "error", None)
         code = getattr(error, "code", None) or ""

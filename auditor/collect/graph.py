@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError
+from azure.core.exceptions import ClientAuthenticationError, DecodeError, HttpResponseError, ResourceNotFoundError
 from azure.core.rest import HttpRequest, HttpResponse
 
 from auditor.collect.base import Step, TenantListing
@@ -68,7 +68,14 @@ def graph_error(response: HttpResponse, path: str) -> HttpResponseError:
 
 
 def _get(session: AzureSession, url: str, path: str) -> Mapping[str, Any]:
-    response = session.graph_client().send_request(HttpRequest("GET", url))
+    try:
+        response = session.graph_client().send_request(HttpRequest("GET", url))
+    except DecodeError as exc:
+        # The pipeline decodes JSON bodies itself; a body it cannot read is an error answer if the status
+        # says so, and a malformed answer otherwise (not "HTTP 200: OK").
+        if isinstance(exc.response, HttpResponse) and exc.response.status_code != 200:
+            raise graph_error(exc.response, path) from exc
+        raise ValueError(f"Graph answered {path} with a body that is not JSON: {exc.message}") from exc
     if response.status_code != 200:
         raise graph_error(response, path)
     body = response.json()
@@ -160,8 +167,7 @@ def conditional_access_policy(item: Mapping[str, Any]) -> ConditionalAccessPolic
     users = _object(conditions.get("users"), f"{where} conditions.users")
     apps = _object(conditions.get("applications"), f"{where} conditions.applications")
     # Graph sends grantControls null for a policy with session controls only: no grant is required.
-    grant = item.get("grantControls")
-    controls = _object(grant, f"{where} grantControls")
+    controls = _object(item.get("grantControls"), f"{where} grantControls")
     strength = _object(controls.get("authenticationStrength"), f"{where} authenticationStrength")
     return ConditionalAccessPolicy(
         id=policy_id,
@@ -237,9 +243,7 @@ def list_user_registrations(session: AzureSession) -> Iterator[UserRegistration]
 
 STEPS: tuple[Step, ...] = (
     TenantListing(api_name(SECURITY_DEFAULTS_PATH), "security_defaults", list_security_defaults),
-    TenantListing(
-        api_name(CONDITIONAL_ACCESS_PATH), "conditional_access_policies", list_conditional_access_policies
-    ),
+    TenantListing(api_name(CONDITIONAL_ACCESS_PATH), "conditional_access_policies", list_conditional_access_policies),
     TenantListing(api_name(ROLE_ASSIGNMENTS_PATH), "directory_role_assignments", list_directory_role_assignments),
     TenantListing(api_name(USER_REGISTRATIONS_PATH), "user_registrations", list_user_registrations),
 )

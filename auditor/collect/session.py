@@ -79,6 +79,18 @@ class AzureSession:
         self._http.mount("https://", adapter)
         self._clients: dict[tuple[object, tuple[Any, ...]], object] = {}
         self._lock = threading.Lock()
+        self._sent = 0
+        self._http.hooks["response"].append(self._count)
+
+    def _count(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        with self._lock:
+            self._sent += 1
+
+    @property
+    def requests_sent(self) -> int:
+        """HTTP requests answered so far through this session (retries included)."""
+        with self._lock:
+            return self._sent
 
     @classmethod
     def for_azure(cls, **kwargs: Any) -> AzureSession:

@@ -1,0 +1,151 @@
+"""Collection benchmark: a large generated estate served with per-request latency, scanned end to end.
+
+Prints requests made, requests per resource, wall time, the lower bound the request count implies at
+the given latency and concurrency, their ratio, and peak RSS. Targets: ratio <= 1.5, requests per
+resource <= 0.3, peak RSS under 1 GB.
+
+    python bench/collect.py [--subscriptions 10] [--resources 2000] [--latency-ms 50] [--workers 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from auditor.collect.scan import collect_inventory
+from auditor.collect.session import AzureSession
+from auditor.emulator import demo_estate_path
+
+# Share of each top-level resource type in a subscription: a realistic IaaS-heavy mix.
+MIX = {
+    "Microsoft.Network/networkInterfaces": 0.18,
+    "Microsoft.Compute/disks": 0.22,
+    "Microsoft.Compute/virtualMachines": 0.09,
+    "Microsoft.Network/publicIPAddresses": 0.05,
+    "Microsoft.Network/networkSecurityGroups": 0.07,
+    "Microsoft.Network/virtualNetworks": 0.01,
+    "Microsoft.Compute/snapshots": 0.06,
+    "Microsoft.Compute/diskEncryptionSets": 0.005,
+    "Microsoft.Network/routeTables": 0.01,
+    "Microsoft.KeyVault/vaults": 0.02,
+    "Microsoft.Storage/storageAccounts": 0.06,
+    "Microsoft.Sql/servers": 0.01,
+    "Microsoft.RecoveryServices/vaults": 0.005,
+    "Microsoft.Authorization/roleAssignments": 0.05,
+    "Microsoft.Insights/actionGroups": 0.005,
+    "Microsoft.Insights/activityLogAlerts": 0.01,
+    "Microsoft.SqlVirtualMachine/sqlVirtualMachines": 0.005,
+}
+# Types kept once per subscription as the demo has them.
+ONCE = ("Microsoft.Security/pricings", "Microsoft.Security/securityContacts", "Microsoft.Authorization/roleDefinitions",
+        "Microsoft.Network/azureFirewalls", "Microsoft.Network/firewallPolicies", "Microsoft.Network/virtualNetworkGateways")
+
+
+def units(resources: list[dict[str, Any]]) -> dict[str, list[list[dict[str, Any]]]]:
+    """Demo resources grouped by top-level type, each with the child entries that live under its id."""
+    by_type: dict[str, list[list[dict[str, Any]]]] = defaultdict(list)
+    ids = sorted(resources, key=lambda r: len(r["id"]))
+    for candidate in ids:
+        parent = next((u for units_ in by_type.values() for u in units_ if candidate["id"].lower().startswith(u[0]["id"].lower() + "/")), None)
+        if parent is not None:
+            parent.append(candidate)
+        else:
+            by_type[candidate["type"]].append([candidate])
+    return by_type
+
+
+def generate(subscriptions: int, per_subscription: int) -> tuple[dict[str, Any], int]:
+    """A large estate cloned from the demo's resources, and the number of resources it holds."""
+    demo = json.loads(demo_estate_path().read_text(encoding="utf-8"))
+    templates = units(demo["resources"])
+    subs, resources = [], []
+    for index in range(subscriptions):
+        sub = str(uuid.UUID(int=index + 1))
+        subs.append({"subscriptionId": sub, "displayName": f"bench {index}", "state": "Enabled"})
+        plan = {kind: max(1, round(share * per_subscription)) for kind, share in MIX.items()}
+        plan |= {kind: 1 for kind in ONCE}
+        for kind, count in plan.items():
+            for n in range(count):
+                unit = templates[kind][n % len(templates[kind])]
+                resources.extend(clone(unit, sub, None if kind in ONCE else n))
+    return {"subscriptions": subs, "resources": resources, "graph": demo["graph"]}, len(resources)
+
+
+def clone(unit: list[dict[str, Any]], sub: str, n: int | None) -> list[dict[str, Any]]:
+    """A copy of a resource and its children under a new subscription, and a new name unless n is None."""
+    root = unit[0]
+    old_root = root["id"]
+    old_sub = old_root.split("/")[2]
+    new_root = (old_root if n is None else f"{old_root}-{n:05d}").replace(old_sub, sub)
+    copies = []
+    for item in unit:
+        twin = copy.deepcopy(item)
+        twin["id"] = new_root + item["id"][len(old_root):]
+        if item is root and n is not None:
+            twin["name"] = f"{root['name']}-{n:05d}"
+        copies.append(twin)
+    return copies
+
+
+def main() -> int:
+    """Generate, serve, scan and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--subscriptions", type=int, default=10)
+    parser.add_argument("--resources", type=int, default=2000, help="resources per subscription")
+    parser.add_argument("--latency-ms", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=8, help="concurrent requests")
+    parser.add_argument("--page-size", type=int, default=1000)
+    args = parser.parse_args()
+
+    estate, count = generate(args.subscriptions, args.resources)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "estate.json"
+        path.write_text(json.dumps(estate), encoding="utf-8")
+        del estate
+        # The endpoint runs in its own process so its work does not compete with the scan for the GIL.
+        server = subprocess.Popen(
+            [sys.executable, "-m", "auditor", "emulator", "--estate", str(path), "--latency-ms", str(args.latency_ms),
+             "--page-size", str(args.page_size)],
+            stdout=subprocess.PIPE, text=True,
+        )
+        try:
+            info = dict(server.stdout.readline().strip().split(": ", 1) for _ in range(3))  # type: ignore[union-attr]
+            session = AzureSession.for_emulator(info["url"], info["ca-file"], info["token"], max_connections=args.workers)
+            started = time.perf_counter()
+            inventory = collect_inventory(session, max_workers=args.workers)
+            wall = time.perf_counter() - started
+            sent = session.requests_sent
+            session.close()
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+    failed = [c for c in inventory.collections if not c.ok]
+    bound = sent * (args.latency_ms / 1000) / args.workers
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"estate:                {args.subscriptions} subscriptions x {args.resources} = {count} resources")
+    print(f"requests made:         {sent}")
+    print(f"requests per resource: {sent / count:.3f}   (target <= 0.3)")
+    print(f"latency, concurrency:  {args.latency_ms} ms, {args.workers}")
+    print(f"wall time:             {wall:.2f} s")
+    print(f"lower bound:           {bound:.2f} s   (requests x latency / concurrency)")
+    print(f"ratio:                 {wall / bound:.2f}   (target <= 1.5)")
+    print(f"peak RSS:              {peak_mb:.0f} MB   (target < 1024 MB)")
+    print(f"failed listings:       {len(failed)}")
+    for collection in failed[:5]:
+        print(f"  {collection.describe()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
