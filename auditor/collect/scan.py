@@ -7,6 +7,7 @@ scan: it becomes a Collection record that evaluation turns into ``error`` findin
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -131,17 +132,24 @@ class _Collector:
                 parents = list(self.records[step.parent_field])
                 child_jobs.append((step, [self._submit(run_per_parent, step, p) for p in parents]))
             else:
-                targets = [r for r in self.records[step.field] if step.applies(r)]
-                enrich_jobs.append((step, targets, [self._submit(run_enrichment, step, r) for r in targets]))
+                positions = [i for i, r in enumerate(self.records[step.field]) if step.applies(r)]
+                records = self.records[step.field]
+                enrich_jobs.append(
+                    (step, positions, [self._submit(run_enrichment, step, records[i]) for i in positions])
+                )
         for step, futures in child_jobs:
             outcomes = [f.result() for f in futures]
             for children, _ in outcomes:
                 self.records[step.field].extend(children)
             self._record(step.api, [c for _, c in outcomes])
-        for enrichment, targets, futures in enrich_jobs:
+        originals = {name: list(found) for name, found in self.records.items()}
+        for enrichment, positions, futures in enrich_jobs:
             done = [f.result() for f in futures]
-            replaced = {id(old): new for old, (new, _) in zip(targets, done, strict=True)}
-            self.records[enrichment.field] = [replaced.get(id(r), r) for r in self.records[enrichment.field]]
+            records = self.records[enrichment.field]
+            for position, (enriched, _) in zip(positions, done, strict=True):
+                # Apply only what this enrichment changed, so several enrichments of one field in the same
+                # phase each keep their part.
+                records[position] = _merge(records[position], originals[enrichment.field][position], enriched)
             self._record(enrichment.api, [c for _, c in done])
 
     def _submit(self, runner: Callable[..., Any], step: Any, record: Any) -> Future[Any]:
@@ -190,6 +198,18 @@ def collect_inventory(
         resource_groups=tuple(resource_groups),
         **fields,
     )
+
+
+def _merge(current: Any, original: Any, enriched: Any) -> Any:
+    """``current`` with every field on which ``enriched`` differs from ``original``."""
+    if enriched is original:
+        return current
+    changed = {
+        f.name: getattr(enriched, f.name)
+        for f in dataclasses.fields(original)
+        if getattr(enriched, f.name) != getattr(original, f.name)
+    }
+    return dataclasses.replace(current, **changed) if changed else current
 
 
 def _in_groups(records: list[Any], groups: Sequence[str]) -> list[Any]:

@@ -9,7 +9,7 @@ from typing import Any
 from azure.mgmt.sql import SqlManagementClient
 from azure.mgmt.sqlvirtualmachine import SqlVirtualMachineManagementClient
 
-from auditor.arm_ids import name_of, parent_of, resource_group_of
+from auditor.arm_ids import name_of, resource_group_of
 from auditor.collect.base import Enrichment, Listing, PerParent, Step, text
 from auditor.collect.session import AzureSession
 from auditor.records.sql import SqlDatabase, SqlServer, SqlVirtualMachine
@@ -159,9 +159,7 @@ STEPS: tuple[Step, ...] = (
     Listing(SQL_VMS_API, "sql_virtual_machines", list_sql_virtual_machines),
     PerParent(DATABASES_API, "sql_servers", "sql_databases", list_databases, phase=1),
     Enrichment(PROTECTOR_API, "sql_servers", with_protector, phase=1),
-    # The scan applies each enrichment's records by replacing whole records, so two enrichments of the
-    # same field in one phase would drop each other's results: each database call gets its own phase.
     Enrichment(TDE_API, "sql_databases", with_tde, phase=2, applies=_user_database),
-    Enrichment(SHORT_TERM_RETENTION_API, "sql_databases", with_short_term_retention, phase=3, applies=_user_database),
-    Enrichment(LONG_TERM_RETENTION_API, "sql_databases", with_long_term_retention, phase=4, applies=_user_database),
+    Enrichment(SHORT_TERM_RETENTION_API, "sql_databases", with_short_term_retention, phase=2, applies=_user_database),
+    Enrichment(LONG_TERM_RETENTION_API, "sql_databases", with_long_term_retention, phase=2, applies=_user_database),
 )
