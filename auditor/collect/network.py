@@ -18,6 +18,7 @@ from auditor.records.network import (
     SecurityRule,
     Subnet,
     VirtualNetwork,
+    VnetPeering,
 )
 
 
@@ -59,7 +60,7 @@ def network_security_group(nsg: Any, subscription_id: str) -> NetworkSecurityGro
 
 
 def virtual_network(vnet: Any, subscription_id: str) -> VirtualNetwork:
-    """A VNet record with its subnets."""
+    """A VNet record with its subnets and peerings."""
     subnets = tuple(
         Subnet(
             id=s.id,
@@ -70,6 +71,17 @@ def virtual_network(vnet: Any, subscription_id: str) -> VirtualNetwork:
         )
         for s in vnet.subnets or ()
     )
+    peerings = tuple(
+        VnetPeering(
+            name=p.name or "",
+            remote_vnet_id=ref_id(p.remote_virtual_network),
+            peering_state=text(p.peering_state),
+            allow_gateway_transit=p.allow_gateway_transit,
+            use_remote_gateways=p.use_remote_gateways,
+            allow_forwarded_traffic=p.allow_forwarded_traffic,
+        )
+        for p in vnet.virtual_network_peerings or ()
+    )
     space = vnet.address_space.address_prefixes if vnet.address_space else None
     return VirtualNetwork(
         id=vnet.id,
@@ -79,6 +91,7 @@ def virtual_network(vnet: Any, subscription_id: str) -> VirtualNetwork:
         location=vnet.location or "",
         address_prefixes=tuple(space or ()),
         subnets=subnets,
+        peerings=peerings,
     )
 
 

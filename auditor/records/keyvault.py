@@ -46,3 +46,5 @@ class KeyVaultKey:
     rotation_expiry_time: str | None = None
     location: str = ""
     type: str = "Microsoft.KeyVault/vaults/keys"
+    # The rotation policy's lifetime action types (``rotate``, ``notify``): a policy may only notify.
+    rotation_actions: tuple[str, ...] = ()

@@ -186,6 +186,8 @@ class FirewallPolicy:
     nat_rules: tuple[NatRule, ...] = ()
     rule_collection_group_ids: tuple[str, ...] = ()
     type: str = "Microsoft.Network/firewallPolicies"
+    # The parent policy whose rule collection groups this policy inherits.
+    base_policy_id: str | None = None
 
 
 @dataclass(frozen=True)
