@@ -76,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--ca-bundle", type=Path, metavar="FILE", help="CA certificates to trust for the endpoint")
     scan.add_argument("--snapshot", type=Path, metavar="FILE", help="also save the collected inventory here")
     scan.add_argument("--max-workers", type=int, default=8, metavar="N", help="concurrent API calls (default 8)")
+    scan.add_argument(
+        "--processes", type=int, default=1, metavar="N", help="share subscriptions among N processes (default 1)"
+    )
     _add_evaluation_options(scan, default_out="audit-report")
     _add_gate_option(scan)
     scan.set_defaults(handler=run_scan)
@@ -206,8 +209,8 @@ def run_scan(args: argparse.Namespace) -> int:
 
     if args.ca_bundle and not args.ca_bundle.is_file():
         raise UsageError(f"--ca-bundle {args.ca_bundle}: no such file")
-    if args.max_workers < 1:
-        raise UsageError("--max-workers must be at least 1")
+    if args.max_workers < 1 or args.processes < 1:
+        raise UsageError("--max-workers and --processes must be at least 1")
     ca = str(args.ca_bundle) if args.ca_bundle else None
     token = os.environ.get(TOKEN_ENV)
     if args.arm_endpoint and token:
@@ -222,6 +225,7 @@ def run_scan(args: argparse.Namespace) -> int:
             None if args.all_subscriptions else args.subscription,
             resource_groups=args.resource_group,
             max_workers=args.max_workers,
+            processes=args.processes,
         )
     if args.snapshot:
         save_snapshot(inventory, args.snapshot)

@@ -86,3 +86,15 @@ def test_resource_group_filter_keeps_only_those_groups() -> None:
     assert {v.name for v in inventory.key_vaults} == {"kv-good", "kv-weak"}
     assert inventory.network_security_groups == ()
     assert inventory.resource_groups == ("RG-KEYS",)
+
+
+def test_worker_processes_collect_the_same_inventory_as_threads() -> None:
+    with serve(small_estate()) as (endpoint, session):
+        threaded = collect_inventory(session, max_workers=4)
+        before = session.requests_sent
+        spread = collect_inventory(session, max_workers=4, processes=2)
+        sent_by_processes = session.requests_sent - before
+    for field in threaded.resource_fields():
+        assert getattr(spread, field) == getattr(threaded, field), field
+    assert sorted(threaded.collections, key=repr) == sorted(spread.collections, key=repr)
+    assert sent_by_processes > 0

@@ -8,9 +8,10 @@ scan: it becomes a Collection record that evaluation turns into ``error`` findin
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,7 +46,7 @@ from auditor.collect.base import (
     run_tenant_listing,
     text,
 )
-from auditor.collect.session import AzureSession
+from auditor.collect.session import AzureSession, SessionRecipe
 from auditor.inventory import Collection, Inventory, Subscription
 
 # Every collector, in no particular order: steps run by phase, and within a phase concurrently.
@@ -173,31 +174,79 @@ def collect_inventory(
     *,
     resource_groups: Sequence[str] = (),
     max_workers: int = 8,
+    processes: int = 1,
     steps: Sequence[Step] = STEPS,
 ) -> Inventory:
-    """Collect every step for every subscription in scope; failures are recorded, never raised."""
+    """Collect every step for every subscription in scope; failures are recorded, never raised.
+
+    ``max_workers`` bounds the requests in flight. With ``processes`` > 1 the subscriptions are shared
+    among worker processes (each with max_workers / processes threads), because turning API answers into
+    records is CPU-bound and one interpreter runs it on one core.
+    """
     started = now()
     scope, subscription_listing = resolve_scope(session, subscriptions)
-    with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="collect") as pool:
-        run = _Collector(session, pool, scope)
-        run.collections.append(subscription_listing)
-        run.listings(steps)
-        later = [s for s in steps if isinstance(s, PerParent | Enrichment)]
-        for number in sorted({s.phase for s in later}):
-            run.phase([s for s in later if s.phase == number])
+    parallel = processes > 1 and len(scope) > 1 and session.recipe is not None and tuple(steps) == STEPS
+    if parallel:
+        records, collections = _collect_in_processes(session, scope, max_workers, min(processes, len(scope)))
+    else:
+        records, collections = _collect_in_threads(session, scope, steps, max_workers)
     fields = {
         name: tuple(sorted(_in_groups(found, resource_groups), key=lambda r: r.id.lower()))
-        for name, found in run.records.items()
+        for name, found in records.items()
     }
     return Inventory(
         source=session.arm_url,
         started_at=started,
         finished_at=now(),
         subscriptions=scope,
-        collections=tuple(run.collections),
+        collections=(subscription_listing, *collections),
         resource_groups=tuple(resource_groups),
         **fields,
     )
+
+
+Collected = tuple[dict[str, list[Any]], list[Collection]]
+
+
+def _collect_in_threads(
+    session: AzureSession, scope: Sequence[Subscription], steps: Sequence[Step], max_workers: int
+) -> Collected:
+    """Every step over the scope in this process, phase by phase."""
+    with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="collect") as pool:
+        run = _Collector(session, pool, scope)
+        run.listings(steps)
+        later = [s for s in steps if isinstance(s, PerParent | Enrichment)]
+        for number in sorted({s.phase for s in later}):
+            run.phase([s for s in later if s.phase == number])
+    return dict(run.records), run.collections
+
+
+def _collect_in_processes(
+    session: AzureSession, scope: Sequence[Subscription], max_workers: int, processes: int
+) -> Collected:
+    """Tenant-wide listings here; subscription-scoped steps in worker processes, a share of subscriptions each."""
+    assert session.recipe is not None
+    tenant_steps = [s for s in STEPS if isinstance(s, TenantListing)]
+    records, collections = _collect_in_threads(session, (), tenant_steps, max_workers)
+    shares = [tuple(scope[i::processes]) for i in range(processes)]
+    workers = max(1, max_workers // processes)
+    # "spawn" starts clean interpreters: forking a process that already runs threads is unsafe.
+    with ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn")) as pool:
+        jobs = [pool.submit(_collect_share, session.recipe, share, workers) for share in shares]
+        for job in jobs:
+            (share_records, share_collections), sent = job.result()
+            session.add_requests(sent)
+            for name, found in share_records.items():
+                records.setdefault(name, []).extend(found)
+            collections.extend(share_collections)
+    return records, collections
+
+
+def _collect_share(recipe: SessionRecipe, share: tuple[Subscription, ...], workers: int) -> tuple[Collected, int]:
+    """In a worker process: every subscription-scoped step over a share of the subscriptions."""
+    subscription_steps = [s for s in STEPS if not isinstance(s, TenantListing)]
+    with recipe.build(max_connections=workers) as session:
+        return _collect_in_threads(session, share, subscription_steps, workers), session.requests_sent
 
 
 def _merge(current: Any, original: Any, enriched: Any) -> Any:

@@ -55,6 +55,22 @@ class RetrySettings:
     connection_timeout: float = 10.0
 
 
+@dataclass(frozen=True)
+class SessionRecipe:
+    """The arguments that rebuild a session in a worker process (credentials are not picklable)."""
+
+    kind: str
+    args: tuple[str, str, str] | None
+    options: dict[str, Any]
+
+    def build(self, **overrides: Any) -> AzureSession:
+        """A new session made the same way, with some options replaced."""
+        options = self.options | overrides
+        if self.kind == "emulator" and self.args:
+            return AzureSession.for_emulator(*self.args, **options)
+        return AzureSession.for_azure(**options)
+
+
 class AzureSession:
     """Builds read-only SDK clients for one endpoint, credential and CA bundle."""
 
@@ -86,23 +102,35 @@ class AzureSession:
         with self._lock:
             self._sent += 1
 
+    def add_requests(self, count: int) -> None:
+        """Count requests that sessions in worker processes sent on this session's behalf."""
+        with self._lock:
+            self._sent += count
+
     @property
     def requests_sent(self) -> int:
         """HTTP requests answered so far through this session (retries included)."""
         with self._lock:
             return self._sent
 
+    # How to build an equal session in another process; None when the credential cannot be rebuilt there.
+    recipe: SessionRecipe | None = None
+
     @classmethod
     def for_azure(cls, **kwargs: Any) -> AzureSession:
         """A session against public Azure with DefaultAzureCredential (az login, env, managed identity)."""
         from azure.identity import DefaultAzureCredential  # noqa: PLC0415 - slow import, only for live scans
 
-        return cls(DefaultAzureCredential(), **kwargs)
+        session = cls(DefaultAzureCredential(), **kwargs)
+        session.recipe = SessionRecipe("azure", None, kwargs)
+        return session
 
     @classmethod
     def for_emulator(cls, url: str, ca_file: str, token: str, **kwargs: Any) -> AzureSession:
         """A session against the local endpoint, trusting only its throw-away CA."""
-        return cls(StaticTokenCredential(token), arm_url=url, graph_url=url, ca_bundle=ca_file, **kwargs)
+        session = cls(StaticTokenCredential(token), arm_url=url, graph_url=url, ca_bundle=ca_file, **kwargs)
+        session.recipe = SessionRecipe("emulator", (url, ca_file, token), kwargs)
+        return session
 
     def close(self) -> None:
         """Release pooled connections."""
