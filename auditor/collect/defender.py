@@ -98,7 +98,9 @@ def flag(value: Any) -> bool | None:
 
 
 def _client(session: AzureSession, subscription_id: str) -> SecurityCenter:
-    return session.client(SecurityCenter, subscription_id)
+    # The multi-API client's untyped constructor makes the generic factory yield Any.
+    client: SecurityCenter = session.client(SecurityCenter, subscription_id)
+    return client
 
 
 def _alert_source(properties: Mapping[str, Any]) -> tuple[str | None, str | None]:
