@@ -104,7 +104,7 @@ def _finding(control: Control, registered: RegisteredCheck, result: CheckResult)
         check_id=registered.spec.id,
         title=control.title,
         status=result.status,
-        severity=control.severity,
+        severity=result.severity or control.severity,
         resource_id=result.resource_id,
         resource_type=result.resource_type,
         subscription_id=result.subscription_id,

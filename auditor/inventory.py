@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from auditor.records.backup import BackupPolicy, ProtectedItem, RecoveryVault
 from auditor.records.compute import Disk, DiskEncryptionSet, Snapshot, VirtualMachine
@@ -76,6 +77,11 @@ class Collection:
 # --- the inventory ------------------------------------------------------------------------------
 
 
+_METADATA_FIELDS = frozenset(
+    {"source", "started_at", "finished_at", "subscriptions", "collections", "resource_groups", "as_of"}
+)
+
+
 @dataclass(frozen=True)
 class Inventory:
     """Everything one scan collected, with a record of what it could not collect."""
@@ -86,6 +92,8 @@ class Inventory:
     subscriptions: tuple[Subscription, ...] = ()
     collections: tuple[Collection, ...] = ()
     resource_groups: tuple[str, ...] = ()
+    # The moment ages and expiries are judged against: collection time unless the estate pins one.
+    as_of: str = ""
     network_security_groups: tuple[NetworkSecurityGroup, ...] = ()
     virtual_networks: tuple[VirtualNetwork, ...] = ()
     network_interfaces: tuple[NetworkInterface, ...] = ()
@@ -121,17 +129,19 @@ class Inventory:
     directory_role_assignments: tuple[DirectoryRoleAssignment, ...] = ()
     user_registrations: tuple[UserRegistration, ...] = ()
 
+    @property
+    def reference_time(self) -> datetime:
+        """The time checks judge ages and expiries against (timezone-aware UTC)."""
+        moment = datetime.fromisoformat((self.as_of or self.finished_at).replace("Z", "+00:00"))
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
     def failed_collections(self) -> tuple[Collection, ...]:
         """Listings that did not complete."""
         return tuple(c for c in self.collections if not c.ok)
 
     def resource_fields(self) -> tuple[str, ...]:
         """Names of the fields that hold resource records (each record has a subscription_id)."""
-        return tuple(
-            f.name
-            for f in dataclasses.fields(self)
-            if f.name not in {"source", "started_at", "finished_at", "subscriptions", "collections", "resource_groups"}
-        )
+        return tuple(f.name for f in dataclasses.fields(self) if f.name not in _METADATA_FIELDS)
 
     def without_subscriptions(self, excluded: frozenset[str]) -> Inventory:
         """The same inventory with every resource of the excluded subscriptions removed."""

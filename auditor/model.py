@@ -63,6 +63,8 @@ class CheckResult:
     status: Status
     message: str
     evidence: Evidence = field(default_factory=dict)
+    # Overrides the control's severity for this one result (e.g. an informational note under a control).
+    severity: Severity | None = None
 
 
 def passed(resource: Any, message: str, **evidence: Any) -> CheckResult:
@@ -78,6 +80,11 @@ def failed(resource: Any, message: str, **evidence: Any) -> CheckResult:
 def errored(resource: Any, message: str, **evidence: Any) -> CheckResult:
     """An error result: the record could not be judged, so it is not compliant."""
     return CheckResult(resource.id, resource.type, resource.subscription_id, Status.ERROR, message, evidence)
+
+
+def manual(resource: Any, message: str, **evidence: Any) -> CheckResult:
+    """A result only an attestation can settle, because no API shows the fact."""
+    return CheckResult(resource.id, resource.type, resource.subscription_id, Status.MANUAL, message, evidence)
 
 
 @dataclass(frozen=True)

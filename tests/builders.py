@@ -169,5 +169,8 @@ def make_inventory(**records: Any) -> Inventory:
     fields = {name: tuple(value) for name, value in records.items()}
     fields["collections"] = complete_collections(fields.get("collections", ()))
     return Inventory(
-        source="test", started_at="2026-01-01T00:00:00+00:00", finished_at="2026-01-01T00:00:01+00:00", **fields
+        source="test",
+        started_at="2026-01-01T00:00:00+00:00",
+        finished_at="2026-01-01T00:00:01+00:00",
+        **fields,  # type: ignore[arg-type]  # record tuples only
     )

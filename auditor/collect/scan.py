@@ -201,7 +201,7 @@ def collect_inventory(
         subscriptions=scope,
         collections=(subscription_listing, *collections),
         resource_groups=tuple(resource_groups),
-        **fields,
+        **fields,  # type: ignore[arg-type]  # every field named here holds a tuple of records
     )
 
 
