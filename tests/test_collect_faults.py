@@ -89,7 +89,7 @@ def test_resource_group_filter_keeps_only_those_groups() -> None:
 
 
 def test_worker_processes_collect_the_same_inventory_as_threads() -> None:
-    with serve(small_estate()) as (endpoint, session):
+    with serve(small_estate()) as (_, session):
         threaded = collect_inventory(session, max_workers=4)
         before = session.requests_sent
         spread = collect_inventory(session, max_workers=4, processes=2)
