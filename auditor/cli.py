@@ -6,6 +6,7 @@ Exit codes: 0 nothing gated, 1 findings at or above ``--fail-on``, 2 usage, conf
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from collections.abc import Sequence
@@ -194,6 +195,9 @@ def run_demo(args: argparse.Namespace) -> int:
     ):
         print(f"serving {estate.source} at {endpoint.url}")
         inventory = collect_inventory(session)
+    if estate.as_of:
+        # A sample estate is a picture of one moment: its backup times and expiries are judged then.
+        inventory = dataclasses.replace(inventory, as_of=estate.as_of)
     save_snapshot(inventory, args.out / "inventory.json")
     _report(inventory, args, loaded)
     print(f"wrote {args.out / 'inventory.json'}")

@@ -158,4 +158,5 @@ def _metadata(inventory: Inventory, baseline: Baseline, params: Params) -> ScanM
         baseline_sha256=baseline.sha256,
         baseline_name=baseline.name,
         parameters={name: list(v) if isinstance(v, tuple) else v for name, v in params.values.items()},
+        as_of=inventory.reference_time.isoformat(),
     )

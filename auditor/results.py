@@ -23,6 +23,7 @@ class ScanMetadata:
     baseline_sha256: str
     baseline_name: str
     parameters: Mapping[str, object] = field(default_factory=dict)
+    as_of: str = ""
 
 
 @dataclass(frozen=True)

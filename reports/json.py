@@ -42,6 +42,7 @@ def document(result: ScanResult) -> dict[str, JsonValue]:
         "scan": {
             "started_at": meta.started_at,
             "finished_at": meta.finished_at,
+            "as_of": meta.as_of or meta.finished_at,
             "source": meta.source,
             "subscriptions": list(meta.subscriptions),
             "baseline": {

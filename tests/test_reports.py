@@ -213,6 +213,7 @@ def test_findings_json_has_the_documented_shape() -> None:
     assert list(document["scan"]) == [
         "started_at",
         "finished_at",
+        "as_of",
         "source",
         "subscriptions",
         "baseline",

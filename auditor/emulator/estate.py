@@ -25,6 +25,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.resources import files
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ from auditor.emulator.paths import PathKind, parse_arm_path, path_key
 
 DEFAULT_TENANT_ID = "00000000-0000-0000-0000-000000000000"
 REQUIRED_KEYS = ("subscriptions", "resources", "graph")
-OPTIONAL_KEYS = ("resourceGroups", "raw", "faults", "description")
+OPTIONAL_KEYS = ("resourceGroups", "raw", "faults", "description", "asOf")
 _ID_SHAPES = (
     "/subscriptions/{id}/resourceGroups/{group}/providers/{namespace}/{type}/{name}[/...], "
     "/subscriptions/{id}/providers/{namespace}/{type}/{name}[/...] or /providers/{namespace}/{type}/{name}[/...]"
@@ -88,6 +89,8 @@ class Estate:
     raw: tuple[RawResponse, ...] = ()
     resource_groups: tuple[EstateResourceGroup, ...] = ()
     source: str = "<memory>"
+    # The moment a sample estate describes (its backup times, key expiries); a scan of it is judged then.
+    as_of: str | None = None
 
     @classmethod
     def from_dict(cls, data: Any, source: str) -> Estate:
@@ -146,7 +149,19 @@ class _Validator:
             raw=self.raw(self.list_at(data, "raw", optional=True)),
             resource_groups=self.resource_groups(self.list_at(data, "resourceGroups", optional=True), known),
             source=self.source,
+            as_of=self.moment(data.get("asOf")),
         )
+
+    def moment(self, value: Any) -> str | None:
+        if value is None:
+            return None
+        try:
+            parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            raise self.fail("asOf", f"'{value}' is not an ISO 8601 date and time") from None
+        if parsed.tzinfo is None:
+            raise self.fail("asOf", f"'{value}' has no time zone (add Z or +00:00)")
+        return parsed.isoformat()
 
     def list_at(self, data: Mapping[str, Any], key: str, *, optional: bool = False) -> list[Any]:
         value = data.get(key, [] if optional else None)
