@@ -24,8 +24,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib.resources import files
 from datetime import datetime
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
