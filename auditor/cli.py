@@ -10,11 +10,14 @@ import dataclasses
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from auditor import __version__
+from auditor.attestations import Attestation, load_attestations
 from auditor.baseline import Baseline, BaselineError, default_baseline_path, load_baseline
 from auditor.checks import builtin_registry
+from auditor.decision_files import EntryFileError
 from auditor.emulator import cli as emulator_cli
 from auditor.emulator.estate import EstateError, demo_estate_path, load_estate
 from auditor.emulator.server import Emulator
@@ -26,6 +29,7 @@ from auditor.registry import Registry
 from auditor.reports import REPORTERS, write_reports
 from auditor.results import ScanResult
 from auditor.snapshot import SnapshotError, load_snapshot, save_snapshot
+from auditor.waivers import Waiver, load_waivers
 
 EXIT_OK = 0
 EXIT_GATED = 1
@@ -44,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args))
-    except (UsageError, BaselineError, EstateError, SnapshotError) as exc:
+    except (UsageError, BaselineError, EstateError, SnapshotError, EntryFileError) as exc:
         print(f"auditor: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
@@ -107,6 +111,10 @@ def _add_evaluation_options(parser: argparse.ArgumentParser, default_out: str) -
     )
     parser.add_argument("--out", type=Path, default=Path(default_out), metavar="DIR", help="report folder")
     parser.add_argument(
+        "--attestations", type=Path, metavar="FILE", help="TOML file of attestations for manual controls"
+    )
+    parser.add_argument("--waivers", type=Path, metavar="FILE", help="TOML file of waivers (accepted risks)")
+    parser.add_argument(
         "--format",
         default=",".join(DEFAULT_FORMATS),
         metavar="LIST",
@@ -145,20 +153,46 @@ def _formats(text: str) -> list[str]:
     return names
 
 
-def _load(args: argparse.Namespace) -> tuple[Baseline, Registry, Params, list[str]]:
+@dataclass(frozen=True)
+class Evaluation:
     """Everything an evaluation needs from the command line, validated before any collection starts."""
+
+    baseline: Baseline
+    registry: Registry
+    params: Params
+    formats: list[str]
+    attestations: tuple[Attestation, ...]
+    waivers: tuple[Waiver, ...]
+
+
+def _load(args: argparse.Namespace) -> Evaluation:
+    """Read and validate the baseline, parameters, formats, attestations and waivers."""
     registry = builtin_registry()
     baseline = load_baseline(args.baseline or default_baseline_path(), registry)
     params = baseline.resolve_params(_parse_overrides(args.param))
-    return baseline, registry, params, _formats(args.format)
+    control_ids = [c.id for c in baseline.controls]
+    return Evaluation(
+        baseline=baseline,
+        registry=registry,
+        params=params,
+        formats=_formats(args.format),
+        attestations=load_attestations(args.attestations, control_ids) if args.attestations else (),
+        waivers=load_waivers(args.waivers, control_ids) if args.waivers else (),
+    )
 
 
-def _report(
-    inventory: Inventory, args: argparse.Namespace, loaded: tuple[Baseline, Registry, Params, list[str]]
-) -> ScanResult:
-    baseline, registry, params, formats = loaded
-    result = evaluate(inventory, baseline, registry, params)
-    written = write_reports(result, args.out, formats)
+def _report(inventory: Inventory, args: argparse.Namespace, loaded: Evaluation) -> ScanResult:
+    result = evaluate(
+        inventory,
+        loaded.baseline,
+        loaded.registry,
+        loaded.params,
+        attestations=loaded.attestations,
+        waivers=loaded.waivers,
+    )
+    written = write_reports(result, args.out, loaded.formats)
+    for warning in result.warnings:
+        print(f"auditor: warning: {warning}", file=sys.stderr)
     _print_summary(result, written)
     return result
 
@@ -201,7 +235,8 @@ def run_demo(args: argparse.Namespace) -> int:
     save_snapshot(inventory, args.out / "inventory.json")
     _report(inventory, args, loaded)
     print(f"wrote {args.out / 'inventory.json'}")
-    print(f"open {(args.out / 'report.html').resolve()} in a browser" if "html" in loaded[3] else "")
+    if "html" in loaded.formats:
+        print(f"open {(args.out / 'report.html').resolve()} in a browser")
     return EXIT_OK
 
 

@@ -3,33 +3,53 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
 
 from auditor import __version__
+from auditor.attestations import Attestation, apply_attestations
 from auditor.baseline import Baseline, Control
 from auditor.inventory import Collection, Inventory
 from auditor.model import CheckResult, Finding, Status, rollup
 from auditor.parameters import Params
 from auditor.registry import RegisteredCheck, Registry
 from auditor.results import ControlSummary, ScanMetadata, ScanResult
+from auditor.waivers import Waiver, apply_waivers
 
 NOT_IMPLEMENTED = "not implemented"
 
 
-def evaluate(inventory: Inventory, baseline: Baseline, registry: Registry, params: Params) -> ScanResult:
-    """Every control of the baseline judged over the inventory."""
-    findings: list[Finding] = []
-    summaries: list[ControlSummary] = []
+def evaluate(
+    inventory: Inventory,
+    baseline: Baseline,
+    registry: Registry,
+    params: Params,
+    *,
+    attestations: Sequence[Attestation] = (),
+    waivers: Sequence[Waiver] = (),
+    today: date | None = None,
+) -> ScanResult:
+    """Every control of the baseline judged over the inventory, then attestations and waivers applied.
+
+    Attestations and waivers are real-world documents, so their expiry is judged against ``today``
+    (the evaluation date), not against the moment the inventory describes.
+    """
     failures = inventory.failed_collections()
+    findings: list[Finding] = []
     for control in baseline.controls:
-        own = list(_control_findings(control, inventory, failures, registry, params))
-        findings.extend(own)
-        summaries.append(_summary(control, own))
+        findings.extend(_control_findings(control, inventory, failures, registry, params))
+    day = today or datetime.now(UTC).date()
+    findings = apply_attestations(findings, attestations, day)
+    findings, warnings = apply_waivers(findings, waivers, day)
+    summaries = [
+        _summary(control, [f for f in findings if f.control_id == control.id]) for control in baseline.controls
+    ]
     return ScanResult(
         metadata=_metadata(inventory, baseline, params),
         controls=tuple(summaries),
         findings=tuple(findings),
         collections=inventory.collections,
+        warnings=tuple(warnings),
     )
 
 

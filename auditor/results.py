@@ -50,6 +50,8 @@ class ScanResult:
     controls: tuple[ControlSummary, ...]
     findings: tuple[Finding, ...]
     collections: tuple[Collection, ...] = ()
+    # Things a reader should know that are not findings, e.g. a waiver that matches nothing.
+    warnings: tuple[str, ...] = ()
 
     def counts_by_status(self) -> dict[str, int]:
         """Number of findings per status, every status present (zero if none)."""

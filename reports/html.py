@@ -88,6 +88,7 @@ def render(result: ScanResult) -> str:
         areas=areas,
         orphans=_rows(orphan_findings(result)),
         failed_collections=failed_collections(result),
+        warnings=result.warnings,
         collection_count=len(result.collections),
         style_hash=_csp_hash(env, STYLESHEET),
         script_hash=_csp_hash(env, SCRIPT),

@@ -60,6 +60,7 @@ def document(result: ScanResult) -> dict[str, JsonValue]:
         "coverage": [_collection(c) for c in sorted_collections(result.collections)],
         "controls": [_control(c) for c in result.controls],
         "findings": [_finding(f) for f in sorted_findings(result.findings)],
+        "warnings": list(result.warnings),
     }
 
 

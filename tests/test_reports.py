@@ -207,7 +207,16 @@ def test_schema_enums_match_the_model() -> None:
 
 def test_findings_json_has_the_documented_shape() -> None:
     document = findings_document(make_result())
-    assert list(document) == ["schema_version", "tool", "scan", "summary", "coverage", "controls", "findings"]
+    assert list(document) == [
+        "schema_version",
+        "tool",
+        "scan",
+        "summary",
+        "coverage",
+        "controls",
+        "findings",
+        "warnings",
+    ]
     assert document["schema_version"] == "1.0"
     assert document["tool"] == {"name": "auditor", "version": "0.1.0"}
     assert list(document["scan"]) == [
