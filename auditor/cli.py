@@ -6,7 +6,6 @@ Exit codes: 0 nothing gated, 1 findings at or above ``--fail-on``, 2 usage, conf
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import sys
 from collections.abc import Sequence
@@ -20,7 +19,6 @@ from auditor.checks import builtin_registry
 from auditor.decision_files import EntryFileError
 from auditor.emulator import cli as emulator_cli
 from auditor.emulator.estate import EstateError, demo_estate_path, load_estate
-from auditor.emulator.server import Emulator
 from auditor.evaluate import evaluate
 from auditor.inventory import Inventory
 from auditor.model import Severity
@@ -220,18 +218,10 @@ def run_demo(args: argparse.Namespace) -> int:
     """Serve the sample estate locally, scan it through the SDK clients and write the reports."""
     loaded = _load(args)
     estate = load_estate(args.estate or demo_estate_path())
-    from auditor.collect.scan import collect_inventory  # noqa: PLC0415 - keeps `--help` fast
-    from auditor.collect.session import AzureSession  # noqa: PLC0415
+    from auditor.demo import scan_estate  # noqa: PLC0415 - keeps `--help` fast
 
-    with (
-        Emulator(estate) as endpoint,
-        AzureSession.for_emulator(endpoint.url, str(endpoint.ca_file), endpoint.token) as session,
-    ):
-        print(f"serving {estate.source} at {endpoint.url}")
-        inventory = collect_inventory(session)
-    if estate.as_of:
-        # A sample estate is a picture of one moment: its backup times and expiries are judged then.
-        inventory = dataclasses.replace(inventory, as_of=estate.as_of)
+    print(f"serving {estate.source} on a local HTTPS endpoint and scanning it through the Azure SDK clients")
+    inventory, _ = scan_estate(estate)
     save_snapshot(inventory, args.out / "inventory.json")
     _report(inventory, args, loaded)
     print(f"wrote {args.out / 'inventory.json'}")
