@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from auditor.attestations import load_attestations
-from auditor.baseline import load_baseline
+from auditor.baseline import default_baseline_path, load_baseline
 from auditor.checks import builtin_registry
 from auditor.cli import main
 from auditor.decision_files import EntryFileError
@@ -166,3 +166,10 @@ def test_cli_rejects_a_malformed_waiver_file_with_exit_2(tmp_path: Path, capsys:
     err = capsys.readouterr().err
     assert str(path) in err and "entry 1: field 'reason'" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_shipped_examples_load_against_the_shipped_baseline() -> None:
+    examples = Path(__file__).parent.parent / "examples"
+    ids = [c.id for c in load_baseline(default_baseline_path(), builtin_registry()).controls]
+    assert len(load_attestations(examples / "attestations.toml", ids)) == 3
+    assert len(load_waivers(examples / "waivers.toml", ids)) == 2
