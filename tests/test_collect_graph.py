@@ -285,7 +285,7 @@ def test_microsoft_graph_examples_are_collected() -> None:
     assert bianca.methods_registered == ("mobilePhone", "microsoftAuthenticatorPush", "softwareOneTimePasscode")
     for api in GRAPH_APIS:
         assert outcome(inventory, api).ok
-        assert (outcome(inventory, api).subscription_id, outcome(inventory, api).scope) == ("", "tenant")
+        assert (outcome(inventory, api).subscription_id, outcome(inventory, api).scope) == ("", "/tenants/tenant")
 
 
 # --- records field by field ----------------------------------------------------------------------------
@@ -532,7 +532,7 @@ def test_a_403_names_status_code_and_the_permission_needed(path: str, api: str, 
         inventory = collect_inventory(session, steps=graph.STEPS)
         attempts = [r for r in endpoint.requests if r.path == path]
     failed = outcome(inventory, api)
-    assert (failed.ok, failed.status_code, failed.error_code, failed.scope) == (False, 403, code, "tenant")
+    assert (failed.ok, failed.status_code, failed.error_code, failed.scope) == (False, 403, code, "/tenants/tenant")
     needs = f"the credential needs the Microsoft Graph permission {permission}"
     assert failed.reason == f"Insufficient privileges to complete the operation.; {needs}"
     assert permission in failed.describe()

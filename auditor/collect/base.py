@@ -77,6 +77,9 @@ class Enrichment:
 
 Step = Listing | TenantListing | PerParent | Enrichment
 
+# The scope of tenant-wide listings, shaped like an ARM id so findings about it read like the others.
+TENANT_SCOPE = "/tenants/tenant"
+
 
 def failure(api: str, subscription_id: str, scope: str, exc: BaseException) -> Collection:
     """A Collection that records why a listing failed, naming status and error code where known."""
@@ -127,8 +130,8 @@ def run_tenant_listing(session: AzureSession, listing: TenantListing) -> tuple[t
     try:
         records = tuple(listing.fetch(session))
     except COLLECTION_ERRORS as exc:
-        return (), failure(listing.api, "", "tenant", exc)
-    return records, Collection(listing.api, "", "tenant", ok=True, items=len(records))
+        return (), failure(listing.api, "", TENANT_SCOPE, exc)
+    return records, Collection(listing.api, "", TENANT_SCOPE, ok=True, items=len(records))
 
 
 def run_per_parent(session: AzureSession, step: PerParent, parent: Any) -> tuple[tuple[Any, ...], Collection | None]:
