@@ -3,22 +3,46 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 
-from auditor.collect.scan import collect_inventory
+from auditor.baseline import Baseline
+from auditor.collect.scan import Progress, collect_inventory
 from auditor.collect.session import AzureSession
+from auditor.collect.tls import with_tls_probe
 from auditor.emulator import Emulator, Estate, RecordedRequest
+from auditor.emulator.tls_sites import DemoTlsSites
 from auditor.inventory import Inventory
+from auditor.parameters import Params
 
 
-def scan_estate(estate: Estate, *, max_workers: int = 8) -> tuple[Inventory, list[RecordedRequest]]:
+def scan_estate(
+    estate: Estate, *, max_workers: int = 8, progress: Progress | None = None
+) -> tuple[Inventory, list[RecordedRequest]]:
     """Serve the estate on a free local port, collect it, and return the inventory and the requests served."""
     with (
         Emulator(estate) as endpoint,
         AzureSession.for_emulator(endpoint.url, str(endpoint.ca_file), endpoint.token) as session,
     ):
-        inventory = collect_inventory(session, max_workers=max_workers)
+        inventory = collect_inventory(session, max_workers=max_workers, progress=progress)
         served = endpoint.requests
     if estate.as_of:
         # A sample estate is a picture of one moment: its backup times and expiries are judged then.
         inventory = dataclasses.replace(inventory, as_of=estate.as_of)
     return inventory, served
+
+
+def scan_demo(
+    estate: Estate, baseline: Baseline, overrides: Mapping[str, str], *, progress: Progress | None = None
+) -> tuple[Inventory, Params, list[RecordedRequest]]:
+    """The demo's whole collection: the estate through the endpoint, then its web endpoints over TLS.
+
+    Unless ``tls_endpoints`` is overridden, the demo probes local servers standing for the MUL2 site,
+    so ENC-04 is judged on real handshakes.
+    """
+    inventory, served = scan_estate(estate, progress=progress)
+    with DemoTlsSites(inventory.reference_time) as sites:
+        wanted = {"tls_endpoints": ",".join(sites.endpoints), **overrides}
+        params = baseline.resolve_params(wanted)
+        ca_file = str(sites.ca_file) if "tls_endpoints" not in overrides else None
+        inventory = with_tls_probe(inventory, params.get_list("tls_endpoints"), ca_file=ca_file, timeout=3.0)
+    return inventory, params, served

@@ -12,7 +12,8 @@ def write_atomically(path: Path, content: str | bytes) -> None:
     # The temporary file must be on the same filesystem as the target for the rename to be atomic.
     # mkstemp creates it owner-only, and the file keeps that: reports list the weaknesses of an estate.
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = content.encode("utf-8") if isinstance(content, str) else content
+    # A lone surrogate (possible in JSON from an API) cannot be UTF-8: write '?' rather than fail.
+    data = content.encode("utf-8", "replace") if isinstance(content, str) else content
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     temporary = Path(name)
     try:

@@ -35,6 +35,7 @@ from auditor.records.network import (
 )
 from auditor.records.sql import SqlDatabase, SqlServer, SqlVirtualMachine
 from auditor.records.storage import StorageAccount
+from auditor.records.tls import TlsEndpoint
 from auditor.records.web import WebApp
 
 
@@ -128,6 +129,7 @@ class Inventory:
     conditional_access_policies: tuple[ConditionalAccessPolicy, ...] = ()
     directory_role_assignments: tuple[DirectoryRoleAssignment, ...] = ()
     user_registrations: tuple[UserRegistration, ...] = ()
+    tls_endpoints: tuple[TlsEndpoint, ...] = ()
 
     @property
     def reference_time(self) -> datetime:

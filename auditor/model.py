@@ -134,7 +134,8 @@ class Finding:
 def finding_id(control_id: str, check_id: str, resource_id: str) -> str:
     """Hash of the identifying triple; resource ids compare case-insensitively as ARM does."""
     key = f"{control_id}|{check_id}|{resource_id.lower()}"
-    return hashlib.sha256(key.encode()).hexdigest()[:20]
+    # surrogatepass: a lone surrogate from a JSON body must not make a finding unhashable.
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:20]
 
 
 def rollup(statuses: list[Status]) -> Status:

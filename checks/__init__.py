@@ -6,8 +6,15 @@ from auditor.registry import Registry
 
 BUILTIN_MODULES = (
     "auditor.checks.network",
+    "auditor.checks.network_layers",
     "auditor.checks.encryption",
     "auditor.checks.keyvault",
+    "auditor.checks.backup",
+    "auditor.checks.monitoring",
+    "auditor.checks.identity",
+    "auditor.checks.transport",
+    "auditor.checks.endpoint",
+    "auditor.checks.data_protection",
 )
 
 

@@ -1161,7 +1161,10 @@ def test_the_demo_estate_is_read_by_every_collector_here() -> None:
     (firewall_record,) = inventory.azure_firewalls
     assert (firewall_record.threat_intel_mode, firewall_record.private_ips) == ("Deny", ("10.0.1.4",))
     assert {t.name for t in inventory.route_tables} == {"rt-mul2-prod-servers", "rt-mul2-prod-spoke"}
-    (vpn,) = inventory.virtual_network_gateways
+    gateways = {g.name: g for g in inventory.virtual_network_gateways}
+    assert set(gateways) == {"vgw-mul2-prod-hub", "vgw-mul2-stg-partner"}
+    assert gateways["vgw-mul2-stg-partner"].p2s_auth_types == ("Radius",)
+    vpn = gateways["vgw-mul2-prod-hub"]
     assert (vpn.p2s_auth_types, vpn.p2s_address_pools) == (("AAD",), ("172.16.201.0/24",))
     assert vpn.vnet_id is not None and vpn.vnet_id.endswith("/virtualNetworks/vnet-mul2-prod-hub")
     assert len(inventory.resource_group_records) == 7

@@ -769,5 +769,5 @@ def test_demo_estate_records() -> None:
         for sub in (prod, staging)
         for name in ("Owner", "Contributor", "Reader", "User Access Administrator")
     }
-    assert inventory.web_apps == ()
+    assert {a.name for a in inventory.web_apps} == {"app-mul2-prod-portal", "app-mul2-stg-portal"}
     assert inventory.diagnostic_settings == ()

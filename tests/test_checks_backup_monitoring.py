@@ -1,0 +1,1029 @@
+"""KV-02 data-protecting keys, BAK-01/02/04 backups and MON-01/02/03 monitoring, with the demo estate."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import pytest
+
+from auditor.baseline import Baseline, Control
+from auditor.checks import builtin_registry
+from auditor.checks.backup import (
+    POLICY_RESOURCE_ID,
+    backup_geo_redundancy,
+    backup_policy_contradiction,
+    iso_duration_days,
+    sql_backup_policy,
+    sql_database_retention,
+    vm_daily_backup,
+)
+from auditor.checks.keyvault import parse_key_url, protecting_keys_hygiene
+from auditor.checks.monitoring import alert_to_email, defender_plans, security_contact_admin_email
+from auditor.demo import scan_estate
+from auditor.emulator import demo_estate_path, load_estate
+from auditor.evaluate import evaluate
+from auditor.inventory import Collection, Inventory, Subscription
+from auditor.model import CheckResult, Severity, Status
+from auditor.parameters import Params
+from auditor.records.backup import BackupPolicy, ProtectedItem, RecoveryVault, RetentionRule, SubPolicy
+from auditor.records.compute import VirtualMachine
+from auditor.records.keyvault import KeyVaultKey
+from auditor.records.monitor import ActionGroup, AlertRule, DefenderPlan, SecurityContact
+from auditor.records.sql import SqlDatabase, SqlServer
+from auditor.records.storage import StorageAccount
+from tests.builders import SUB, make_des, make_disk, make_inventory, make_vm, rid
+from tests.harness import AUDITED_REQUESTS
+
+REFERENCE = "2026-11-28T12:00:00+00:00"
+EXPIRES = 1814400000  # 2027-07-01, after the reference time
+EXPIRED = 1764547200  # 2025-12-01, before it
+ADMIN = "admin@mul2.example.com"
+PLANS = ("VirtualMachines", "SqlServers", "SqlServerVirtualMachines", "StorageAccounts", "KeyVaults")
+
+PARAMS = Params(
+    {
+        "vm_backup_retention_days": 30,
+        "max_backup_age_hours": 26,
+        "db_backup_retention_days": 60,
+        "log_backup_interval_minutes": 5,
+        "differential_backups_per_day": 3,
+        "backup_storage_accounts": (),
+        "primary_region": "eastus",
+        "secondary_region": "westus",
+        "admin_email": ADMIN,
+        "alert_min_severity": "High",
+        "required_defender_plans": PLANS,
+    }
+)
+SUBSCRIPTION = Subscription(SUB, "Test subscription", "Enabled")
+
+CheckFunction = Callable[[Inventory, Params], Iterable[CheckResult]]
+
+
+def inventory(**records: Any) -> Inventory:
+    """An inventory of the records, judged at the reference time, in the test subscription."""
+    return dataclasses.replace(make_inventory(**records), as_of=REFERENCE, subscriptions=(SUBSCRIPTION,))
+
+
+def run(check: CheckFunction, params: Params = PARAMS, **records: Any) -> list[CheckResult]:
+    """Every result of one check over an inventory of the records."""
+    return list(check(inventory(**records), params))
+
+
+def only(check: CheckFunction, params: Params = PARAMS, **records: Any) -> CheckResult:
+    """The one result of a check over an inventory of the records."""
+    (result,) = run(check, params, **records)
+    return result
+
+
+def with_params(**changes: Any) -> Params:
+    """The test parameters with some values changed."""
+    return Params(dict(PARAMS.values) | changes)
+
+
+# --- builders -------------------------------------------------------------------------------------
+
+
+def make_key(
+    name: str = "cmk",
+    vault: str = "kv",
+    *,
+    kty: str | None = "RSA",
+    key_size: int | None = 2048,
+    curve: str | None = None,
+    enabled: bool | None = True,
+    expires: int | None = EXPIRES,
+    rotation: bool = False,
+    actions: tuple[str, ...] = (),
+) -> KeyVaultKey:
+    """A key as the management plane lists it; valid for KV-02 unless arguments say otherwise."""
+    vault_id = rid("Microsoft.KeyVault/vaults", vault)
+    return KeyVaultKey(
+        f"{vault_id}/keys/{name}",
+        name,
+        SUB,
+        "rg-test",
+        vault_id,
+        kty,
+        key_size,
+        curve,
+        enabled,
+        expires,
+        f"https://{vault}.vault.azure.net/keys/{name}",
+        rotation_policy=rotation,
+        rotation_actions=actions,
+    )
+
+
+def key_url(name: str = "cmk", vault: str = "kv", version: str = "0a1b2c") -> str:
+    """A versioned key URL, as resources reference keys."""
+    return f"https://{vault}.vault.azure.net/keys/{name}/{version}"
+
+
+def make_account(
+    name: str = "stbackup",
+    *,
+    sku: str | None = "Standard_RAGRS",
+    primary: str | None = "eastus",
+    secondary: str | None = "westus",
+    key_source: str | None = "Microsoft.Storage",
+    vault_uri: str | None = None,
+    key_name: str | None = None,
+) -> StorageAccount:
+    """A storage account, geo-replicated from eastus to westus unless arguments say otherwise."""
+    return StorageAccount(
+        rid("Microsoft.Storage/storageAccounts", name),
+        name,
+        SUB,
+        "rg-test",
+        "eastus",
+        sku,
+        "StorageV2",
+        False,
+        "Disabled",
+        "Deny",
+        True,
+        "TLS1_2",
+        key_source,
+        key_vault_uri=vault_uri,
+        key_name=key_name,
+        primary_location=primary,
+        secondary_location=secondary,
+    )
+
+
+def make_recovery_vault(
+    name: str = "rsv", *, redundancy: str | None = "GeoRedundant", cmk: str | None = None
+) -> RecoveryVault:
+    """A Recovery Services vault."""
+    return RecoveryVault(
+        rid("Microsoft.RecoveryServices/vaults", name),
+        name,
+        SUB,
+        "rg-test",
+        "eastus",
+        "Disabled",
+        cmk,
+        None,
+        redundancy,
+        True,
+    )
+
+
+def make_sql_server(name: str = "sql", *, kind: str | None = "AzureKeyVault", uri: str | None = None) -> SqlServer:
+    """A logical SQL server with a TDE protector."""
+    return SqlServer(
+        rid("Microsoft.Sql/servers", name),
+        name,
+        SUB,
+        "rg-test",
+        "eastus",
+        "12.0",
+        "Disabled",
+        "1.2",
+        protector_kind=kind,
+        protector_key_uri=uri,
+    )
+
+
+VAULT_ID = rid("Microsoft.RecoveryServices/vaults", "rsv")
+RUN_TIME = "2026-01-20T02:00:00Z"
+
+
+def make_vm_policy(
+    name: str = "pol-vm-daily-30d",
+    *,
+    frequency: str | None = "Daily",
+    retention: tuple[RetentionRule, ...] = (RetentionRule("daily", 30, "Days"),),
+) -> BackupPolicy:
+    """An Azure VM backup policy."""
+    return BackupPolicy(
+        f"{VAULT_ID}/backupPolicies/{name}",
+        name,
+        SUB,
+        "rg-test",
+        VAULT_ID,
+        "AzureIaasVM",
+        schedule_frequency=frequency,
+        schedule_times=(RUN_TIME,),
+        retention=retention,
+    )
+
+
+def make_item(
+    vm: VirtualMachine,
+    policy: BackupPolicy | None,
+    *,
+    state: str | None = "Protected",
+    status: str | None = "Completed",
+    time: str | None = "2026-11-28T07:03:14.4412193Z",
+    item_type: str = "Microsoft.Compute/virtualMachines",
+    workload: str = "VM",
+    source: str | None = None,
+    policy_id: str | None = None,
+) -> ProtectedItem:
+    """A protected item of the test vault backing up the VM."""
+    container = f"{VAULT_ID}/backupFabrics/Azure/protectionContainers/iaasvmcontainerv2;rg-test;{vm.name}"
+    return ProtectedItem(
+        f"{container}/protectedItems/VM;iaasvmcontainerv2;rg-test;{vm.name}",
+        f"VM;iaasvmcontainerv2;rg-test;{vm.name}",
+        SUB,
+        "rg-test",
+        VAULT_ID,
+        item_type,
+        source or vm.id,
+        policy_id or (policy.id if policy else None),
+        state,
+        last_backup_status=status,
+        last_backup_time=time,
+        workload_type=workload,
+    )
+
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
+
+
+def full(frequency: str | None = "Weekly", days: tuple[str, ...] = ("Sunday",), weeks: int | None = 9) -> SubPolicy:
+    """A full-backup schedule kept the given weeks."""
+    return SubPolicy(
+        "Full", frequency, days, ("2026-01-18T01:00:00Z",), None, (RetentionRule("weekly", weeks, "Weeks"),)
+    )
+
+
+def differential(days: int | None = 60, times: tuple[str, ...] = ("2026-01-18T13:00:00Z",)) -> SubPolicy:
+    """A differential schedule on the six days without a full backup."""
+    return SubPolicy("Differential", "Weekly", WEEKDAYS, times, None, (RetentionRule("simple", days, "Days"),))
+
+
+def log(minutes: int | None = 5, days: int | None = 60) -> SubPolicy:
+    """A transaction log schedule."""
+    return SubPolicy("Log", None, frequency_minutes=minutes, retention=(RetentionRule("simple", days, "Days"),))
+
+
+def make_sql_policy(
+    *subs: SubPolicy, name: str = "pol-sql", protected: int | None = 1, workload: str = "SQLDataBase"
+) -> BackupPolicy:
+    """A SQL-in-VM workload policy of the test vault."""
+    return BackupPolicy(
+        f"{VAULT_ID}/backupPolicies/{name}",
+        name,
+        SUB,
+        "rg-test",
+        VAULT_ID,
+        "AzureWorkload",
+        workload_type=workload,
+        sub_policies=subs,
+        protected_items=protected,
+    )
+
+
+def make_database(
+    name: str = "sqldb", *, short: int | None = 35, weekly: str | None = "P9W", monthly: str | None = "PT0S"
+) -> SqlDatabase:
+    """An Azure SQL database with its retention policies."""
+    server = rid("Microsoft.Sql/servers", "sql")
+    return SqlDatabase(
+        f"{server}/databases/{name}",
+        name,
+        SUB,
+        "rg-test",
+        "eastus",
+        server,
+        "S2",
+        short_term_retention_days=short,
+        ltr_weekly=weekly,
+        ltr_monthly=monthly,
+        ltr_yearly="PT0S",
+    )
+
+
+def make_contact(
+    *,
+    emails: tuple[str, ...] = (ADMIN,),
+    state: str | None = "On",
+    severity: str | None = "Low",
+    roles_state: str | None = "On",
+    roles: tuple[str, ...] = ("Owner",),
+    is_enabled: bool | None = None,
+) -> SecurityContact:
+    """The subscription's default security contact."""
+    return SecurityContact(
+        f"/subscriptions/{SUB}/providers/Microsoft.Security/securityContacts/default",
+        "default",
+        SUB,
+        emails,
+        None,
+        state,
+        severity,
+        roles_state,
+        roles,
+        is_enabled=is_enabled,
+    )
+
+
+def make_group(
+    name: str = "ag-secops",
+    *,
+    enabled: bool | None = True,
+    emails: tuple[str, ...] = (ADMIN,),
+    disabled: tuple[str, ...] = (),
+) -> ActionGroup:
+    """An action group with e-mail receivers."""
+    return ActionGroup(
+        rid("Microsoft.Insights/actionGroups", name),
+        name,
+        SUB,
+        "rg-test",
+        enabled,
+        emails,
+        disabled_email_receivers=disabled,
+    )
+
+
+def make_alert(
+    name: str = "ala-security", *, kind: str = "activityLog", enabled: bool | None = True, groups: tuple[str, ...] = ()
+) -> AlertRule:
+    """An alert rule notifying the given action groups."""
+    kind_type = "Microsoft.Insights/activityLogAlerts" if kind == "activityLog" else "Microsoft.Insights/metricAlerts"
+    return AlertRule(rid(kind_type, name), name, SUB, "rg-test", kind, enabled, action_group_ids=groups, type=kind_type)
+
+
+def make_plan(name: str, tier: str | None = "Standard") -> DefenderPlan:
+    """A Defender for Cloud plan of the test subscription."""
+    return DefenderPlan(f"/subscriptions/{SUB}/providers/Microsoft.Security/pricings/{name}", name, SUB, tier)
+
+
+# --- KV-02 ----------------------------------------------------------------------------------------
+
+
+def key_verdict(key: KeyVaultKey) -> CheckResult:
+    """The verdict on a key used by a disk encryption set."""
+    return only(protecting_keys_hygiene, key_vault_keys=[key], disk_encryption_sets=[make_des(key_url=key_url())])
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        make_key(),
+        make_key(kty="RSA-HSM", key_size=3072, expires=None, rotation=True, actions=("rotate", "notify")),
+        make_key(kty="EC", key_size=None, curve="P-256"),
+        make_key(kty="EC-HSM", key_size=None, curve="P-384", expires=None, rotation=True, actions=("Rotate",)),
+        make_key(kty="rsa", key_size=4096),
+    ],
+    ids=["rsa-2048-expiry", "rsa-hsm-rotation-only", "ec-expiry", "ec-hsm-rotation", "lower-case-kty"],
+)
+def test_strong_enabled_key_that_expires_or_rotates_passes(key: KeyVaultKey) -> None:
+    result = key_verdict(key)
+    assert result.status is Status.PASS
+    assert result.resource_id == key.id
+    assert result.evidence["protects"][0]["resource"] == "des"
+
+
+@pytest.mark.parametrize(
+    ("key", "reason"),
+    [
+        (make_key(key_size=1024), "RSA 1024 bits < 2048"),
+        (make_key(enabled=False), "disabled"),
+        (make_key(enabled=None), "enabled state not reported"),
+        (make_key(expires=None), "no expiry date and no rotation policy"),
+        (make_key(expires=None, rotation=True, actions=("notify",)), "rotation policy only notifies"),
+        (make_key(expires=EXPIRED), "expired on 2025-12-01"),
+        (make_key(kty="oct-HSM", key_size=256), "key type oct-HSM is neither RSA nor EC"),
+        (make_key(key_size=None), "RSA key size not reported"),
+        (make_key(kty=None), "key type not reported"),
+    ],
+    ids=["rsa-1024", "disabled", "enabled-unknown", "no-expiry", "notify-only", "expired", "oct", "size", "kty"],
+)
+def test_weak_disabled_or_never_expiring_key_fails(key: KeyVaultKey, reason: str) -> None:
+    result = key_verdict(key)
+    assert result.status is Status.FAIL
+    assert reason in result.message
+    assert "disk encryption set active key of des" in result.message
+
+
+def test_each_kind_of_reference_is_followed_version_insensitively() -> None:
+    users: dict[str, Any] = {
+        "disk_encryption_sets": [make_des(key_url=key_url(version="v1"))],
+        "storage_accounts": [
+            make_account(key_source="Microsoft.Keyvault", vault_uri="https://KV.vault.azure.net/", key_name="CMK")
+        ],
+        "recovery_vaults": [make_recovery_vault(cmk=key_url(version="v2"))],
+        "sql_servers": [make_sql_server(uri=key_url(version="v3"))],
+        "disks": [
+            make_disk(
+                ade_enabled=True, ade_secret_urls=("https://kv.vault.azure.net/secrets/s/1",), ade_key_urls=(key_url(),)
+            )
+        ],
+    }
+    (result,) = run(protecting_keys_hygiene, key_vault_keys=[make_key()], **users)
+    assert result.status is Status.PASS
+    assert {p["role"] for p in result.evidence["protects"]} == {
+        "disk encryption set active key",
+        "storage account customer-managed key",
+        "Recovery Services vault customer-managed key",
+        "SQL TDE protector",
+        "Azure Disk Encryption key-encryption key",
+    }
+    assert result.evidence["expires"] == "2027-07-01T00:00:00+00:00"
+
+
+def test_keys_that_protect_nothing_are_not_judged() -> None:
+    weak = make_key("unused", key_size=1024, expires=None)
+    users: dict[str, Any] = {
+        "sql_servers": [make_sql_server(kind="ServiceManaged")],
+        "storage_accounts": [make_account()],
+    }
+    assert run(protecting_keys_hygiene, key_vault_keys=[weak], **users) == []
+
+
+@pytest.mark.parametrize(
+    ("users", "message"),
+    [
+        ({"disk_encryption_sets": [make_des(key_url=key_url("gone"))]}, "references key https://kv.vault.azure.net"),
+        ({"recovery_vaults": [make_recovery_vault(cmk=key_url(vault="other"))]}, "not among the collected keys"),
+        (
+            {"sql_servers": [make_sql_server(uri="https://hsm.managedhsm.azure.net/keys/cmk/1")]},
+            "Managed HSM",
+        ),
+        ({"sql_servers": [make_sql_server(uri=None)]}, "SQL TDE protector is configured but"),
+        (
+            {
+                "storage_accounts": [
+                    make_account(key_source="Microsoft.Keyvault", vault_uri="https://kv.vault.azure.net")
+                ]
+            },
+            "key vault URI or key name was not reported",
+        ),
+        ({"disk_encryption_sets": [make_des(key_url="https://kv.vault.azure.net/secrets/x/1")]}, "not a Key Vault key"),
+    ],
+    ids=["missing-key", "other-vault", "managed-hsm", "protector-without-uri", "storage-without-key-name", "secret"],
+)
+def test_reference_that_cannot_be_followed_is_an_error(users: dict[str, Any], message: str) -> None:
+    result = only(protecting_keys_hygiene, key_vault_keys=[make_key()], **users)
+    assert result.status is Status.ERROR
+    assert message in result.message
+    assert result.resource_id == next(iter(users.values()))[0].id
+
+
+def test_key_url_parsing_keeps_vault_and_name() -> None:
+    reference = parse_key_url("https://KV-Prod.vault.azure.net/keys/des-key/f41f")
+    assert reference is not None
+    assert (reference.vault_name, reference.key_name, reference.version) == ("kv-prod", "des-key", "f41f")
+    assert parse_key_url("https://kv.vault.azure.net/keys/k") is not None
+    assert parse_key_url("http://kv.vault.azure.net/keys/k") is None
+    assert parse_key_url("https://kv.vault.azure.net/certificates/k/1") is None
+
+
+# --- BAK-01 ---------------------------------------------------------------------------------------
+
+VM = make_vm("vm-web01")
+POLICY = make_vm_policy()
+
+
+def vm_verdict(*items: ProtectedItem, policies: tuple[BackupPolicy, ...] = (POLICY,)) -> CheckResult:
+    """The verdict on the test VM."""
+    return only(vm_daily_backup, virtual_machines=[VM], protected_items=items, backup_policies=policies)
+
+
+@pytest.mark.parametrize(
+    ("items", "policies"),
+    [
+        ((make_item(VM, POLICY),), (POLICY,)),
+        ((make_item(VM, POLICY, time="2026-11-27T10:01:00Z", status="Succeeded"),), (POLICY,)),
+        ((make_item(VM, p := make_vm_policy("hourly", frequency="Hourly")),), (p,)),
+        ((make_item(VM, POLICY, source=VM.id.upper()),), (POLICY,)),
+        ((make_item(VM, POLICY, status="Failed"), make_item(VM, POLICY)), (POLICY,)),
+    ],
+    ids=["daily-30d", "25-hours-old", "hourly", "id-case", "one-of-two-items-good"],
+)
+def test_daily_backup_with_retention_and_recent_success_passes(
+    items: tuple[ProtectedItem, ...], policies: tuple[BackupPolicy, ...]
+) -> None:
+    result = vm_verdict(*items, policies=policies)
+    assert result.status is Status.PASS
+    assert result.evidence["vault"] == "rsv"
+    assert result.evidence["daily_retention_days"] == 30
+    assert result.evidence["reference_time"] == REFERENCE
+
+
+WEEKLY = make_vm_policy("weekly", frequency="Weekly")
+SHORT = make_vm_policy("daily-7d", retention=(RetentionRule("daily", 7, "Days"),))
+NO_DAILY = make_vm_policy("weekly-only", retention=(RetentionRule("weekly", 8, "Weeks"),))
+
+
+@pytest.mark.parametrize(
+    ("items", "policies", "reason"),
+    [
+        ((), (POLICY,), "not a protected item in any Recovery Services vault"),
+        ((make_item(VM, WEEKLY),), (WEEKLY,), "runs Weekly, not daily"),
+        ((make_item(VM, SHORT),), (SHORT,), "keeps daily recovery points 7 days < 30"),
+        ((make_item(VM, NO_DAILY),), (NO_DAILY,), "keeps no daily recovery points"),
+        ((make_item(VM, POLICY, status="Failed"),), (POLICY,), "last backup status Failed"),
+        ((make_item(VM, POLICY, time="2026-11-27T08:00:00Z"),), (POLICY,), "older than 26 hours"),
+        ((make_item(VM, POLICY, state="ProtectionStopped"),), (POLICY,), "protection state ProtectionStopped"),
+        ((make_item(VM, None),), (), "no backup policy assigned"),
+        ((make_item(VM, POLICY, time="0001-01-01T00:00:00Z"),), (POLICY,), "no backup has run"),
+        ((make_item(VM, POLICY, status=None, time=None),), (POLICY,), "last backup status not reported"),
+        ((make_item(VM, POLICY, state=None),), (POLICY,), "protection state not reported"),
+        (
+            (make_item(VM, POLICY, item_type="AzureVmWorkloadSQLDatabase", workload="SQLDataBase"),),
+            (POLICY,),
+            "not a protected item",
+        ),
+    ],
+    ids=[
+        "unprotected",
+        "weekly",
+        "short-retention",
+        "no-daily-rule",
+        "failed",
+        "stale",
+        "stopped",
+        "no-policy",
+        "never-ran",
+        "status-missing",
+        "state-missing",
+        "only-a-database-in-it",
+    ],
+)
+def test_vm_without_daily_recent_backup_fails(
+    items: tuple[ProtectedItem, ...], policies: tuple[BackupPolicy, ...], reason: str
+) -> None:
+    result = vm_verdict(*items, policies=policies)
+    assert result.status is Status.FAIL
+    assert reason.lower() in result.message.lower()
+
+
+def test_failure_evidence_names_vault_policy_schedule_retention_and_last_backup() -> None:
+    result = vm_verdict(make_item(VM, SHORT), policies=(SHORT,))
+    assert {k: result.evidence[k] for k in ("vault", "policy", "schedule_frequency", "daily_retention_days")} == {
+        "vault": "rsv",
+        "policy": "daily-7d",
+        "schedule_frequency": "Daily",
+        "daily_retention_days": 7,
+    }
+    assert result.evidence["last_backup_status"] == "Completed"
+    assert result.evidence["last_backup_age_hours"] == 4.9
+
+
+def test_policy_that_was_not_collected_is_an_error() -> None:
+    result = vm_verdict(make_item(VM, None, policy_id=f"{VAULT_ID}/backupPolicies/gone"), policies=())
+    assert result.status is Status.ERROR
+    assert "backupPolicies/gone was not collected" in result.message
+
+
+def test_backup_age_is_judged_against_the_reference_time() -> None:
+    results = vm_daily_backup(
+        dataclasses.replace(
+            inventory(virtual_machines=[VM], protected_items=[make_item(VM, POLICY)], backup_policies=[POLICY]),
+            as_of="2026-12-01T00:00:00+00:00",
+        ),
+        PARAMS,
+    )
+    assert [r.status for r in results] == [Status.FAIL]
+
+
+# --- BAK-02 ---------------------------------------------------------------------------------------
+
+AZURE_LIKE = make_sql_policy(full(), differential(days=30), log(minutes=15, days=35))
+KEPT_AS_PROMISED = make_sql_policy(full(), differential(times=("01:00", "09:00", "17:00")), log())
+
+
+def test_policy_that_azure_backup_cannot_make_keep_the_promise_fails_and_names_the_limits() -> None:
+    result = only(sql_backup_policy, backup_policies=[AZURE_LIKE])
+    assert result.status is Status.FAIL
+    assert "log backups every 15 minutes, policy promises every 5" in result.message
+    assert "shortest SQL log backup interval is 15 minutes" in result.message
+    assert "at most 1 differential backup a day" in result.message
+    assert "keeps SQL log backups at most 35 days" in result.message
+    assert "differential backups kept 30 days < 60" in result.message
+    assert "native SQL Server backups or log shipping" in result.message
+    assert len(result.evidence["platform_limits"]) == 3
+    assert result.evidence["log"]["frequency_minutes"] == 15
+
+
+@pytest.mark.parametrize(
+    ("policy", "params"),
+    [
+        (KEPT_AS_PROMISED, PARAMS),
+        (
+            AZURE_LIKE,
+            with_params(log_backup_interval_minutes=15, differential_backups_per_day=1, db_backup_retention_days=30),
+        ),
+        (
+            make_sql_policy(full(frequency="Daily", days=()), differential(), log()),
+            with_params(differential_backups_per_day=1),
+        ),
+    ],
+    ids=["as-promised", "relaxed-to-azure-backup", "daily-full"],
+)
+def test_policy_meeting_the_parameters_passes(policy: BackupPolicy, params: Params) -> None:
+    result = only(sql_backup_policy, params, backup_policies=[policy])
+    assert result.status is Status.PASS
+    assert result.evidence["platform_limits"] == []
+
+
+@pytest.mark.parametrize(
+    ("policy", "reason"),
+    [
+        (make_sql_policy(differential(), log()), "no full backup schedule"),
+        (make_sql_policy(full(), log()), "no differential backup schedule"),
+        (make_sql_policy(full(), differential()), "no transaction log backup schedule"),
+        (make_sql_policy(full(weeks=8), differential(), log()), "full backups kept 56 days < 60"),
+        (make_sql_policy(full(frequency="Monthly"), differential(), log()), "less often than weekly"),
+        (make_sql_policy(full(days=()), differential(), log()), "weekly full backup names no day"),
+        (make_sql_policy(full(), differential(), log(minutes=None)), "log backup interval not reported"),
+        (make_sql_policy(full(weeks=None), differential(), log()), "full backup retention not reported"),
+    ],
+    ids=["no-full", "no-differential", "no-log", "short-full", "monthly-full", "no-day", "interval", "retention"],
+)
+def test_policy_missing_a_schedule_or_retention_fails(policy: BackupPolicy, reason: str) -> None:
+    result = only(sql_backup_policy, backup_policies=[policy])
+    assert result.status is Status.FAIL
+    assert reason in result.message
+
+
+def test_unused_and_non_sql_policies_are_not_judged() -> None:
+    unused = make_sql_policy(full(), name="HourlyLogBackup", protected=0)
+    hana = make_sql_policy(full(), name="hana", workload="SAPHanaDatabase")
+    assert run(sql_backup_policy, backup_policies=[unused, hana, POLICY]) == []
+
+
+def test_policy_assigned_to_an_item_is_judged_even_without_a_count() -> None:
+    policy = make_sql_policy(full(), differential(), log(), protected=None)
+    item = dataclasses.replace(make_item(VM, None), policy_id=policy.id.upper(), item_type="AzureVmWorkloadSQLDatabase")
+    assert only(sql_backup_policy, backup_policies=[policy], protected_items=[item]).status is Status.FAIL
+
+
+@pytest.mark.parametrize(
+    ("text", "days"),
+    [("P9W", 63), ("P60D", 60), ("P2M", 60), ("P1Y", 365), ("PT0S", 0), ("P1DT12H", 1.5), ("p8w", 56)],
+)
+def test_iso_durations_count_in_days(text: str, days: float) -> None:
+    assert iso_duration_days(text) == days
+
+
+@pytest.mark.parametrize("text", ["9W", "P", "PT", "P1.5W", "weekly"])
+def test_malformed_durations_are_none(text: str) -> None:
+    assert iso_duration_days(text) is None
+
+
+@pytest.mark.parametrize(
+    ("database", "status", "message"),
+    [
+        (make_database(), Status.PASS, "kept P9W (63 days)"),
+        (make_database(weekly="P60D", short=7), Status.PASS, "P60D"),
+        (make_database(weekly="PT0S", short=60), Status.PASS, "Point-in-time restore backups kept 60 days"),
+        (make_database(weekly="PT0S", short=7), Status.FAIL, "point-in-time backups at most 35 days"),
+        (make_database(weekly="P8W", short=35), Status.FAIL, "at least P9W"),
+        (make_database(weekly="PT0S", monthly="P12M"), Status.FAIL, "monthly/yearly retention keeps one backup"),
+        (make_database(weekly="PT0S", short=None), Status.FAIL, "point-in-time retention not reported"),
+        (make_database(weekly=None), Status.ERROR, "weeklyRetention"),
+        (make_database(weekly="nine weeks"), Status.ERROR, "not an ISO 8601 duration"),
+    ],
+    ids=["p9w", "p60d", "short-term", "ltr-off", "p8w", "monthly-only", "short-missing", "ltr-missing", "malformed"],
+)
+def test_sql_database_retention(database: SqlDatabase, status: Status, message: str) -> None:
+    result = only(sql_database_retention, sql_databases=[database])
+    assert result.status is status
+    assert message in result.message
+    assert result.evidence["ltr_weekly"] == database.ltr_weekly
+
+
+def test_master_database_is_not_judged() -> None:
+    assert run(sql_database_retention, sql_databases=[make_database("master", weekly=None)]) == []
+
+
+# --- BAK-04 ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sku", ["Standard_GRS", "Standard_RAGRS", "Standard_GZRS", "Standard_RAGZRS"])
+def test_geo_replicated_account_east_to_west_passes(sku: str) -> None:
+    result = only(backup_geo_redundancy, storage_accounts=[make_account(sku=sku)])
+    assert result.status is Status.PASS
+    assert result.evidence["sku"] == sku
+
+
+@pytest.mark.parametrize(
+    ("account", "reason"),
+    [
+        (make_account(sku="Standard_LRS", secondary=None), "SKU Standard_LRS is not geo-redundant"),
+        (make_account(sku="Standard_ZRS", secondary=None), "SKU Standard_ZRS is not geo-redundant"),
+        (make_account(primary="westus", secondary="eastus"), "primary location westus, not eastus"),
+        (make_account(secondary="centralus"), "secondary location centralus, not westus"),
+        (make_account(sku=None), "replication SKU not reported"),
+    ],
+    ids=["lrs", "zrs", "swapped", "wrong-secondary", "sku-missing"],
+)
+def test_account_not_replicated_east_to_west_fails(account: StorageAccount, reason: str) -> None:
+    result = only(backup_geo_redundancy, storage_accounts=[account])
+    assert result.status is Status.FAIL
+    assert reason in result.message
+
+
+def test_only_listed_backup_accounts_are_judged_and_missing_ones_are_errors() -> None:
+    params = with_params(backup_storage_accounts=("STBackup", "stgone"))
+    results = run(backup_geo_redundancy, params, storage_accounts=[make_account(), make_account("stdiag", sku="LRS")])
+    assert [(r.resource_id.rsplit("/", 1)[-1], r.status) for r in results] == [
+        ("stgone", Status.ERROR),
+        ("stbackup", Status.PASS),
+    ]
+    assert "named in backup_storage_accounts was not found" in results[0].message
+
+
+@pytest.mark.parametrize(
+    ("redundancy", "status"),
+    [
+        ("GeoRedundant", Status.PASS),
+        ("LocallyRedundant", Status.FAIL),
+        ("ZoneRedundant", Status.FAIL),
+        (None, Status.FAIL),
+    ],
+)
+def test_vault_must_be_geo_redundant(redundancy: str | None, status: Status) -> None:
+    result = only(backup_geo_redundancy, recovery_vaults=[make_recovery_vault(redundancy=redundancy)])
+    assert result.status is status
+    assert result.evidence["storage_redundancy"] == redundancy
+
+
+def test_policy_contradiction_is_one_informational_finding_naming_what_the_estate_does() -> None:
+    records: dict[str, Any] = {
+        "storage_accounts": [make_account(), make_account("stlocal", sku="Standard_LRS")],
+        "recovery_vaults": [make_recovery_vault(redundancy="LocallyRedundant")],
+    }
+    (result,) = run(backup_policy_contradiction, **records)
+    assert (result.status, result.severity, result.resource_id) == (Status.FAIL, Severity.INFO, POLICY_RESOURCE_ID)
+    assert "East US (Primary) and West US (Secondary)" in result.message
+    assert "locally redundant storage (LRS)" in result.message
+    assert result.evidence["geo_redundant"] == ["stbackup (Standard_RAGRS)"]
+    assert result.evidence["not_geo_redundant"] == ["stlocal (Standard_LRS)", "rsv (LocallyRedundant)"]
+
+
+def test_policy_contradiction_is_reported_even_with_nothing_in_scope() -> None:
+    (result,) = run(backup_policy_contradiction)
+    assert result.status is Status.FAIL
+    assert "geo-redundant: none; not geo-redundant: none" in result.message
+
+
+# --- MON-01 ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("contact", "params"),
+    [
+        (make_contact(), PARAMS),
+        (make_contact(emails=("SecOps@x.example", ADMIN.upper())), PARAMS),
+        (make_contact(severity="High"), PARAMS),
+        (make_contact(severity="Medium", roles=("AccountAdmin", "owner")), with_params(alert_min_severity="Medium")),
+    ],
+    ids=["low", "case-insensitive-email", "high-at-high", "medium-at-medium"],
+)
+def test_contact_mailing_admin_and_owners_passes(contact: SecurityContact, params: Params) -> None:
+    result = only(security_contact_admin_email, params, security_contacts=[contact])
+    assert result.status is Status.PASS
+    assert result.resource_id == f"/subscriptions/{SUB}"
+    assert result.evidence["required_email"] == ADMIN
+
+
+@pytest.mark.parametrize(
+    ("contacts", "params", "reason"),
+    [
+        ((), PARAMS, "No Defender for Cloud security contact"),
+        ((make_contact(emails=("dev@x.example",)),), PARAMS, f"e-mails dev@x.example, not {ADMIN}"),
+        ((make_contact(state="Off"),), PARAMS, "alert notifications Off"),
+        ((make_contact(severity="High"),), with_params(alert_min_severity="Low"), "only alerts of severity High"),
+        ((make_contact(roles_state="Off", roles=()),), PARAMS, "notifications by role Off"),
+        ((make_contact(roles=("AccountAdmin",)),), PARAMS, "owners are not among the notified roles"),
+        ((make_contact(is_enabled=False),), PARAMS, "the contact is disabled"),
+        ((make_contact(severity=None),), PARAMS, "minimal alert severity not reported"),
+        ((make_contact(state=None),), PARAMS, "alert notification state not reported"),
+    ],
+    ids=["none", "other-email", "off", "too-severe", "roles-off", "no-owner", "disabled", "severity", "state"],
+)
+def test_contact_that_misses_admin_or_owners_fails(
+    contacts: tuple[SecurityContact, ...], params: Params, reason: str
+) -> None:
+    result = only(security_contact_admin_email, params, security_contacts=contacts)
+    assert result.status is Status.FAIL
+    assert reason in result.message
+
+
+def test_unknown_severity_parameter_is_refused() -> None:
+    with pytest.raises(ValueError, match="alert_min_severity"):
+        run(
+            security_contact_admin_email, with_params(alert_min_severity="Critical"), security_contacts=[make_contact()]
+        )
+
+
+# --- MON-02 ---------------------------------------------------------------------------------------
+
+GROUP = make_group()
+
+
+@pytest.mark.parametrize(
+    ("alerts", "groups"),
+    [
+        ((make_alert(groups=(GROUP.id,)),), (GROUP,)),
+        ((make_alert(kind="metric", groups=(GROUP.id.upper(),)),), (GROUP,)),
+        ((make_alert(enabled=False, groups=(GROUP.id,)), make_alert("ala-2", groups=(GROUP.id,))), (GROUP,)),
+        ((make_alert(groups=(GROUP.id,)),), (make_group(emails=(ADMIN, "b@x.example"), disabled=(ADMIN,)),)),
+    ],
+    ids=["activity-log", "metric-id-case", "one-enabled-of-two", "one-receiver-still-enabled"],
+)
+def test_enabled_alert_to_mailing_group_passes(alerts: tuple[AlertRule, ...], groups: tuple[ActionGroup, ...]) -> None:
+    result = only(alert_to_email, alert_rules=alerts, action_groups=groups)
+    assert result.status is Status.PASS
+    assert result.evidence["mailing_action_groups"][0]["action_group"] == "ag-secops"
+
+
+@pytest.mark.parametrize(
+    ("alerts", "groups", "reason"),
+    [
+        ((), (GROUP,), "no activity-log or metric alert rules"),
+        ((make_alert(enabled=False, groups=(GROUP.id,)),), (GROUP,), "alert rule ala-security is disabled"),
+        ((make_alert(),), (GROUP,), "notifies no action group"),
+        ((make_alert(groups=(GROUP.id,)),), (make_group(emails=()),), "has no e-mail receiver"),
+        ((make_alert(groups=(GROUP.id,)),), (make_group(enabled=False),), "ag-secops of ala-security is disabled"),
+        ((make_alert(groups=(GROUP.id,)),), (make_group(disabled=(ADMIN,)),), "only disabled e-mail receivers"),
+    ],
+    ids=["no-rules", "rule-disabled", "no-group", "no-email", "group-disabled", "receiver-disabled"],
+)
+def test_alerts_that_reach_no_mailbox_fail(
+    alerts: tuple[AlertRule, ...], groups: tuple[ActionGroup, ...], reason: str
+) -> None:
+    result = only(alert_to_email, alert_rules=alerts, action_groups=groups)
+    assert result.status is Status.FAIL
+    assert reason in result.message
+
+
+def test_alert_to_an_uncollected_action_group_is_an_error() -> None:
+    result = only(alert_to_email, alert_rules=[make_alert(groups=(rid("Microsoft.Insights/actionGroups", "x"),))])
+    assert result.status is Status.ERROR
+    assert "actiongroups/x" in result.message
+
+
+# --- MON-03 ---------------------------------------------------------------------------------------
+
+
+def test_all_required_plans_on_standard_pass() -> None:
+    result = only(defender_plans, defender_plans=[make_plan(p) for p in PLANS] + [make_plan("Dns", "Free")])
+    assert result.status is Status.PASS
+    assert result.evidence["tiers"] == dict.fromkeys(PLANS, "Standard")
+
+
+@pytest.mark.parametrize(
+    ("plans", "reason"),
+    [
+        (
+            [make_plan(p, "Free" if p == "SqlServers" else "Standard") for p in PLANS],
+            "off (not Standard): SqlServers (Free)",
+        ),
+        ([make_plan(p) for p in PLANS if p != "KeyVaults"], "not listed: KeyVaults"),
+        (
+            [make_plan(p, None if p == "VirtualMachines" else "Standard") for p in PLANS],
+            "tier not reported: VirtualMachines",
+        ),
+    ],
+    ids=["free", "missing", "unreported"],
+)
+def test_missing_or_free_plan_fails(plans: list[DefenderPlan], reason: str) -> None:
+    result = only(defender_plans, defender_plans=plans)
+    assert result.status is Status.FAIL
+    assert reason in result.message
+
+
+# --- error: a required listing that failed -------------------------------------------------------
+
+
+def _scan(check_id: str, records: dict[str, Any], failed_api: str) -> list[tuple[Status, str]]:
+    """Statuses and resource ids of the findings one check yields when one of its listings failed."""
+    denied = Collection(failed_api, SUB, f"/subscriptions/{SUB}", ok=False, status_code=403, reason="denied")
+    registry = builtin_registry()
+    control = Control("T-01", "test", "test", Severity.MEDIUM, "automated", "quote", "desc", checks=(check_id,))
+    baseline = Baseline("test", "", "test", "1", "policy", {}, (control,))
+    inv = inventory(collections=[denied], **records)
+    return [(f.status, f.resource_id) for f in evaluate(inv, baseline, registry, PARAMS).findings]
+
+
+ERROR_CASES = {
+    "protecting_keys_hygiene": (
+        {"key_vault_keys": [make_key()], "disk_encryption_sets": [make_des(key_url=key_url())]},
+        "Microsoft.KeyVault/vaults/keys",
+    ),
+    "vm_daily_backup": (
+        {"virtual_machines": [VM]},
+        "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems",
+    ),
+    "sql_backup_policy": ({"backup_policies": [KEPT_AS_PROMISED]}, "Microsoft.RecoveryServices/vaults/backupPolicies"),
+    "sql_database_retention": (
+        {"sql_databases": [make_database()]},
+        "Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies",
+    ),
+    "backup_geo_redundancy": (
+        {"recovery_vaults": [make_recovery_vault()]},
+        "Microsoft.RecoveryServices/vaults/backupstorageconfig",
+    ),
+    "security_contact_admin_email": ({}, "Microsoft.Security/securityContacts"),
+    "alert_to_email": (
+        {"action_groups": [GROUP], "alert_rules": [make_alert(groups=(GROUP.id,))]},
+        "Microsoft.Insights/metricAlerts",
+    ),
+    "defender_plans": ({"defender_plans": [make_plan(p) for p in PLANS]}, "Microsoft.Security/pricings"),
+}
+
+
+def test_failed_listing_leaves_the_contradiction_and_adds_the_error() -> None:
+    statuses = _scan("backup_policy_contradiction", {}, "Microsoft.Storage/storageAccounts")
+    assert statuses == [(Status.ERROR, f"/subscriptions/{SUB}"), (Status.FAIL, POLICY_RESOURCE_ID)]
+
+
+@pytest.mark.parametrize(("check_id", "case"), ERROR_CASES.items(), ids=ERROR_CASES.keys())
+def test_failed_listing_makes_the_subscription_an_error_and_nothing_else(
+    check_id: str, case: tuple[dict[str, Any], str]
+) -> None:
+    records, api = case
+    assert _scan(check_id, records, api) == [(Status.ERROR, f"/subscriptions/{SUB}")]
+
+
+# --- the demo estate ------------------------------------------------------------------------------
+
+DEMO_PARAMS = with_params(admin_email="mul2-admin@mul2demo.onmicrosoft.com")
+
+
+@pytest.fixture(scope="module")
+def demo() -> Iterator[Inventory]:
+    """The demo estate collected through the local endpoint, judged at its pinned moment."""
+    collected, served = scan_estate(load_estate(demo_estate_path()))
+    AUDITED_REQUESTS.extend(served)
+    assert collected.reference_time.isoformat() == REFERENCE
+    yield collected
+
+
+def verdicts(collected: Inventory, check: CheckFunction) -> dict[str, set[str]]:
+    """Resource names by status; subscriptions by display name."""
+    names = {s.id: s.display_name for s in collected.subscriptions}
+    found: dict[str, set[str]] = {}
+    for result in check(collected, DEMO_PARAMS):
+        name = names.get(result.resource_id) or result.resource_id.rsplit("/", 1)[-1]
+        found.setdefault(result.status.value, set()).add(name)
+    return found
+
+
+DEMO_EXPECTED: dict[str, tuple[CheckFunction, dict[str, set[str]]]] = {
+    "KV-02": (
+        protecting_keys_hygiene,
+        {
+            "pass": {"des-key-prod", "sql-tde-key", "storage-cmk-prod", "rsv-cmk-prod", "ade-kek"},
+            "fail": {"stg-legacy-kek", "stg-disk-key"},
+        },
+    ),
+    "BAK-01": (
+        vm_daily_backup,
+        {
+            "pass": {"vm-mul2-fgt01", "sqlvm-mul2-01", "vm-mul2-web01", "vm-mul2-web02"},
+            "fail": {
+                "vm-mul2-stg-web02",
+                "vm-mul2-stg-web01",
+                "vm-mul2-stg-build01",
+                "vm-mul2-stg-jump01",
+                "sqlvm-mul2-stg-01",
+            },
+        },
+    ),
+    "BAK-02 policy": (sql_backup_policy, {"fail": {"pol-mul2-sql-weekly-full"}}),
+    "BAK-02 database": (
+        sql_database_retention,
+        {"pass": {"sqldb-mul2-reporting"}, "fail": {"sqldb-mul2-stg-reporting"}},
+    ),
+    # With backup_storage_accounts empty every account is treated as backup storage, the LRS diagnostics
+    # account included.
+    "BAK-04": (
+        backup_geo_redundancy,
+        {
+            "pass": {"stmul2prodbackup", "rsv-mul2-prod"},
+            "fail": {"stmul2stgbackup", "stmul2proddiag", "rsv-mul2-stg"},
+        },
+    ),
+    "BAK-04 policy": (backup_policy_contradiction, {"fail": {POLICY_RESOURCE_ID}}),
+    "MON-01": (security_contact_admin_email, {"pass": {"MUL2 Production"}, "fail": {"MUL2 Staging"}}),
+    "MON-02": (alert_to_email, {"pass": {"MUL2 Production"}, "fail": {"MUL2 Staging"}}),
+    "MON-03": (defender_plans, {"pass": {"MUL2 Production"}, "fail": {"MUL2 Staging"}}),
+}
+
+
+@pytest.mark.parametrize("control", DEMO_EXPECTED.keys())
+def test_demo_estate_pass_and_fail_sets(demo: Inventory, control: str) -> None:
+    check, expected = DEMO_EXPECTED[control]
+    assert verdicts(demo, check) == expected
+
+
+def test_demo_estate_messages_name_the_platform_limits_and_missing_plans(demo: Inventory) -> None:
+    (policy,) = sql_backup_policy(demo, DEMO_PARAMS)
+    assert "Azure Backup's shortest SQL log backup interval is 15 minutes" in policy.message
+    staging = next(r for r in defender_plans(demo, DEMO_PARAMS) if r.status is Status.FAIL)
+    assert "VirtualMachines (Free), SqlServers (Free)" in staging.message
+    legacy = next(r for r in protecting_keys_hygiene(demo, DEMO_PARAMS) if r.resource_id.endswith("stg-legacy-kek"))
+    assert "osdisk-vm-mul2-stg-web01" in legacy.message
+    assert "RSA 1024 bits < 2048" in legacy.message
