@@ -6,6 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from auditor.demo import scan_estate
+from auditor.emulator import demo_estate_path, load_estate
+from auditor.inventory import Inventory
 from tests.harness import AUDITED_REQUESTS, WRITE_METHODS
 
 
@@ -15,3 +18,11 @@ def no_write_ever_reaches_an_endpoint() -> Iterator[None]:
     yield
     writes = [r for r in AUDITED_REQUESTS if r.method.upper() in WRITE_METHODS]
     assert not writes, f"the auditor sent writes: {writes[:5]}"
+
+
+@pytest.fixture(scope="session")
+def demo_inventory() -> Inventory:
+    """The demo estate collected once through the local endpoint, judged at its pinned moment."""
+    inventory, served = scan_estate(load_estate(demo_estate_path()))
+    AUDITED_REQUESTS.extend(served)
+    return inventory

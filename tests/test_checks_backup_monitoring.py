@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pytest
@@ -21,8 +21,6 @@ from auditor.checks.backup import (
 )
 from auditor.checks.keyvault import parse_key_url, protecting_keys_hygiene
 from auditor.checks.monitoring import alert_to_email, defender_plans, security_contact_admin_email
-from auditor.demo import scan_estate
-from auditor.emulator import demo_estate_path, load_estate
 from auditor.evaluate import evaluate
 from auditor.inventory import Collection, Inventory, Subscription
 from auditor.model import CheckResult, Severity, Status
@@ -34,7 +32,6 @@ from auditor.records.monitor import ActionGroup, AlertRule, DefenderPlan, Securi
 from auditor.records.sql import SqlDatabase, SqlServer
 from auditor.records.storage import StorageAccount
 from tests.builders import SUB, make_des, make_disk, make_inventory, make_vm, rid
-from tests.harness import AUDITED_REQUESTS
 
 REFERENCE = "2026-11-28T12:00:00+00:00"
 EXPIRES = 1814400000  # 2027-07-01, after the reference time
@@ -953,12 +950,10 @@ DEMO_PARAMS = with_params(admin_email="mul2-admin@mul2demo.onmicrosoft.com")
 
 
 @pytest.fixture(scope="module")
-def demo() -> Iterator[Inventory]:
-    """The demo estate collected through the local endpoint, judged at its pinned moment."""
-    collected, served = scan_estate(load_estate(demo_estate_path()))
-    AUDITED_REQUESTS.extend(served)
-    assert collected.reference_time.isoformat() == REFERENCE
-    yield collected
+def demo(demo_inventory: Inventory) -> Inventory:
+    """The demo estate, judged at its pinned moment."""
+    assert demo_inventory.reference_time.isoformat() == REFERENCE
+    return demo_inventory
 
 
 def verdicts(collected: Inventory, check: CheckFunction) -> dict[str, set[str]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -23,9 +22,6 @@ from auditor.checks.data_protection import (
     supported_engine_and_os,
 )
 from auditor.checks.endpoint import allowed_extension_pairs, vm_antimalware
-from auditor.collect.scan import collect_inventory
-from auditor.collect.session import AzureSession
-from auditor.emulator import Emulator, demo_estate_path, load_estate
 from auditor.inventory import Inventory
 from auditor.model import CheckResult, Status
 from auditor.parameters import Params
@@ -785,14 +781,9 @@ def test_lifecycle_table_holds_the_dates_the_control_names() -> None:
 
 
 @pytest.fixture(scope="module")
-def demo() -> Iterator[Inventory]:
-    """The demo estate collected through the local endpoint, judged at a fixed moment."""
-    with (
-        Emulator(load_estate(demo_estate_path())) as endpoint,
-        AzureSession.for_emulator(endpoint.url, str(endpoint.ca_file), endpoint.token) as session,
-    ):
-        inventory = collect_inventory(session)
-    yield dataclasses.replace(inventory, as_of=inventory.as_of or AS_OF)
+def demo(demo_inventory: Inventory) -> Inventory:
+    """The demo estate collected through the local endpoint, judged at its pinned moment."""
+    return demo_inventory
 
 
 def verdicts(check: CheckFunction, inventory: Inventory, params: Params) -> dict[Status, set[str]]:

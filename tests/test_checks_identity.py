@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,9 +21,6 @@ from auditor.checks.identity import (
     requires_mfa,
     scope_level,
 )
-from auditor.collect.scan import collect_inventory
-from auditor.collect.session import AzureSession
-from auditor.emulator import Emulator, demo_estate_path, load_estate
 from auditor.inventory import Collection, Inventory, Subscription
 from auditor.model import CheckResult, Status
 from auditor.parameters import Params
@@ -754,15 +750,9 @@ DEMO_PARAMS = Params(
 
 
 @pytest.fixture(scope="module")
-def demo() -> Iterator[Inventory]:
-    """The demo estate collected through the local endpoint."""
-    estate = load_estate(demo_estate_path())
-    with (
-        Emulator(estate) as endpoint,
-        AzureSession.for_emulator(endpoint.url, str(endpoint.ca_file), endpoint.token) as session,
-    ):
-        inventory = collect_inventory(session)
-    yield dataclasses.replace(inventory, as_of=estate.as_of or "2026-11-28T12:00:00+00:00")
+def demo(demo_inventory: Inventory) -> Inventory:
+    """The demo estate collected through the local endpoint, judged at its pinned moment."""
+    return demo_inventory
 
 
 def _statuses(results: Iterator[CheckResult], names: dict[str, str]) -> dict[str, set[str]]:

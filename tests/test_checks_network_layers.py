@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,9 +18,6 @@ from auditor.checks.network_layers import (
     vpn_p2s_authentication,
     vpn_path_to_servers,
 )
-from auditor.collect.scan import collect_inventory
-from auditor.collect.session import AzureSession
-from auditor.emulator import Emulator, demo_estate_path, load_estate
 from auditor.inventory import Inventory
 from auditor.model import CheckResult, Status
 from auditor.parameters import Params
@@ -920,14 +915,9 @@ AS_OF = "2026-11-28T12:00:00+00:00"
 
 
 @pytest.fixture(scope="module")
-def demo() -> Iterator[Inventory]:
-    """The demo estate collected through the local endpoint."""
-    with (
-        Emulator(load_estate(demo_estate_path())) as endpoint,
-        AzureSession.for_emulator(endpoint.url, str(endpoint.ca_file), endpoint.token) as session,
-    ):
-        inventory = collect_inventory(session)
-    yield dataclasses.replace(inventory, as_of=inventory.as_of or AS_OF)
+def demo(demo_inventory: Inventory) -> Inventory:
+    """The demo estate collected through the local endpoint, judged at its pinned moment."""
+    return demo_inventory
 
 
 def verdicts(check: CheckFunction, inventory: Inventory) -> dict[Status, set[str]]:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import socket
 import ssl
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,6 +16,7 @@ import trustme
 
 from auditor.checks.transport import app_service_https_tls, tls_certificate, tls_version
 from auditor.collect.tls import can_offer, endpoints_to_probe, probe_all, probe_endpoint, with_tls_probe
+from auditor.emulator.tls_sites import TlsServer, server_context
 from auditor.inventory import Inventory
 from auditor.model import CheckResult, Severity, Status
 from auditor.parameters import Params
@@ -319,42 +318,6 @@ def test_app_service_https_tls(fields: dict[str, Any], status: Status, expected:
 # --- live probes against servers on 127.0.0.1 ---------------------------------------------------
 
 
-class TlsServer:
-    """A TLS server on 127.0.0.1 that completes handshakes in a thread until closed."""
-
-    def __init__(self, context: ssl.SSLContext | None) -> None:
-        self.context = context
-        self.listener = socket.create_server(("127.0.0.1", 0), backlog=16)
-        self.port: int = self.listener.getsockname()[1]
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        if context is not None:
-            self.thread.start()
-
-    def _serve(self) -> None:
-        assert self.context is not None
-        while True:
-            try:
-                connection, _ = self.listener.accept()
-            except OSError:
-                return
-            connection.settimeout(2)
-            try:
-                with self.context.wrap_socket(connection, server_side=True):
-                    pass
-            except OSError:
-                # A client that refuses our versions or only inspects: nothing to serve.
-                connection.close()
-
-    def close(self) -> None:
-        """Stop accepting and wait for the thread."""
-        # Shutting a listening socket down wakes the thread blocked in accept(); closing alone does not.
-        with contextlib.suppress(OSError):
-            self.listener.shutdown(socket.SHUT_RDWR)
-        self.listener.close()
-        if self.thread.is_alive():
-            self.thread.join(timeout=2)
-
-
 @pytest.fixture(scope="module")
 def sectigo() -> trustme.CA:
     """A CA whose organisation is the allowed issuer's."""
@@ -375,12 +338,7 @@ def serve() -> Iterator[Any]:
     servers: list[TlsServer] = []
 
     def start(cert: trustme.LeafCert, minimum: ssl.TLSVersion = ssl.TLSVersion.TLSv1_2) -> TlsServer:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        cert.configure_cert(context)
-        context.minimum_version = minimum
-        if minimum < ssl.TLSVersion.TLSv1_2:
-            context.set_ciphers("DEFAULT:@SECLEVEL=0")
-        server = TlsServer(context)
+        server = TlsServer(server_context(cert, minimum))
         servers.append(server)
         return server
 
@@ -531,18 +489,9 @@ def test_with_tls_probe_records_the_collection(sectigo: trustme.CA, ca_file: str
 
 
 @pytest.fixture(scope="module")
-def demo() -> Inventory:
-    """The demo estate collected through the local endpoint, then probed with no configured endpoint."""
-    from auditor.collect.scan import collect_inventory  # noqa: PLC0415
-    from auditor.collect.session import AzureSession  # noqa: PLC0415
-    from auditor.emulator import Emulator, demo_estate_path, load_estate  # noqa: PLC0415
-
-    with (
-        Emulator(load_estate(demo_estate_path())) as ep,
-        AzureSession.for_emulator(ep.url, str(ep.ca_file), ep.token) as session,
-    ):
-        inventory = collect_inventory(session)
-    return with_tls_probe(dataclasses.replace(inventory, as_of=AS_OF), ())
+def demo(demo_inventory: Inventory) -> Inventory:
+    """The demo estate, probed with no configured endpoint."""
+    return with_tls_probe(demo_inventory, ())
 
 
 def test_demo_estate(demo: Inventory) -> None:

@@ -24,16 +24,21 @@ DEMO_CA_ORGANIZATION = "Sectigo Limited"
 
 
 class TlsServer:
-    """A TLS server on 127.0.0.1 that completes handshakes in a thread until closed."""
+    """A TLS server on 127.0.0.1 that completes handshakes in a thread until closed.
 
-    def __init__(self, context: ssl.SSLContext) -> None:
+    Without a context it only listens and never answers, which is how a hung endpoint looks.
+    """
+
+    def __init__(self, context: ssl.SSLContext | None) -> None:
         self.context = context
         self.listener = socket.create_server(("127.0.0.1", 0), backlog=16)
         self.port: int = self.listener.getsockname()[1]
         self.thread = threading.Thread(target=self._serve, name=f"tls-{self.port}", daemon=True)
-        self.thread.start()
+        if context is not None:
+            self.thread.start()
 
     def _serve(self) -> None:
+        assert self.context is not None
         while True:
             try:
                 connection, _ = self.listener.accept()
@@ -53,7 +58,8 @@ class TlsServer:
         with contextlib.suppress(OSError):
             self.listener.shutdown(socket.SHUT_RDWR)
         self.listener.close()
-        self.thread.join(timeout=2)
+        if self.thread.is_alive():
+            self.thread.join(timeout=2)
 
 
 def server_context(cert: trustme.LeafCert, minimum: ssl.TLSVersion = ssl.TLSVersion.TLSv1_2) -> ssl.SSLContext:
