@@ -7,6 +7,7 @@ exactly what to fix.
 from __future__ import annotations
 
 import hashlib
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from auditor.iac.catalogue import CUSTOM_CHECKS
 from auditor.model import Severity
 from auditor.parameters import ParameterError, Params, ParamType, ParamValue, coerce, parse_cli
 from auditor.registry import Registry
@@ -35,7 +37,14 @@ _TOP_KEYS = {"baseline", "parameters", "controls"}
 _HEADER_KEYS = {"name", "version", "policy"}
 _PARAMETER_KEYS = {"type", "default", "description", "quote"}
 _CONTROL_REQUIRED = {"id", "title", "area", "severity", "mode", "quote", "description"}
-_CONTROL_OPTIONAL = {"checks", "parameters", "frameworks"}
+_CONTROL_OPTIONAL = {"checks", "parameters", "frameworks", "iac"}
+
+# checkov frameworks a control may map checks for. Terraform plan JSON runs the Terraform checks, and Bicep
+# runs the ARM ones, but the same check id can still mean different things in Terraform and ARM, so each
+# framework lists its own.
+IAC_FRAMEWORKS = ("terraform", "arm", "bicep")
+IAC_NOT_DECIDABLE = "not_decidable"
+IAC_CHECK_ID = re.compile(r"^(CKV2?_AZURE_\d+|AUDITOR_[A-Z0-9_]+)$")
 
 
 class BaselineError(ValueError):
@@ -54,6 +63,23 @@ class ParameterSpec:
 
 
 @dataclass(frozen=True)
+class IacMapping:
+    """The checkov checks that judge a control in infrastructure code, or why none can."""
+
+    checks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    not_decidable: str = ""
+
+    def checks_for(self, framework: str) -> tuple[str, ...]:
+        """Check ids mapped for one of IAC_FRAMEWORKS (none for an unknown framework)."""
+        return self.checks.get(framework, ())
+
+    @property
+    def decidable(self) -> bool:
+        """True when at least one framework maps a check to the control."""
+        return any(self.checks.values())
+
+
+@dataclass(frozen=True)
 class Control:
     """One promise of the policy, encoded."""
 
@@ -67,6 +93,7 @@ class Control:
     checks: tuple[str, ...] = ()
     parameters: tuple[str, ...] = ()
     frameworks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    iac: IacMapping = field(default_factory=IacMapping)
 
     @property
     def is_manual(self) -> bool:
@@ -231,6 +258,7 @@ def _control(entry: dict[str, Any], here: str, parameters: Mapping[str, Paramete
         checks=checks,
         parameters=params,
         frameworks=_frameworks(entry.get("frameworks", {}), here),
+        iac=_iac(entry.get("iac", {}), here),
     )
 
 
@@ -238,6 +266,36 @@ def _frameworks(value: Any, here: str) -> dict[str, tuple[str, ...]]:
     if not isinstance(value, dict):
         raise BaselineError(f"{here}: key 'frameworks': expected a table of lists")
     return {name: _strings(value, name, f"{here}: frameworks") for name in value}
+
+
+def _iac(value: Any, here: str) -> IacMapping:
+    where = f"{here}: [controls.iac]"
+    if not isinstance(value, dict):
+        raise BaselineError(f"{where}: expected a table of check-id lists per framework")
+    _reject_unknown(value, {*IAC_FRAMEWORKS, IAC_NOT_DECIDABLE}, where)
+    checks: dict[str, tuple[str, ...]] = {}
+    for framework in IAC_FRAMEWORKS:
+        if framework not in value:
+            continue
+        ids = _strings(value, framework, where)
+        for check_id in ids:
+            if not IAC_CHECK_ID.match(check_id):
+                raise BaselineError(
+                    f"{where}: key {framework!r}: {check_id!r} is not a checkov Azure check id (CKV_AZURE_n, "
+                    "CKV2_AZURE_n) or an auditor IaC check id (AUDITOR_...)"
+                )
+            custom = CUSTOM_CHECKS.get(check_id)
+            if check_id.startswith("AUDITOR_") and (custom is None or framework not in custom.frameworks):
+                raise BaselineError(f"{where}: key {framework!r}: no auditor IaC check {check_id!r} for {framework}")
+        if len(set(ids)) != len(ids):
+            raise BaselineError(f"{where}: key {framework!r}: a check id is listed twice")
+        checks[framework] = ids
+    reason = value.get(IAC_NOT_DECIDABLE, "")
+    if IAC_NOT_DECIDABLE in value:
+        reason = _string(value, IAC_NOT_DECIDABLE, where)
+        if any(checks.values()):
+            raise BaselineError(f"{where}: key {IAC_NOT_DECIDABLE!r}: a control with IaC checks is decidable")
+    return IacMapping(checks=checks, not_decidable=reason)
 
 
 def _reject_unknown(table: dict[str, Any], allowed: set[str], here: str) -> None:

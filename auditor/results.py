@@ -3,11 +3,49 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from auditor.drift import Changes
 from auditor.inventory import Collection
 from auditor.model import Finding, Severity, Status
+
+# Weight of a finding in the posture score: a critical control counts five times an informational one.
+SEVERITY_WEIGHTS: Mapping[Severity, int] = {
+    Severity.CRITICAL: 5,
+    Severity.HIGH: 4,
+    Severity.MEDIUM: 3,
+    Severity.LOW: 2,
+    Severity.INFO: 1,
+}
+# Only verdicts a check reached on its own are scored; manual, attested, waived and not-applicable
+# findings say nothing automated about the estate.
+SCORED_STATUSES = frozenset({Status.PASS, Status.FAIL, Status.ERROR})
+
+
+@dataclass(frozen=True)
+class PostureScore:
+    """Severity-weighted points of passing findings out of all automated verdicts."""
+
+    earned: int
+    possible: int
+
+    @property
+    def percent(self) -> float | None:
+        """Earned as a percentage of possible; None when nothing was scored."""
+        return 100.0 * self.earned / self.possible if self.possible else None
+
+
+def posture_score(findings: Iterable[Finding]) -> PostureScore:
+    """Sum of weights of pass findings over the sum of weights of pass, fail and error findings."""
+    earned = possible = 0
+    for finding in findings:
+        if finding.status in SCORED_STATUSES:
+            weight = SEVERITY_WEIGHTS[finding.severity]
+            possible += weight
+            if finding.status is Status.PASS:
+                earned += weight
+    return PostureScore(earned, possible)
 
 
 @dataclass(frozen=True)
@@ -52,6 +90,8 @@ class ScanResult:
     collections: tuple[Collection, ...] = ()
     # Things a reader should know that are not findings, e.g. a waiver that matches nothing.
     warnings: tuple[str, ...] = ()
+    # How this scan differs from a previous one, when the run was asked to compare (--compare).
+    changes: Changes | None = None
 
     def counts_by_status(self) -> dict[str, int]:
         """Number of findings per status, every status present (zero if none)."""
@@ -66,3 +106,7 @@ class ScanResult:
     def gating(self, threshold: Severity) -> tuple[Finding, ...]:
         """Findings that fail or error at or above the threshold severity."""
         return tuple(f for f in self.findings if f.gates and f.severity.rank >= threshold.rank)
+
+    def posture_score(self) -> PostureScore:
+        """The severity-weighted share of automated verdicts that pass; see ``posture_score``."""
+        return posture_score(self.findings)

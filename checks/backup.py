@@ -14,7 +14,7 @@ from auditor.checks.index import ById
 from auditor.inventory import Inventory
 from auditor.model import CheckResult, Severity, Status, errored, failed, passed
 from auditor.parameters import Params
-from auditor.records.backup import BackupPolicy, ProtectedItem, RetentionRule, SubPolicy
+from auditor.records.backup import BackupPolicy, ProtectedItem, RecoveryVault, RetentionRule, SubPolicy
 from auditor.records.compute import VirtualMachine
 from auditor.records.sql import SqlDatabase
 from auditor.records.storage import StorageAccount
@@ -88,6 +88,27 @@ def _retention_text(rules: Iterable[RetentionRule]) -> list[str]:
     return [f"{r.kind}: {r.count} {r.unit}" for r in rules]
 
 
+DAILY_RETENTION_KINDS = frozenset({"daily", "simple"})
+
+
+def vm_policy_shortfalls(policy: BackupPolicy, min_retention_days: int) -> list[str]:
+    """Each way a VM backup policy misses a daily schedule with daily points kept long enough."""
+    problems: list[str] = []
+    frequency = policy.schedule_frequency
+    if frequency is None:
+        problems.append(f"policy {policy.name} schedule frequency not reported")
+    elif frequency.lower() not in AT_LEAST_DAILY:
+        problems.append(f"policy {policy.name} runs {frequency}, not daily")
+    days, present = retention_days(policy.retention, DAILY_RETENTION_KINDS)
+    if not present:
+        problems.append(f"policy {policy.name} keeps no daily recovery points")
+    elif days is None:
+        problems.append(f"policy {policy.name} daily retention not reported")
+    elif days < min_retention_days:
+        problems.append(f"policy {policy.name} keeps daily recovery points {days} days < {min_retention_days}")
+    return problems
+
+
 @dataclass(frozen=True)
 class VmBackupVerdict:
     """How one protected item measures up to the daily-backup promise.
@@ -137,19 +158,8 @@ def vm_backup_verdict(
             "hourly_interval": policy.hourly_interval,
             "retention": _retention_text(policy.retention),
         }
-        frequency = policy.schedule_frequency
-        if frequency is None:
-            problems.append(f"policy {policy.name} schedule frequency not reported")
-        elif frequency.lower() not in AT_LEAST_DAILY:
-            problems.append(f"policy {policy.name} runs {frequency}, not daily")
-        days, present = retention_days(policy.retention, frozenset({"daily", "simple"}))
-        evidence["daily_retention_days"] = days
-        if not present:
-            problems.append(f"policy {policy.name} keeps no daily recovery points")
-        elif days is None:
-            problems.append(f"policy {policy.name} daily retention not reported")
-        elif days < min_retention_days:
-            problems.append(f"policy {policy.name} keeps daily recovery points {days} days < {min_retention_days}")
+        evidence["daily_retention_days"] = retention_days(policy.retention, DAILY_RETENTION_KINDS)[0]
+        problems += vm_policy_shortfalls(policy, min_retention_days)
     status = item.last_backup_status
     if status is None:
         problems.append("last backup status not reported")
@@ -615,13 +625,21 @@ def backup_geo_redundancy(inventory: Inventory, params: Params) -> Iterator[Chec
             "cross_region_restore": vault.cross_region_restore,
             "location": vault.location,
         }
-        redundancy = vault.storage_redundancy
-        if redundancy is None:
-            yield failed(vault, "Vault backup storage redundancy not reported", **vault_evidence)
-        elif redundancy.lower() != "georedundant":
-            yield failed(vault, f"Vault stores backups {redundancy}, not GeoRedundant", **vault_evidence)
+        shortfall = vault_redundancy_shortfall(vault)
+        if shortfall:
+            yield failed(vault, shortfall, **vault_evidence)
         else:
             yield passed(vault, "Vault stores backups GeoRedundant (replicated to the paired region)", **vault_evidence)
+
+
+def vault_redundancy_shortfall(vault: RecoveryVault) -> str | None:
+    """Why a Recovery Services vault's backup storage is not geo-redundant; None when it is."""
+    redundancy = vault.storage_redundancy
+    if redundancy is None:
+        return "Vault backup storage redundancy not reported"
+    if redundancy.lower() != "georedundant":
+        return f"Vault stores backups {redundancy}, not GeoRedundant"
+    return None
 
 
 GEO_STATEMENT = (

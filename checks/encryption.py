@@ -48,7 +48,7 @@ def disk_key_vault_encryption(inventory: Inventory, params: Params) -> Iterator[
     """Pass disks with a vault-held customer key or ADE; fail platform-key-only disks and unmanaged VHDs."""
     sets = ById(inventory.disk_encryption_sets)
     for disk in inventory.disks:
-        yield _judge_disk(disk, sets)
+        yield judge_disk(disk, sets)
     for vm in inventory.virtual_machines:
         vhds = [d for d in ((vm.os_disk,) if vm.os_disk else ()) + vm.data_disks if d.vhd_uri]
         if vhds:
@@ -62,7 +62,8 @@ def disk_key_vault_encryption(inventory: Inventory, params: Params) -> Iterator[
             )
 
 
-def _judge_disk(disk: Disk, sets: ById[DiskEncryptionSet]) -> CheckResult:
+def judge_disk(disk: Disk, sets: ById[DiskEncryptionSet]) -> CheckResult:
+    """Whether one disk's data key is wrapped by a Key Vault key, through the sets it may reference."""
     enc = disk.encryption
     kind = (enc.encryption_type or "").lower()
     evidence: dict[str, object] = {

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Protocol
 
 from auditor.files import write_atomically
-from auditor.reports import html, json
+from auditor.reports import csv, html, json, junit, markdown, sarif
 from auditor.results import ScanResult
 
 __all__ = ["REPORTERS", "Reporter", "reporter", "write_reports"]
@@ -28,6 +28,10 @@ class Reporter(Protocol):
 REPORTERS: Mapping[str, Reporter] = {
     json.FORMAT: json,
     html.FORMAT: html,
+    sarif.FORMAT: sarif,
+    junit.FORMAT: junit,
+    csv.FORMAT: csv,
+    markdown.FORMAT: markdown,
 }
 
 

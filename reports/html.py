@@ -4,20 +4,34 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from auditor.model import Finding, Status
+from auditor.model import Finding, Severity, Status, rollup
 from auditor.reports.evidence import json_text
 from auditor.reports.outline import (
     controls_by_area,
     controls_by_status,
     failed_collections,
     findings_by_control,
+    findings_with_status,
     orphan_findings,
+    subscriptions_seen,
 )
-from auditor.results import ControlSummary, ScanResult
+from auditor.results import (
+    SCORED_STATUSES,
+    SEVERITY_WEIGHTS,
+    ControlSummary,
+    PostureScore,
+    ScanMetadata,
+    ScanResult,
+    posture_score,
+)
 
 FORMAT = "html"
 FILENAME = "report.html"
@@ -26,21 +40,70 @@ TEMPLATE = "report.html.j2"
 STYLESHEET = "report.css"
 SCRIPT = "report.js"
 
+# Up to this many findings every control's table starts open; beyond it tables start collapsed, so a
+# browser lays out only the headers of a large report until a reader opens a control.
+OPEN_TABLES_LIMIT = 1000
+# Waivers and attestations ending within this many days of the scan are highlighted.
+EXPIRY_WARNING_DAYS = 30
+# Lists in the manual and waiver sections longer than this start collapsed.
+OPEN_LIST_LIMIT = 200
+UNLISTED_AREA = "Findings of controls not in the baseline"
+
+# Geometry of the summary chart, in SVG user units.
+CHART_LABEL_WIDTH = 170
+CHART_BAR_WIDTH = 380
+CHART_ROW_HEIGHT = 24
+CHART_BAR_HEIGHT = 16
+CHART_LABEL_CHARS = 26
+
 
 @dataclass(frozen=True)
 class FindingRow:
-    """A finding with its evidence as (key, JSON text) pairs."""
+    """A finding as one light table row: four cells of plain text, lines split by newlines.
+
+    A report may hold 50,000 rows and a browser's cost is mostly per element, so each row is a <tr> with
+    four <td> and no markup inside them; the stylesheet keeps the newlines and emphasises first lines.
+    """
 
     finding: Finding
-    evidence: tuple[tuple[str, str], ...]
+    status: str
+    resource: str
+    message: str
+    evidence: str
+    # Position of the finding's subscription in the report's list, for the filter, when no group carries it.
+    subscription: int | None
+    # The finding's own severity when it differs from its control's, for the filter.
+    severity: str
+    remediation: str
+
+
+@dataclass(frozen=True)
+class RowGroup:
+    """Consecutive rows whose resource ids start with the same subscription, which the group's header shows once.
+
+    Each row then shows the rest of its id, so header and row together read as the full resource id.
+    """
+
+    prefix: str
+    subscription: int | None
+    rows: tuple[FindingRow, ...]
 
 
 @dataclass(frozen=True)
 class ControlSection:
-    """A control with the rows of its findings."""
+    """A control with the rows of its findings and what all of them share."""
 
     control: ControlSummary
-    rows: tuple[FindingRow, ...]
+    groups: tuple[RowGroup, ...]
+    remediation: str
+    check_ids: tuple[str, ...]
+    resource_types: tuple[tuple[str, int], ...]
+    open: bool
+
+    @property
+    def rows(self) -> tuple[FindingRow, ...]:
+        """Every row of the control, in canonical order."""
+        return tuple(row for group in self.groups for row in group.rows)
 
     @property
     def needs_attestation(self) -> bool:
@@ -53,54 +116,372 @@ class AreaSection:
     """The controls of one area, in baseline order."""
 
     name: str
+    anchor: str
     controls: tuple[ControlSection, ...]
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One status's share of a chart bar."""
+
+    status: str
+    count: int
+    x: float
+    width: float
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One row of the summary chart: a label, its findings split by status, and its score."""
+
+    label: str
+    full_label: str
+    total: int
+    score: PostureScore
+    y: float
+    segments: tuple[Segment, ...]
+
+
+@dataclass(frozen=True)
+class Chart:
+    """The summary chart's bars and the SVG geometry the template needs."""
+
+    bars: tuple[Bar, ...]
+    width: int
+    height: int
+    bar_x: int
+    bar_height: int
+    total_x: int
+
+
+@dataclass(frozen=True)
+class Expiring:
+    """An attestation or waiver as the manual and waiver sections list it."""
+
+    finding: Finding
+    fields: Mapping[str, str]
+    days_left: int | None
+
+    @property
+    def expires(self) -> str:
+        """The expiry date as written, or empty."""
+        return self.fields.get("expires", "")
+
+    @property
+    def soon(self) -> bool:
+        """True when it ends within the warning window of the scan, or has already ended."""
+        return self.days_left is not None and self.days_left <= EXPIRY_WARNING_DAYS
 
 
 def environment() -> Environment:
     """The jinja2 environment of the report templates: autoescaped (.j2 too), strict about undefined names."""
-    return Environment(
+    env = Environment(
         loader=PackageLoader("auditor.reports", "templates"),
         autoescape=select_autoescape(enabled_extensions=("html", "htm", "xml", "j2"), default=True),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["thousands"] = _thousands
+    env.filters["percent"] = _percent
+    env.filters["json_text"] = json_text
+    return env
 
 
 def render(result: ScanResult) -> str:
     """The HTML report as text."""
     env = environment()
+    subscriptions = subscriptions_seen(result)
+    positions = {subscription: index for index, subscription in enumerate(subscriptions)}
+    open_tables = len(result.findings) <= OPEN_TABLES_LIMIT
     by_control = findings_by_control(result)
-    areas = tuple(
+    areas = [
         AreaSection(
             name=area,
-            controls=tuple(ControlSection(c, _rows(by_control[c.id])) for c in controls),
+            anchor=f"area-{index}",
+            controls=tuple(_section(c, by_control[c.id], positions, open_tables) for c in controls),
         )
-        for area, controls in controls_by_area(result.controls)
+        for index, (area, controls) in enumerate(controls_by_area(result.controls), start=1)
+    ]
+    unlisted = _unlisted(orphan_findings(result), positions, open_tables)
+    if unlisted:
+        areas.append(AreaSection(name=UNLISTED_AREA, anchor="area-unlisted", controls=unlisted))
+    # Anchors are numbered rather than derived from control ids, which the baseline may spell any way.
+    anchors = {section.control.id: f"control-{n}" for n, section in enumerate(_all_sections(areas), start=1)}
+    scan_day = _scan_day(result.metadata)
+    attestations = [
+        _expiring(f, "attestation", scan_day) for f in findings_with_status(result, Status.MANUAL, Status.ATTESTED)
+    ]
+    waivers = sorted(
+        (_expiring(f, "waiver", scan_day) for f in findings_with_status(result, Status.WAIVED)),
+        key=lambda w: (w.days_left is None, w.days_left or 0),
     )
+    expired_waivers = [
+        _expiring(f, "expired_waiver", scan_day) for f in result.findings if "expired_waiver" in f.evidence
+    ]
+    failed = failed_collections(result)
     return env.get_template(TEMPLATE).render(
         meta=result.metadata,
+        parameters=[(str(name), json_text(value)) for name, value in result.metadata.parameters.items()],
+        scan_day=scan_day,
         statuses=[status.value for status in Status],
+        severities=[severity.value for severity in reversed(Severity)],
+        weights=[(severity.value, SEVERITY_WEIGHTS[severity]) for severity in reversed(Severity)],
+        scored_statuses=[status.value for status in Status if status in SCORED_STATUSES],
+        score=result.posture_score(),
+        finding_count=len(result.findings),
         by_status=result.counts_by_status(),
         by_severity=result.counts_by_severity(),
         controls_by_status=controls_by_status(result),
         control_count=len(result.controls),
+        chart=_chart(result.findings, areas),
         areas=areas,
-        orphans=_rows(orphan_findings(result)),
-        failed_collections=failed_collections(result),
+        anchors=anchors,
+        subscriptions=subscriptions,
+        attestations=attestations,
+        attestations_open=len(attestations) <= OPEN_LIST_LIMIT,
+        waivers=waivers,
+        waivers_open=len(waivers) <= OPEN_LIST_LIMIT,
+        waivers_soon=sum(1 for w in waivers if w.soon),
+        expired_waivers=expired_waivers,
+        expiry_days=EXPIRY_WARNING_DAYS,
+        failed_collections=failed,
         warnings=result.warnings,
         collection_count=len(result.collections),
+        changes=result.changes,
         style_hash=_csp_hash(env, STYLESHEET),
         script_hash=_csp_hash(env, SCRIPT),
     )
 
 
-def _rows(findings: list[Finding]) -> tuple[FindingRow, ...]:
-    return tuple(FindingRow(f, _evidence(f)) for f in findings)
+def _all_sections(areas: Sequence[AreaSection]) -> list[ControlSection]:
+    return [section for area in areas for section in area.controls]
 
 
-def _evidence(finding: Finding) -> tuple[tuple[str, str], ...]:
-    return tuple((str(key), json_text(value)) for key, value in finding.evidence.items())
+def _section(
+    control: ControlSummary, findings: Sequence[Finding], positions: Mapping[str, int], open_table: bool
+) -> ControlSection:
+    remediation = _most_common([f.remediation for f in findings if f.remediation])
+    check_ids = tuple(sorted({f.check_id for f in findings if f.check_id}))
+    groups: list[RowGroup] = []
+    members: list[FindingRow] = []
+    prefix = ""
+    for finding in findings:
+        own = _subscription_prefix(finding)
+        if own != prefix and members:
+            groups.append(_group(prefix, members, positions))
+            members = []
+        prefix = own
+        members.append(
+            _row(
+                finding,
+                prefix,
+                positions,
+                show_severity=finding.severity is not control.severity,
+                show_check=len(check_ids) > 1,
+                remediation="" if finding.remediation == remediation else finding.remediation,
+            )
+        )
+    if members:
+        groups.append(_group(prefix, members, positions))
+    types = Counter(f.resource_type for f in findings if f.resource_type)
+    return ControlSection(
+        control=control,
+        groups=tuple(groups),
+        remediation=remediation,
+        check_ids=check_ids,
+        resource_types=tuple(sorted(types.items())),
+        open=open_table,
+    )
+
+
+def _subscription_prefix(finding: Finding) -> str:
+    """The "/subscriptions/<id>" the finding's resource id starts with, as written there, or empty."""
+    subscription = finding.subscription_id
+    if not subscription:
+        return ""
+    start = f"/subscriptions/{subscription}".lower()
+    resource_id = finding.resource_id
+    if resource_id.lower().startswith(start) and resource_id[len(start) : len(start) + 1] in ("", "/"):
+        return resource_id[: len(start)]
+    return ""
+
+
+def _group(prefix: str, rows: list[FindingRow], positions: Mapping[str, int]) -> RowGroup:
+    subscription = positions.get(rows[0].finding.subscription_id) if prefix and len(positions) > 1 else None
+    return RowGroup(prefix=prefix, subscription=subscription, rows=tuple(rows))
+
+
+def _unlisted(
+    findings: Sequence[Finding], positions: Mapping[str, int], open_table: bool
+) -> tuple[ControlSection, ...]:
+    # Findings that name a control the baseline lacks get a stand-in control each, so they are shown,
+    # filtered and counted like the rest rather than dropped.
+    grouped: dict[str, list[Finding]] = {}
+    for finding in findings:
+        grouped.setdefault(finding.control_id, []).append(finding)
+    sections = []
+    for control_id, members in grouped.items():
+        counts = Counter(f.status.value for f in members)
+        stand_in = ControlSummary(
+            id=control_id,
+            title=members[0].title,
+            area=UNLISTED_AREA,
+            severity=max((f.severity for f in members), key=lambda s: s.rank),
+            mode="",
+            quote="",
+            description="The baseline does not list this control; its findings are shown so that none is lost.",
+            status=rollup([f.status for f in members]),
+            counts={status.value: counts.get(status.value, 0) for status in Status},
+        )
+        sections.append(_section(stand_in, members, positions, open_table))
+    return tuple(sections)
+
+
+def _row(
+    finding: Finding,
+    prefix: str,
+    positions: Mapping[str, int],
+    *,
+    show_severity: bool,
+    show_check: bool,
+    remediation: str,
+) -> FindingRow:
+    subscription = finding.subscription_id
+    status = finding.status.value.replace("_", " ")
+    resource = [finding.resource_name or "(no resource)"]
+    rest = finding.resource_id[len(prefix) :]
+    if rest:
+        resource.append(rest)
+    if subscription and not prefix:
+        resource.append(f"subscription {subscription}")
+    if show_check and finding.check_id:
+        resource.append(f"check {finding.check_id}")
+    message = finding.message
+    if finding.location is not None:
+        where = finding.location
+        message += f"\n{where.file}, lines {where.start_line}-{where.end_line} {where.address}".rstrip()
+    return FindingRow(
+        finding=finding,
+        status=f"{status}\n{finding.severity.value}" if show_severity else status,
+        resource="\n".join(resource),
+        message=message,
+        evidence="\n".join(_evidence_lines(finding.evidence)),
+        subscription=positions.get(subscription) if not prefix and len(positions) > 1 else None,
+        severity=finding.severity.value if show_severity else "",
+        remediation=remediation,
+    )
+
+
+def _evidence_lines(evidence: Mapping[str, object], path: str = "") -> list[str]:
+    # Nested mappings become dotted keys, one value a line, which reads better than nested JSON.
+    lines = []
+    for key, value in evidence.items():
+        text = str(key)
+        name = path + (text if text.isprintable() else json_text(text))
+        if isinstance(value, Mapping) and value:
+            lines.extend(_evidence_lines(value, f"{name}."))
+        else:
+            lines.append(f"{name}: {_evidence_text(value)}")
+    return lines
+
+
+def _evidence_text(value: object) -> str:
+    # A plain one-line string reads better without JSON quotes. One that spans lines (and could pass for
+    # further evidence lines) or that reads as another JSON value keeps its exact JSON form, as does
+    # every other value.
+    if isinstance(value, str) and value.isprintable() and not _reads_as_json(value):
+        return value
+    return json_text(value)
+
+
+def _reads_as_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _most_common(values: Sequence[str]) -> str:
+    if not values:
+        return ""
+    counts = Counter(values)
+    # Ties go to the first in canonical finding order, so the page does not depend on hash order.
+    best = max(counts.values())
+    return next(value for value in values if counts[value] == best)
+
+
+def _chart(findings: Sequence[Finding], areas: Sequence[AreaSection]) -> Chart:
+    groups: list[tuple[str, list[Finding]]] = [("All findings", list(findings))]
+    for area in areas:
+        groups.append((area.name, [row.finding for section in area.controls for row in section.rows]))
+    bars = []
+    for index, (label, members) in enumerate(groups):
+        counts = Counter(f.status.value for f in members)
+        total = len(members)
+        segments = []
+        x = float(CHART_LABEL_WIDTH)
+        for status in Status:
+            count = counts.get(status.value, 0)
+            if count:
+                width = round(CHART_BAR_WIDTH * count / total, 2)
+                segments.append(Segment(status.value, count, round(x, 2), width))
+                x += width
+        short = label if len(label) <= CHART_LABEL_CHARS else label[: CHART_LABEL_CHARS - 1] + "\u2026"
+        bars.append(
+            Bar(
+                label=short,
+                full_label=label,
+                total=total,
+                score=posture_score(members),
+                y=index * CHART_ROW_HEIGHT + (CHART_ROW_HEIGHT - CHART_BAR_HEIGHT) / 2,
+                segments=tuple(segments),
+            )
+        )
+    return Chart(
+        bars=tuple(bars),
+        width=CHART_LABEL_WIDTH + CHART_BAR_WIDTH + 150,
+        height=len(bars) * CHART_ROW_HEIGHT,
+        bar_x=CHART_LABEL_WIDTH,
+        bar_height=CHART_BAR_HEIGHT,
+        total_x=CHART_LABEL_WIDTH + CHART_BAR_WIDTH + 8,
+    )
+
+
+def _expiring(finding: Finding, key: str, scan_day: date | None) -> Expiring:
+    raw = finding.evidence.get(key)
+    fields = (
+        {str(k): v if isinstance(v, str) else json_text(v) for k, v in raw.items()} if isinstance(raw, Mapping) else {}
+    )
+    return Expiring(finding=finding, fields=fields, days_left=_days_between(scan_day, fields.get("expires", "")))
+
+
+def _scan_day(meta: ScanMetadata) -> date | None:
+    """The day the scan is judged as of, which expiry warnings count from."""
+    moment = meta.as_of or meta.finished_at
+    try:
+        return datetime.fromisoformat(moment).date()
+    except ValueError:
+        return None
+
+
+def _days_between(start: date | None, end: str) -> int | None:
+    if start is None or not end:
+        return None
+    try:
+        return (date.fromisoformat(end) - start).days
+    except ValueError:
+        return None
+
+
+def _thousands(value: int) -> str:
+    return f"{value:,}"
+
+
+def _percent(score: PostureScore) -> str:
+    percent = score.percent
+    return "n/a" if percent is None else f"{percent:.1f}%"
 
 
 def _csp_hash(env: Environment, name: str) -> str:

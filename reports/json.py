@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import Any
 
+from auditor.drift import changes_document
 from auditor.inventory import Collection
 from auditor.model import Finding, SourceLocation
 from auditor.reports.evidence import JsonValue, json_value
@@ -36,7 +37,7 @@ def schema() -> dict[str, Any]:
 def document(result: ScanResult) -> dict[str, JsonValue]:
     """The findings document as JSON data, keys in the order the schema lists them."""
     meta = result.metadata
-    return {
+    body: dict[str, JsonValue] = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": TOOL_NAME, "version": meta.tool_version},
         "scan": {
@@ -62,6 +63,10 @@ def document(result: ScanResult) -> dict[str, JsonValue]:
         "findings": [_finding(f) for f in sorted_findings(result.findings)],
         "warnings": list(result.warnings),
     }
+    if result.changes is not None:
+        # Present only when the run compared itself with a previous scan (--compare).
+        body["changes"] = changes_document(result.changes)
+    return body
 
 
 def _collection(collection: Collection) -> dict[str, JsonValue]:

@@ -61,3 +61,15 @@ def controls_by_area(controls: Iterable[ControlSummary]) -> list[tuple[str, list
     for control in controls:
         areas.setdefault(control.area, []).append(control)
     return list(areas.items())
+
+
+def findings_with_status(result: ScanResult, *statuses: Status) -> list[Finding]:
+    """Findings having any of the statuses, in canonical order."""
+    wanted = set(statuses)
+    return [f for f in sorted_findings(result.findings) if f.status in wanted]
+
+
+def subscriptions_seen(result: ScanResult) -> list[str]:
+    """Subscriptions of the scan's scope and of its findings, sorted; empty ids left out."""
+    seen = set(result.metadata.subscriptions) | {f.subscription_id for f in result.findings}
+    return sorted(s for s in seen if s)

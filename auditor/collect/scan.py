@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import multiprocessing
-from collections import defaultdict
-from collections.abc import Callable, Sequence
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from azure.mgmt.resource.subscriptions import SubscriptionClient
 
@@ -69,6 +71,56 @@ STEPS: tuple[Step, ...] = tuple(step for module in COLLECTORS for step in module
 SUBSCRIPTIONS_API = "Microsoft.Resources/subscriptions"
 
 
+@dataclass(frozen=True)
+class ProgressEvent:
+    """One piece of collection finished; the first event of a run, kind "plan", announces what is to come."""
+
+    # listing: one listing of one subscription (or a tenant-wide one, subscription ""); phase: one
+    # per-parent step over every parent; subscription: every listing of that subscription is done.
+    kind: Literal["plan", "listing", "phase", "subscription"]
+    api: str = ""
+    subscription_id: str = ""
+    ok: bool = True
+    # plan only: the subscriptions in scope, and how many listing and phase events each API will send.
+    subscriptions: tuple[str, ...] = ()
+    expected: Mapping[str, int] = dataclasses.field(default_factory=dict)
+
+
+Progress = Callable[[ProgressEvent], None]
+
+
+class _ProgressRelay:
+    """Delivers progress events one at a time from any thread, and notices finished subscriptions."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self.lock = threading.Lock()
+        self.pending: Counter[str] = Counter()
+
+    def expect_listings(self, subscription_id: str, count: int) -> None:
+        """Count the listings a subscription has to finish before it is done."""
+        with self.lock:
+            self.pending[subscription_id] += count
+
+    def listing_done(self, api: str, subscription_id: str, job: Future[tuple[Any, Collection]]) -> None:
+        """Done-callback of a listing job; runs in the worker thread that finished it."""
+        if self.progress is None:
+            return
+        ok = job.exception() is None and job.result()[1].ok
+        with self.lock:
+            self.progress(ProgressEvent("listing", api, subscription_id, ok))
+            if subscription_id:
+                self.pending[subscription_id] -= 1
+                if self.pending[subscription_id] == 0:
+                    self.progress(ProgressEvent("subscription", subscription_id=subscription_id))
+
+    def emit(self, event: ProgressEvent) -> None:
+        """Deliver one event, if anyone listens."""
+        if self.progress is not None:
+            with self.lock:
+                self.progress(event)
+
+
 def now() -> str:
     """The current UTC time in ISO 8601 with seconds."""
     return datetime.now(UTC).isoformat(timespec="seconds")
@@ -102,23 +154,35 @@ def resolve_scope(
 class _Collector:
     """The mutable state of one collection run: records by field and every Collection outcome."""
 
-    def __init__(self, session: AzureSession, pool: ThreadPoolExecutor, scope: Sequence[Subscription]) -> None:
+    def __init__(
+        self,
+        session: AzureSession,
+        pool: ThreadPoolExecutor,
+        scope: Sequence[Subscription],
+        relay: _ProgressRelay | None = None,
+    ) -> None:
         self.session = session
         self.pool = pool
         self.scope = scope
         self.records: dict[str, list[Any]] = defaultdict(list)
         self.collections: list[Collection] = []
+        self.relay = relay or _ProgressRelay(None)
 
     def listings(self, steps: Sequence[Step]) -> None:
         jobs: list[tuple[str, Future[tuple[tuple[Any, ...], Collection]]]] = []
+        count = sum(isinstance(step, Listing) for step in steps)
+        for sub in self.scope:
+            self.relay.expect_listings(sub.subscription_id, count)
         for step in steps:
             if isinstance(step, Listing):
-                jobs += [
-                    (step.field, self.pool.submit(run_listing, self.session, step, sub.subscription_id))
-                    for sub in self.scope
-                ]
+                for sub in self.scope:
+                    job = self.pool.submit(run_listing, self.session, step, sub.subscription_id)
+                    self._watch(job, step.api, sub.subscription_id)
+                    jobs.append((step.field, job))
             elif isinstance(step, TenantListing):
-                jobs.append((step.field, self.pool.submit(run_tenant_listing, self.session, step)))
+                job = self.pool.submit(run_tenant_listing, self.session, step)
+                self._watch(job, step.api, "")
+                jobs.append((step.field, job))
         for field, job in jobs:
             found, outcome = job.result()
             self.records[field].extend(found)
@@ -156,9 +220,15 @@ class _Collector:
     def _submit(self, runner: Callable[..., Any], step: Any, record: Any) -> Future[Any]:
         return self.pool.submit(runner, self.session, step, record)
 
+    def _watch(self, job: Future[tuple[tuple[Any, ...], Collection]], api: str, subscription_id: str) -> None:
+        # Reported as each listing finishes, not in the order they are collected, so a slow listing does
+        # not hold the display back.
+        job.add_done_callback(lambda done: self.relay.listing_done(api, subscription_id, done))
+
     def _record(self, api: str, outcomes: list[Collection | None]) -> None:
         """Failures as they are, plus one success line per subscription where every call succeeded."""
         failures = [c for c in outcomes if c is not None]
+        self.relay.emit(ProgressEvent("phase", api, ok=not failures))
         failed_subs = {c.subscription_id for c in failures}
         self.collections.extend(failures)
         self.collections.extend(
@@ -176,20 +246,24 @@ def collect_inventory(
     max_workers: int = 8,
     processes: int = 1,
     steps: Sequence[Step] = STEPS,
+    progress: Progress | None = None,
 ) -> Inventory:
     """Collect every step for every subscription in scope; failures are recorded, never raised.
 
     ``max_workers`` bounds the requests in flight. With ``processes`` > 1 the subscriptions are shared
     among worker processes (each with max_workers / processes threads), because turning API answers into
-    records is CPU-bound and one interpreter runs it on one core.
+    records is CPU-bound and one interpreter runs it on one core. ``progress`` is called, one call at a
+    time but from any thread, as each piece of collection finishes; it must be quick.
     """
     started = now()
     scope, subscription_listing = resolve_scope(session, subscriptions)
     parallel = processes > 1 and len(scope) > 1 and session.recipe is not None and tuple(steps) == STEPS
+    relay = _ProgressRelay(progress)
+    relay.emit(_plan(scope, [s for s in steps if isinstance(s, TenantListing)] if parallel else steps))
     if parallel:
-        records, collections = _collect_in_processes(session, scope, max_workers, min(processes, len(scope)))
+        records, collections = _collect_in_processes(session, scope, max_workers, min(processes, len(scope)), relay)
     else:
-        records, collections = _collect_in_threads(session, scope, steps, max_workers)
+        records, collections = _collect_in_threads(session, scope, steps, max_workers, relay)
     fields = {
         name: tuple(sorted(_in_groups(found, resource_groups), key=lambda r: r.id.lower()))
         for name, found in records.items()
@@ -208,12 +282,24 @@ def collect_inventory(
 Collected = tuple[dict[str, list[Any]], list[Collection]]
 
 
+def _plan(scope: Sequence[Subscription], steps: Sequence[Step]) -> ProgressEvent:
+    """The plan event: how many listing and phase events each API will send for these steps."""
+    expected: Counter[str] = Counter()
+    for step in steps:
+        expected[step.api] += len(scope) if isinstance(step, Listing) else 1
+    return ProgressEvent("plan", subscriptions=tuple(s.subscription_id for s in scope), expected=dict(expected))
+
+
 def _collect_in_threads(
-    session: AzureSession, scope: Sequence[Subscription], steps: Sequence[Step], max_workers: int
+    session: AzureSession,
+    scope: Sequence[Subscription],
+    steps: Sequence[Step],
+    max_workers: int,
+    relay: _ProgressRelay | None = None,
 ) -> Collected:
     """Every step over the scope in this process, phase by phase."""
     with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="collect") as pool:
-        run = _Collector(session, pool, scope)
+        run = _Collector(session, pool, scope, relay)
         run.listings(steps)
         later = [s for s in steps if isinstance(s, PerParent | Enrichment)]
         for number in sorted({s.phase for s in later}):
@@ -222,23 +308,31 @@ def _collect_in_threads(
 
 
 def _collect_in_processes(
-    session: AzureSession, scope: Sequence[Subscription], max_workers: int, processes: int
+    session: AzureSession,
+    scope: Sequence[Subscription],
+    max_workers: int,
+    processes: int,
+    relay: _ProgressRelay | None = None,
 ) -> Collected:
     """Tenant-wide listings here; subscription-scoped steps in worker processes, a share of subscriptions each."""
     assert session.recipe is not None
+    relay = relay or _ProgressRelay(None)
     tenant_steps = [s for s in STEPS if isinstance(s, TenantListing)]
-    records, collections = _collect_in_threads(session, (), tenant_steps, max_workers)
+    records, collections = _collect_in_threads(session, (), tenant_steps, max_workers, relay)
     shares = [tuple(scope[i::processes]) for i in range(processes)]
     workers = max(1, max_workers // processes)
     # "spawn" starts clean interpreters: forking a process that already runs threads is unsafe.
     with ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn")) as pool:
         jobs = [pool.submit(_collect_share, session.recipe, share, workers) for share in shares]
-        for job in jobs:
+        for job, share in zip(jobs, shares, strict=True):
             (share_records, share_collections), sent = job.result()
             session.add_requests(sent)
             for name, found in share_records.items():
                 records.setdefault(name, []).extend(found)
             collections.extend(share_collections)
+            # A worker process cannot call back into this one, so its subscriptions report when it is done.
+            for subscription in share:
+                relay.emit(ProgressEvent("subscription", subscription_id=subscription.subscription_id))
     return records, collections
 
 

@@ -1,8 +1,14 @@
 /* Inlined verbatim by report.html.j2, which jinja2 parses: never put a brace right before #, % or another brace. */
-/* Report data is attacker-controlled: this script only reads attributes and textContent and only toggles
-   `hidden` and `open`; it never builds markup. */
+/* Report data is attacker-controlled: this script only reads attributes and textContent, writes textContent
+   and toggles `hidden` and `open`; it never builds markup. */
 (function () {
   "use strict";
+
+  var root = document.documentElement;
+  // Past this many matching findings the filter leaves tables as they are rather than opening them all,
+  // which would make the browser lay out tens of thousands of rows at once.
+  var AUTO_OPEN_LIMIT = 2000;
+  var TEXT_DELAY_MS = 150;
 
   var openedForPrint = [];
   window.addEventListener("beforeprint", function () {
@@ -14,59 +20,282 @@
     openedForPrint = [];
   });
 
-  var bar = document.getElementById("filters");
-  var statusFilter = document.getElementById("filter-status");
-  var textFilter = document.getElementById("filter-text");
-  var shownCount = document.getElementById("filter-count");
-  if (!bar || !statusFilter || !textFilter || !shownCount) {
+  function byId(id) { return document.getElementById(id); }
+
+  var bar = byId("filters");
+  var fields = {
+    status: byId("filter-status"),
+    severity: byId("filter-severity"),
+    control: byId("filter-control"),
+    subscription: byId("filter-subscription"),
+    text: byId("filter-text")
+  };
+  var clearButton = byId("filter-clear");
+  var countOutput = byId("filter-count");
+  var note = byId("filter-note");
+  if (!bar || !fields.status || !fields.severity || !fields.control || !fields.text || !clearButton || !countOutput || !note) {
     return;
   }
-  var controls = Array.from(document.querySelectorAll("[data-control]"));
-  var areas = Array.from(document.querySelectorAll("[data-area]"));
 
-  function statusMatches(element, wanted) {
-    return wanted === "" || element.getAttribute("data-status") === wanted;
+  var controls = null;
+  var areas = null;
+  var totalRows = 0;
+  var wasActive = false;
+
+  // Walking 50,000 rows costs little, but only once somebody filters: a report that is just read never pays it.
+  function build() {
+    var areaIndex = new Map();
+    areas = Array.from(document.querySelectorAll("[data-area]")).map(function (element, index) {
+      areaIndex.set(element, index);
+      return { element: element, shown: true };
+    });
+    controls = Array.from(document.querySelectorAll("[data-control]")).map(function (element) {
+      var severity = element.getAttribute("data-v") || "";
+      var details = element.querySelector("details[data-findings]");
+      var rows = [];
+      var groups = [];
+      var group = null;
+      // Header rows (data-g) name the subscription the rows after them belong to.
+      Array.from(details === null ? [] : details.querySelectorAll("tr[data-s], tr[data-g]")).forEach(function (row) {
+        if (row.hasAttribute("data-g")) {
+          group = { element: row, subscription: row.getAttribute("data-u") || "", text: null, shown: true, matched: 0 };
+          groups.push(group);
+          return;
+        }
+        rows.push({
+          element: row,
+          group: group,
+          status: row.getAttribute("data-s"),
+          severity: row.getAttribute("data-v") || severity,
+          subscription: row.getAttribute("data-u") || (group === null ? "" : group.subscription),
+          text: null,
+          shown: true
+        });
+      });
+      totalRows += rows.length;
+      return {
+        element: element,
+        area: areaIndex.get(element.closest("[data-area]")),
+        id: element.getAttribute("data-id") || "",
+        status: element.getAttribute("data-status") || "",
+        severity: severity,
+        head: element.querySelector("[data-control-head]"),
+        headText: null,
+        details: details,
+        defaultOpen: details !== null && details.open,
+        label: element.querySelector("[data-shown]"),
+        rows: rows,
+        groups: groups,
+        shown: true
+      };
+    });
   }
 
-  function textMatches(element, words) {
-    var text = element.textContent.toLowerCase();
-    return words.every(function (word) { return text.indexOf(word) !== -1; });
+  function lowerText(element) {
+    return element === null ? "" : element.textContent.toLowerCase();
+  }
+
+  function containsAll(text, words) {
+    for (var i = 0; i < words.length; i += 1) {
+      if (text.indexOf(words[i]) === -1) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // Each word may be found in the control's header or in the row (its subscription header included).
+  function eachWordIn(first, second, words) {
+    for (var i = 0; i < words.length; i += 1) {
+      if (first.indexOf(words[i]) === -1 && second.indexOf(words[i]) === -1) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  function rowText(row) {
+    if (row.text === null) {
+      if (row.group !== null && row.group.text === null) {
+        row.group.text = lowerText(row.group.element);
+      }
+      row.text = (row.group === null ? "" : row.group.text + "\n") + lowerText(row.element);
+    }
+    return row.text;
+  }
+
+  function current() {
+    return {
+      status: fields.status.value,
+      severity: fields.severity.value,
+      control: fields.control.value,
+      subscription: fields.subscription ? fields.subscription.value : "",
+      words: fields.text.value.toLowerCase().split(/\s+/).filter(Boolean)
+    };
+  }
+
+  function number(value) {
+    return value.toLocaleString("en-US");
+  }
+
+  function describe(filter) {
+    var parts = [];
+    if (filter.status) { parts.push("status " + filter.status); }
+    if (filter.severity) { parts.push("severity " + filter.severity); }
+    if (filter.control) { parts.push("control " + filter.control); }
+    if (filter.subscription && fields.subscription) {
+      parts.push("subscription " + fields.subscription.options[fields.subscription.selectedIndex].text);
+    }
+    if (filter.words.length) { parts.push("text \u201c" + filter.words.join(" ") + "\u201d"); }
+    return parts.join(", ");
+  }
+
+  function setVisible(item, visible) {
+    // Writing only what changed keeps a refilter of 50,000 rows from touching every one of them.
+    if (item.shown !== visible) {
+      item.element.hidden = !visible;
+      item.shown = visible;
+    }
   }
 
   function apply() {
-    var wanted = statusFilter.value;
-    var words = textFilter.value.toLowerCase().split(/\s+/).filter(Boolean);
-    var shown = 0;
+    var filter = current();
+    var active = Boolean(filter.status || filter.severity || filter.control || filter.subscription || filter.words.length);
+    if (controls === null) {
+      if (!active) {
+        countOutput.textContent = "";
+        return;
+      }
+      build();
+    }
+    var words = filter.words;
+    var shownControls = 0;
+    var shownRows = 0;
+    var areaShown = areas.map(function () { return false; });
     controls.forEach(function (control) {
-      var head = control.querySelector("[data-control-head]");
-      var headMatches = head !== null && textMatches(head, words);
-      var rowsShown = 0;
-      control.querySelectorAll("[data-finding]").forEach(function (row) {
-        var rowVisible = statusMatches(row, wanted) && (headMatches || textMatches(row, words));
-        row.hidden = !rowVisible;
-        if (rowVisible) {
-          rowsShown += 1;
+      var controlMatches = !filter.control || control.id === filter.control;
+      var headMatches = true;
+      if (words.length && controlMatches) {
+        if (control.headText === null) {
+          control.headText = lowerText(control.head);
+        }
+        headMatches = containsAll(control.headText, words);
+      }
+      var matched = 0;
+      control.groups.forEach(function (group) { group.matched = 0; });
+      control.rows.forEach(function (row) {
+        var visible = controlMatches &&
+          (!filter.status || row.status === filter.status) &&
+          (!filter.severity || row.severity === filter.severity) &&
+          (!filter.subscription || row.subscription === filter.subscription);
+        if (visible && !headMatches) {
+          visible = eachWordIn(control.headText, rowText(row), words);
+        }
+        setVisible(row, visible);
+        if (visible) {
+          matched += 1;
+          if (row.group !== null) {
+            row.group.matched += 1;
+          }
         }
       });
-      var table = control.querySelector("table");
-      if (table) {
-        table.hidden = rowsShown === 0;
+      control.groups.forEach(function (group) { setVisible(group, group.matched > 0); });
+      // A control without a matching finding stays visible when its own roll-up, severity and text match.
+      var visible = matched > 0 || (controlMatches && headMatches && !filter.subscription &&
+        (!filter.status || control.status === filter.status) &&
+        (!filter.severity || control.severity === filter.severity));
+      setVisible(control, visible);
+      control.matched = matched;
+      if (control.label !== null) {
+        control.label.textContent = active ? "(" + number(matched) + " shown)" : "";
       }
-      // A control without a matching finding stays visible when its own roll-up and text match.
-      var visible = rowsShown > 0 || (statusMatches(control, wanted) && headMatches);
-      control.hidden = !visible;
       if (visible) {
-        shown += 1;
+        shownControls += 1;
+        areaShown[control.area] = true;
       }
+      shownRows += matched;
     });
-    areas.forEach(function (area) {
-      area.hidden = area.querySelector("[data-control]:not([hidden])") === null;
-    });
-    shownCount.textContent = shown + " of " + controls.length + " shown";
+    areas.forEach(function (area, index) { setVisible(area, areaShown[index]); });
+    if (active && shownRows <= AUTO_OPEN_LIMIT) {
+      controls.forEach(function (control) {
+        if (control.details !== null && control.matched > 0) {
+          control.details.open = true;
+        }
+      });
+    } else if (!active && wasActive) {
+      controls.forEach(function (control) {
+        if (control.details !== null) {
+          control.details.open = control.defaultOpen;
+        }
+      });
+    }
+    wasActive = active;
+    var summary = number(shownControls) + " of " + number(controls.length) + " controls, " +
+      number(shownRows) + " of " + number(totalRows) + " findings shown";
+    countOutput.textContent = active ? summary : "";
+    note.textContent = active ? "Filtered view (" + describe(filter) + "): " + summary + "." : "";
+    note.hidden = !active;
   }
 
-  statusFilter.addEventListener("change", apply);
-  textFilter.addEventListener("input", apply);
+  function choose(select, wanted) {
+    // Only a value the page offers is taken, so a crafted link cannot put anything else in the form.
+    if (!select || wanted === null) {
+      return;
+    }
+    for (var i = 0; i < select.options.length; i += 1) {
+      var option = select.options[i];
+      if (option.value === wanted || option.text === wanted) {
+        select.selectedIndex = i;
+        return;
+      }
+    }
+  }
+
+  // A link ending in #filter?status=fail&text=storage opens the report filtered.
+  function fromLocation() {
+    var hash = window.location.hash;
+    if (hash.indexOf("#filter?") !== 0) {
+      return false;
+    }
+    var params = new URLSearchParams(hash.slice("#filter?".length));
+    choose(fields.status, params.get("status"));
+    choose(fields.severity, params.get("severity"));
+    choose(fields.control, params.get("control"));
+    choose(fields.subscription, params.get("subscription"));
+    fields.text.value = params.get("text") || "";
+    return true;
+  }
+
+  var pending = 0;
+  fields.text.addEventListener("input", function () {
+    window.clearTimeout(pending);
+    pending = window.setTimeout(apply, TEXT_DELAY_MS);
+  });
+  [fields.status, fields.severity, fields.control, fields.subscription].forEach(function (select) {
+    if (select) {
+      select.addEventListener("change", apply);
+    }
+  });
+  clearButton.addEventListener("click", function () {
+    [fields.status, fields.severity, fields.control, fields.subscription].forEach(function (select) {
+      if (select) {
+        select.value = "";
+      }
+    });
+    fields.text.value = "";
+    apply();
+  });
+
   bar.hidden = false;
+  var filtered = fromLocation();
+  var started = performance.now();
   apply();
+  // Reading a layout property makes the browser lay the page out now, so the figures below include it;
+  // bench/report.py reads them from the rendered DOM.
+  void document.body.offsetHeight;
+  var ready = performance.now();
+  if (filtered) {
+    root.setAttribute("data-filter-ms", String(Math.round(ready - started)));
+  }
+  root.setAttribute("data-ready-ms", String(Math.round(ready)));
 })();
