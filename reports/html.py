@@ -50,11 +50,11 @@ OPEN_LIST_LIMIT = 200
 UNLISTED_AREA = "Findings of controls not in the baseline"
 
 # Geometry of the summary chart, in SVG user units.
-CHART_LABEL_WIDTH = 170
+CHART_LABEL_WIDTH = 200
 CHART_BAR_WIDTH = 380
 CHART_ROW_HEIGHT = 24
 CHART_BAR_HEIGHT = 16
-CHART_LABEL_CHARS = 26
+CHART_LABEL_CHARS = 24
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,8 @@ class ControlSection:
 
     control: ControlSummary
     groups: tuple[RowGroup, ...]
-    remediation: str
+    # The remediation of each check of the control, as most of its findings give it.
+    remediations: tuple[tuple[str, str], ...]
     check_ids: tuple[str, ...]
     resource_types: tuple[tuple[str, int], ...]
     open: bool
@@ -184,7 +185,6 @@ def environment() -> Environment:
     )
     env.filters["thousands"] = _thousands
     env.filters["percent"] = _percent
-    env.filters["json_text"] = json_text
     return env
 
 
@@ -261,8 +261,12 @@ def _all_sections(areas: Sequence[AreaSection]) -> list[ControlSection]:
 def _section(
     control: ControlSummary, findings: Sequence[Finding], positions: Mapping[str, int], open_table: bool
 ) -> ControlSection:
-    remediation = _most_common([f.remediation for f in findings if f.remediation])
     check_ids = tuple(sorted({f.check_id for f in findings if f.check_id}))
+    by_check: dict[str, list[str]] = {}
+    for finding in findings:
+        if finding.remediation:
+            by_check.setdefault(finding.check_id, []).append(finding.remediation)
+    usual = {check: _most_common(texts) for check, texts in sorted(by_check.items())}
     groups: list[RowGroup] = []
     members: list[FindingRow] = []
     prefix = ""
@@ -279,7 +283,7 @@ def _section(
                 positions,
                 show_severity=finding.severity is not control.severity,
                 show_check=len(check_ids) > 1,
-                remediation="" if finding.remediation == remediation else finding.remediation,
+                remediation="" if finding.remediation == usual.get(finding.check_id) else finding.remediation,
             )
         )
     if members:
@@ -288,7 +292,7 @@ def _section(
     return ControlSection(
         control=control,
         groups=tuple(groups),
-        remediation=remediation,
+        remediations=_distinct_texts(tuple(usual.items())),
         check_ids=check_ids,
         resource_types=tuple(sorted(types.items())),
         open=open_table,
@@ -401,6 +405,17 @@ def _reads_as_json(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _distinct_texts(pairs: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    # Checks that share one remediation text show it once, under the first of them.
+    seen: set[str] = set()
+    distinct = []
+    for check, text in pairs:
+        if text not in seen:
+            seen.add(text)
+            distinct.append((check, text))
+    return tuple(distinct)
 
 
 def _most_common(values: Sequence[str]) -> str:

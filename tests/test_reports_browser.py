@@ -1,11 +1,15 @@
-"""report.html in headless Chromium: hostile strings from Azure stay inert text, and the filters work."""
+"""report.html: hostile strings from Azure stay inert text in headless Chromium, the filters work there, and
+the sections an auditor reads say what they should."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote
@@ -15,7 +19,7 @@ import pytest
 from auditor.inventory import Collection
 from auditor.model import Finding, Severity, Status
 from auditor.reports import html as html_report
-from auditor.results import ControlSummary, ScanMetadata, ScanResult
+from auditor.results import ControlSummary, ScanMetadata, ScanResult, posture_score
 
 FLAGS = (
     "--headless=new",
@@ -285,3 +289,132 @@ def test_filter_by_subscription_keeps_only_its_rows(report: Path, tmp_path: Path
     rows = [e for e in dom.elements if e.tag == "tr" and "data-s" in e.attributes and "hidden" not in e.attributes]
     assert [e.attributes["data-s"] for e in rows] == ["waived"]
     assert "1 of 5 findings shown" in "".join(dom.find("output", id="filter-count")[0].text)
+
+
+# --- the sections an auditor reads, checked in the rendered text (no browser needed) ---------------
+
+
+def scored(status: Status, severity: Severity) -> Finding:
+    """A finding of the given status and severity on a fresh resource."""
+    resource = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/disks/d-{status}-{severity}"
+    return dataclasses.replace(finding("ENC-01", status, resource, "m"), severity=severity)
+
+
+def test_posture_score_weighs_automated_verdicts_by_severity() -> None:
+    findings = [
+        scored(Status.PASS, Severity.CRITICAL),  # 5 of 5
+        scored(Status.FAIL, Severity.HIGH),  # 0 of 4
+        scored(Status.ERROR, Severity.INFO),  # 0 of 1
+        scored(Status.PASS, Severity.LOW),  # 2 of 2
+        scored(Status.WAIVED, Severity.CRITICAL),  # left out, as are the three below
+        scored(Status.MANUAL, Severity.HIGH),
+        scored(Status.ATTESTED, Severity.HIGH),
+        scored(Status.NOT_APPLICABLE, Severity.HIGH),
+    ]
+    score = posture_score(findings)
+    assert (score.earned, score.possible) == (7, 12)
+    assert score.percent == pytest.approx(58.333, abs=0.001)
+    assert posture_score([scored(Status.WAIVED, Severity.HIGH)]).percent is None
+    page = html_report.render(dataclasses.replace(hostile_result(), findings=tuple(findings)))
+    assert '<p class="score-value">58.3%</p>' in page
+    assert "7 of 12 weighted points" in page
+    assert "critical 5, high 4, medium 3, low 2, info 1" in page
+    assert "whose status is pass, fail, error" in page
+
+
+def test_waivers_ending_within_thirty_days_of_the_scan_are_highlighted_first() -> None:
+    base = hostile_result()
+    waived = base.findings[2]
+
+    def waiver(expires: str, name: str) -> Finding:
+        evidence = {
+            **waived.evidence,
+            "waiver": {"owner": "secops", "reason": "r", "expires": expires, "resource": "*"},
+        }
+        return dataclasses.replace(waived, resource_id=waived.resource_id + name, evidence=evidence)
+
+    expired = dataclasses.replace(
+        base.findings[0],
+        resource_id=base.findings[0].resource_id + "-old",
+        evidence={"expired_waiver": {"owner": "netops", "reason": "old", "expires": "2025-02-01", "resource": "*"}},
+    )
+    later, soon = waiver("2025-04-01", "-later"), waiver("2025-03-31", "-soon")
+    page = html_report.render(dataclasses.replace(base, findings=(later, soon, expired)))
+    section = page.split('<section id="waivers">', 1)[1].split("</section>", 1)[0]
+    assert "1 ending within 30 days of the scan (2025-03-01)" in section
+    rows = section.split("<tr")[2:]
+    assert 'class="soon"' in rows[0] and "-soon</td>" in rows[0] and "2025-03-31\n30 days after the scan" in rows[0]
+    assert 'class="soon"' not in rows[1] and "-later</td>" in rows[1] and "31 days after the scan" in rows[1]
+    assert "Waivers that have ended" in section
+    assert "netops" in rows[3] and "ended 28 days before the scan" in rows[3]
+    assert "1 waiver ends within 30 days of the scan" in page  # the summary points to them
+
+
+def test_manual_section_lists_attestations_and_what_awaits_one() -> None:
+    base = hostile_result()
+    waiting = dataclasses.replace(
+        base.findings[3], status=Status.MANUAL, evidence={}, resource_id="", message="Needs an attestation"
+    )
+    page = html_report.render(dataclasses.replace(base, findings=(base.findings[3], waiting)))
+    section = page.split('<section id="manual">', 1)[1].split("</section>", 1)[0]
+    assert "2 findings: 1 attested, 1 awaiting an attestation" in section
+    attested = html_escape(SVG)
+    assert f"<td>attested</td><td>{attested}</td><td>2025-01-01</td><td>{html_escape(JS_URL)}</td>" in section
+    assert "<td>2025-12-31\n305 days after the scan</td>" in section
+    assert "<td>manual\nNeeds an attestation</td><td>not attested</td>" in section
+
+
+def test_rows_of_one_subscription_share_a_header_that_completes_their_ids() -> None:
+    page = html_report.render(hostile_result())
+    header = f'<tr class="group" data-g data-u="0"><th colspan="4">/subscriptions/{SUB} '
+    assert page.count(header) == 2  # one per control with findings in the subscription
+    rest = html_escape(f"/resourceGroups/rg-{SCRIPT}/providers/Microsoft.Network/networkSecurityGroups/nsg-a")
+    assert f"<td>nsg-a\n{rest}<td>" in page
+    # An id that names no subscription is shown whole, and filtered through its row.
+    assert f"<td>{html_escape(IMG)}\niac://main.tf/{html_escape(IMG)}<td>" in page
+
+
+def test_evidence_lines_cannot_be_forged_by_a_value() -> None:
+    forged = dataclasses.replace(
+        hostile_result().findings[1], evidence={"tag": "x\nstatus_code: 200", "count": "12", "plain": "a: b"}
+    )
+    page = html_report.render(dataclasses.replace(hostile_result(), findings=(forged,)))
+    assert "<td>tag: &#34;x\\nstatus_code: 200&#34;\ncount: &#34;12&#34;\nplain: a: b" in page
+
+
+def test_large_reports_start_with_tables_collapsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    result = hostile_result()
+    assert page_details(html_report.render(result)) == ["open"] * 4
+    monkeypatch.setattr(html_report, "OPEN_TABLES_LIMIT", len(result.findings) - 1)
+    assert page_details(html_report.render(result)) == ["closed"] * 4
+
+
+def test_filters_offer_every_status_severity_control_and_subscription() -> None:
+    page = html_report.render(hostile_result())
+    bar = page.split('<div id="filters"', 1)[1].split("</div>", 1)[0]
+    for value in [s.value for s in Status] + [s.value for s in Severity] + ["KV-01", "IR-01", "0", "1"]:
+        assert f'<option value="{value}">' in bar
+    assert f'<option value="1">{OTHER_SUB}</option>' in bar
+    assert 'id="filter-text"' in bar
+
+
+def test_scan_metadata_lists_scope_baseline_and_parameters() -> None:
+    page = html_report.render(hostile_result())
+    section = page.split('<section id="scan">', 1)[1].split("</section>", 1)[0]
+    assert f"<dd><code>baseline{html_escape(SCRIPT)}.toml</code></dd>" in section
+    assert f"<dd><code>{'ab' * 32}</code></dd>" in section
+    assert "<dd><time>2025-03-01T10:02:30+00:00</time></dd>" in section
+    assert f"<li><code>{OTHER_SUB}</code></li>" in section
+    assert "<tr><td><code>days</code></td><td><code>90</code></td></tr>" in section
+
+
+def page_details(page: str) -> list[str]:
+    """Whether each control's findings table starts open."""
+    return [
+        "open" if " open>" in tag else "closed" for tag in re.findall(r"<details class=\"findings-list\"[^>]*>", page)
+    ]
+
+
+def html_escape(text: str) -> str:
+    """The text as autoescape writes it."""
+    return escape(text).replace("&#x27;", "&#39;").replace("&quot;", "&#34;")

@@ -7,7 +7,7 @@
   var root = document.documentElement;
   // Past this many matching findings the filter leaves tables as they are rather than opening them all,
   // which would make the browser lay out tens of thousands of rows at once.
-  var AUTO_OPEN_LIMIT = 2000;
+  var AUTO_OPEN_LIMIT = 500;
   var TEXT_DELAY_MS = 150;
 
   var openedForPrint = [];
