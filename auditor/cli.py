@@ -25,6 +25,7 @@ from auditor.drift import DriftError, ScanFindings, changes_document, compare, l
 from auditor.emulator import cli as emulator_cli
 from auditor.emulator.estate import EstateError, demo_estate_path, load_estate
 from auditor.evaluate import evaluate
+from auditor.iac import cli as iac_cli
 from auditor.inventory import Inventory
 from auditor.manifest import (
     ManifestError,
@@ -118,6 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(offline, gate=True)
     offline.set_defaults(handler=run_evaluate)
     _add_integrity_commands(commands)
+
+    iac = commands.add_parser("iac", help="gate infrastructure code (Terraform, plan JSON, ARM, Bicep) through checkov")
+    iac_cli.add_arguments(iac)
+    iac.set_defaults(handler=iac_cli.run)
 
     emulator = commands.add_parser("emulator", help="serve an estate file as a local HTTPS ARM endpoint")
     emulator_cli.add_arguments(emulator)

@@ -76,6 +76,7 @@ CUSTOM_CHECKS: Mapping[str, CustomCheck] = {
     )
 }
 
-# Prefix of a check detail that means the resource could not be judged (an unresolved expression, say):
-# checkov knows only pass and fail, so such a result is reported as failed and mapped back to an error.
-UNDECIDED_MARKER = "could not be judged: "
+# Key the auditor's checks add to checkov's check_result, holding {"status", "message"}: checkov knows only
+# pass and fail and drops the details of ARM and Bicep results, so the verdict travels there, and a resource
+# that cannot be judged (failed in checkov's eyes) is reported as an error.
+VERDICT_KEY = "auditor_verdict"

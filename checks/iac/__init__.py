@@ -1,0 +1,6 @@
+"""checkov custom checks that apply the auditor's own rules to Terraform, plan JSON, ARM and Bicep.
+
+``auditor iac`` passes this folder to checkov with ``--external-checks-dir``. checkov executes every module
+here as a top-level module once per framework it runs, so the modules that register checks
+(``terraform_checks``, ``arm_checks``) register each check only once, and the others register nothing.
+"""

@@ -1,0 +1,86 @@
+"""The auditor's checks on ARM template resources; checkov runs them on Bicep resources too."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from checkov.arm.base_resource_check import BaseResourceCheck
+from checkov.arm.registry import arm_resource_registry
+from checkov.common.models.enums import CheckCategories, CheckResult
+
+from auditor.checks.iac import arm_records as arm
+from auditor.checks.iac.checkov_results import VerdictCheck
+from auditor.checks.iac.verdicts import (
+    Verdict,
+    disk_verdict,
+    key_vault_verdict,
+    management_ports_verdict,
+    rdp_verdict,
+    storage_geo_verdict,
+    vault_geo_verdict,
+)
+from auditor.iac.catalogue import CUSTOM_CHECKS
+from auditor.iac.parameters_file import current_params
+
+# (resource type, resource body) -> verdict, or None when the resource is outside the check's scope.
+Judge = Callable[[str, Mapping[str, Any]], Verdict | None]
+
+STORAGE_ACCOUNT = "Microsoft.Storage/storageAccounts"
+RECOVERY_VAULT = "Microsoft.RecoveryServices/vaults"
+
+
+class ArmCheck(VerdictCheck, BaseResourceCheck):
+    """One of the auditor's checks on ARM (and Bicep) resources, judged by a verdict function."""
+
+    def __init__(self, check_id: str, category: CheckCategories, resources: Iterable[str], judge: Judge) -> None:
+        self.judge = judge
+        super().__init__(
+            name=CUSTOM_CHECKS[check_id].name,
+            id=check_id,
+            categories=(category,),
+            supported_resources=tuple(resources),
+        )
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        """checkov's entry point: judge one resource body."""
+        resource_type = self.entity_type
+        return self.conclude(lambda: self.judge(resource_type, conf))
+
+
+def _rdp(resource_type: str, conf: Mapping[str, Any]) -> Verdict:
+    return rdp_verdict(arm.security_rules(resource_type, conf), current_params())
+
+
+def _management_ports(resource_type: str, conf: Mapping[str, Any]) -> Verdict:
+    return management_ports_verdict(arm.security_rules(resource_type, conf), current_params())
+
+
+def _key_vault(resource_type: str, conf: Mapping[str, Any]) -> Verdict:
+    return key_vault_verdict(arm.key_vault(conf), current_params())
+
+
+def _disk(resource_type: str, conf: Mapping[str, Any]) -> Verdict:
+    return disk_verdict(*arm.managed_disk(conf))
+
+
+def _geo_redundancy(resource_type: str, conf: Mapping[str, Any]) -> Verdict | None:
+    if resource_type == RECOVERY_VAULT:
+        return vault_geo_verdict(arm.recovery_vault(conf))
+    account, location_known = arm.storage_account(conf)
+    return storage_geo_verdict(account, location_known, current_params())
+
+
+CHECKS: tuple[tuple[str, CheckCategories, tuple[str, ...], Judge], ...] = (
+    ("AUDITOR_NET_01", CheckCategories.NETWORKING, (arm.NSG, arm.NSG_RULE), _rdp),
+    ("AUDITOR_NET_04", CheckCategories.NETWORKING, (arm.NSG, arm.NSG_RULE), _management_ports),
+    ("AUDITOR_KV_01", CheckCategories.SECRETS, ("Microsoft.KeyVault/vaults",), _key_vault),
+    ("AUDITOR_ENC_01", CheckCategories.ENCRYPTION, ("Microsoft.Compute/disks",), _disk),
+    ("AUDITOR_BAK_04", CheckCategories.BACKUP_AND_RECOVERY, (STORAGE_ACCOUNT, RECOVERY_VAULT), _geo_redundancy),
+)
+
+# checkov executes this file once per framework it runs; the first execution registers the checks (into
+# checkov's ARM and Bicep registries at once).
+for _check_id, _category, _resources, _judge in CHECKS:
+    if arm_resource_registry.get_check_by_id(_check_id) is None:
+        ArmCheck(_check_id, _category, _resources, _judge)

@@ -1,0 +1,55 @@
+"""The bridge from the auditor's verdicts to checkov's results."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, cast
+
+from checkov.common.checks.base_check import BaseCheck
+from checkov.common.models.enums import CheckResult
+from checkov.common.typing import _CheckResult, _SkippedCheck
+
+from auditor.checks.iac.verdicts import Verdict, decide
+from auditor.iac.catalogue import VERDICT_KEY
+from auditor.model import Status
+
+
+class VerdictCheck(BaseCheck):
+    """A checkov check whose result carries the auditor's verdict (status and message) into the report."""
+
+    verdict: Verdict | None = None
+
+    def run(
+        self,
+        scanned_file: str,
+        entity_configuration: dict[str, Any],
+        entity_name: str,
+        entity_type: str,
+        skip_info: _SkippedCheck,
+    ) -> _CheckResult:
+        """checkov's run, with the verdict added to the result it reports."""
+        self.verdict = None
+        result = super().run(scanned_file, entity_configuration, entity_name, entity_type, skip_info)
+        verdict = self.reached()
+        if verdict is not None:
+            cast(dict[str, Any], result)[VERDICT_KEY] = {"status": verdict.status.value, "message": verdict.message}
+        return result
+
+    def reached(self) -> Verdict | None:
+        """The verdict of the last resource judged (None when it was out of scope or suppressed)."""
+        return self.verdict
+
+    def conclude(self, judge: Callable[[], Verdict | None]) -> CheckResult:
+        """checkov's result for the verdict the judge reaches; UNKNOWN when the resource is out of scope.
+
+        checkov turns an exception in a check into UNKNOWN, which drops the resource from the report; a
+        check that crashes must be an error instead, never silence.
+        """
+        try:
+            verdict = decide(judge)
+        except Exception as exc:  # noqa: BLE001 - reported as an error finding, not swallowed
+            verdict = Verdict(Status.ERROR, f"check {self.id} failed: {type(exc).__name__}: {exc}")
+        self.verdict = verdict
+        if verdict is None:
+            return CheckResult.UNKNOWN
+        return CheckResult.PASSED if verdict.status is Status.PASS else CheckResult.FAILED

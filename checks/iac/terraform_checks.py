@@ -1,0 +1,105 @@
+"""The auditor's checks on Terraform azurerm resources (and on plan JSON, which runs the same checks)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from checkov.common.models.enums import CheckCategories, CheckResult
+from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
+from checkov.terraform.checks.resource.registry import resource_registry
+
+from auditor.checks.iac import terraform_records as tf
+from auditor.checks.iac.checkov_results import VerdictCheck
+from auditor.checks.iac.verdicts import (
+    Verdict,
+    database_verdict,
+    disk_verdict,
+    key_vault_verdict,
+    management_ports_verdict,
+    rdp_verdict,
+    sql_policy_verdict,
+    storage_geo_verdict,
+    vault_geo_verdict,
+    vm_policy_verdict,
+)
+from auditor.iac.catalogue import CUSTOM_CHECKS
+from auditor.iac.parameters_file import current_params
+
+# (resource type, configuration) -> verdict, or None when the resource is outside the check's scope.
+Judge = Callable[[str, Mapping[str, Any]], Verdict | None]
+
+
+class TerraformCheck(VerdictCheck, BaseResourceCheck):
+    """One of the auditor's checks on Terraform resources, judged by a verdict function."""
+
+    def __init__(self, check_id: str, category: CheckCategories, resources: Iterable[str], judge: Judge) -> None:
+        self.judge = judge
+        super().__init__(
+            name=CUSTOM_CHECKS[check_id].name,
+            id=check_id,
+            categories=(category,),
+            supported_resources=tuple(resources),
+        )
+
+    def scan_resource_conf(self, conf: dict[str, list[Any]]) -> CheckResult:
+        """checkov's entry point: judge one resource configuration."""
+        resource_type = self.entity_type
+        return self.conclude(lambda: self.judge(resource_type, conf))
+
+
+def _rdp(resource_type: str, conf: Mapping[str, Any]) -> Verdict:
+    return rdp_verdict(tf.security_rules(resource_type, conf), current_params())
+
+
+def _management_ports(resource_type: str, conf: Mapping[str, Any]) -> Verdict:
+    return management_ports_verdict(tf.security_rules(resource_type, conf), current_params())
+
+
+def _key_vault(resource_type: str, conf: Mapping[str, Any]) -> Verdict:
+    return key_vault_verdict(tf.key_vault(conf), current_params())
+
+
+def _disk(resource_type: str, conf: Mapping[str, Any]) -> Verdict:
+    return disk_verdict(*tf.managed_disk(conf))
+
+
+def _geo_redundancy(resource_type: str, conf: Mapping[str, Any]) -> Verdict | None:
+    if resource_type == "azurerm_recovery_services_vault":
+        return vault_geo_verdict(tf.recovery_vault(conf))
+    account, location_known = tf.storage_account(conf)
+    return storage_geo_verdict(account, location_known, current_params())
+
+
+def _vm_policy(resource_type: str, conf: Mapping[str, Any]) -> Verdict:
+    return vm_policy_verdict(tf.vm_backup_policy(conf), current_params())
+
+
+def _sql_policy(resource_type: str, conf: Mapping[str, Any]) -> Verdict | None:
+    return sql_policy_verdict(tf.workload_backup_policy(conf), current_params())
+
+
+def _sql_database(resource_type: str, conf: Mapping[str, Any]) -> Verdict:
+    return database_verdict(tf.sql_database(conf), current_params())
+
+
+CHECKS: tuple[tuple[str, CheckCategories, tuple[str, ...], Judge], ...] = (
+    ("AUDITOR_NET_01", CheckCategories.NETWORKING, (tf.NSG, tf.NSG_RULE), _rdp),
+    ("AUDITOR_NET_04", CheckCategories.NETWORKING, (tf.NSG, tf.NSG_RULE), _management_ports),
+    ("AUDITOR_KV_01", CheckCategories.SECRETS, ("azurerm_key_vault",), _key_vault),
+    ("AUDITOR_ENC_01", CheckCategories.ENCRYPTION, ("azurerm_managed_disk",), _disk),
+    (
+        "AUDITOR_BAK_04",
+        CheckCategories.BACKUP_AND_RECOVERY,
+        ("azurerm_storage_account", "azurerm_recovery_services_vault"),
+        _geo_redundancy,
+    ),
+    ("AUDITOR_BAK_01", CheckCategories.BACKUP_AND_RECOVERY, ("azurerm_backup_policy_vm",), _vm_policy),
+    ("AUDITOR_BAK_02", CheckCategories.BACKUP_AND_RECOVERY, ("azurerm_backup_policy_vm_workload",), _sql_policy),
+    ("AUDITOR_BAK_02_LTR", CheckCategories.BACKUP_AND_RECOVERY, ("azurerm_mssql_database",), _sql_database),
+)
+
+# checkov executes this file once per framework it runs; the first execution registers the checks.
+for _check_id, _category, _resources, _judge in CHECKS:
+    if resource_registry.get_check_by_id(_check_id) is None:
+        TerraformCheck(_check_id, _category, _resources, _judge)

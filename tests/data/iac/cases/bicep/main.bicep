@@ -1,0 +1,110 @@
+param location string = 'eastus'
+
+@description('Management subnet reached over the VPN.')
+param vpnPool string = '172.16.201.0/24'
+
+resource nsgOpen 'Microsoft.Network/networkSecurityGroups@2023-09-01' = {
+  name: 'nsg-bicep-open'
+  location: location
+  properties: {
+    securityRules: [
+      {
+        name: 'allow-rdp-internet'
+        properties: {
+          priority: 200
+          direction: 'Inbound'
+          access: 'Allow'
+          protocol: 'Tcp'
+          sourceAddressPrefix: 'Internet'
+          sourcePortRange: '*'
+          destinationPortRange: '3389'
+          destinationAddressPrefix: '*'
+        }
+      }
+    ]
+  }
+}
+
+resource nsgVpn 'Microsoft.Network/networkSecurityGroups@2023-09-01' = {
+  name: 'nsg-bicep-vpn'
+  location: location
+  properties: {
+    securityRules: [
+      {
+        name: 'allow-rdp-vpn'
+        properties: {
+          priority: 200
+          direction: 'Inbound'
+          access: 'Allow'
+          protocol: '*'
+          sourceAddressPrefix: vpnPool
+          sourcePortRange: '*'
+          destinationPortRanges: [
+            '3389'
+            '22'
+          ]
+          destinationAddressPrefix: '*'
+        }
+      }
+    ]
+  }
+}
+
+resource udpRange 'Microsoft.Network/networkSecurityGroups/securityRules@2023-09-01' = {
+  parent: nsgVpn
+  name: 'allow-udp-range'
+  properties: {
+    priority: 300
+    direction: 'Inbound'
+    access: 'Allow'
+    protocol: 'Udp'
+    sourceAddressPrefixes: [
+      '0.0.0.0/0'
+    ]
+    sourcePortRange: '*'
+    destinationPortRange: '3380-3390'
+    destinationAddressPrefix: '*'
+  }
+}
+
+resource nsgLab 'Microsoft.Network/networkSecurityGroups@2023-09-01' = {
+  //checkov:skip=AUDITOR_NET_01:lab network, torn down nightly
+  name: 'nsg-bicep-lab'
+  location: location
+  properties: {
+    securityRules: [
+      {
+        name: 'allow-rdp-any'
+        properties: {
+          priority: 200
+          direction: 'Inbound'
+          access: 'Allow'
+          protocol: 'Tcp'
+          sourceAddressPrefix: '*'
+          sourcePortRange: '*'
+          destinationPortRange: '3389'
+          destinationAddressPrefix: '*'
+        }
+      }
+    ]
+  }
+}
+
+resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
+  name: 'kv-bicep'
+  location: location
+  properties: {
+    tenantId: subscription().tenantId
+    sku: {
+      family: 'A'
+      name: 'premium'
+    }
+    enablePurgeProtection: true
+    enableRbacAuthorization: true
+    softDeleteRetentionInDays: 90
+    networkAcls: {
+      defaultAction: 'Deny'
+      bypass: 'AzureServices'
+    }
+  }
+}

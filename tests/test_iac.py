@@ -1,0 +1,451 @@
+"""`auditor iac` end to end: checkov runs once per fixture tree, and the findings are compared exactly."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml  # type: ignore[import-untyped]
+
+from auditor.baseline import default_baseline_path, load_baseline
+from auditor.checks import builtin_registry
+from auditor.iac import cli
+from auditor.iac import runner as iac_runner
+from auditor.iac.mapping import NOT_DECIDABLE
+
+DATA = Path(__file__).parent / "data" / "iac"
+CASES = DATA / "cases"
+SAMPLE = DATA / "sample"
+EXAMPLES = Path(__file__).parent.parent / "examples"
+# 192.0.2.0/24 is whitelisted only through --param: a case that passes proves the parameters reach checkov.
+WHITELIST = "allowed_rdp_sources=203.0.113.0/24,192.0.2.0/24"
+
+pytestmark = pytest.mark.skipif(
+    __import__("importlib").util.find_spec("checkov") is None, reason="checkov (the iac extra) is not installed"
+)
+
+
+def tf(file: str, address: str) -> str:
+    return f"iac:terraform/{file}:{address}"
+
+
+NSG = "azurerm_network_security_group"
+EXPECTED: dict[tuple[str, str, str], str] = {
+    # NET-01 over Terraform: every source form, protocol, plural field, range, shadowing and module.
+    **{
+        ("NET-01", "AUDITOR_NET_01", tf("network.tf", f"{NSG}.{name}")): status
+        for name, status in {
+            "rdp_star": "fail",
+            "rdp_internet": "fail",
+            "rdp_any": "fail",
+            "rdp_zero": "fail",
+            "rdp_ipv6_any": "fail",
+            "rdp_public_cidr": "fail",
+            "rdp_whitelisted": "pass",
+            "rdp_param_whitelisted": "pass",
+            "rdp_private": "pass",
+            "rdp_udp": "fail",
+            "rdp_plural": "fail",
+            "rdp_range": "fail",
+            "range_misses_rdp": "pass",
+            "rdp_service_tag": "pass",
+            "ssh_internet": "pass",
+            "all_ports_internet": "fail",
+            "rdp_shadowed": "pass",
+            "rdp_outbound": "pass",
+            "rdp_unresolved": "error",
+        }.items()
+    },
+    ("NET-01", "AUDITOR_NET_01", tf("network.tf", "azurerm_network_security_rule.standalone_rdp")): "fail",
+    ("NET-01", "AUDITOR_NET_01", tf("network.tf", "azurerm_network_security_rule.standalone_waived")): "waived",
+    ("NET-01", "AUDITOR_NET_01", tf("modules/nsg/main.tf", f"module.open_jump.{NSG}.this")): "fail",
+    ("NET-01", "AUDITOR_NET_01", tf("modules/nsg/main.tf", f"module.private_jump.{NSG}.this")): "pass",
+    # NET-04: the same resources, judged for the management ports.
+    **{
+        ("NET-04", "AUDITOR_NET_04", tf("network.tf", f"{NSG}.{name}")): "pass"
+        for name in [
+            "rdp_star",
+            "rdp_internet",
+            "rdp_any",
+            "rdp_zero",
+            "rdp_ipv6_any",
+            "rdp_public_cidr",
+            "rdp_whitelisted",
+            "rdp_param_whitelisted",
+            "rdp_private",
+            "rdp_udp",
+            "rdp_plural",
+            "rdp_range",
+            "range_misses_rdp",
+            "rdp_service_tag",
+            "rdp_shadowed",
+            "rdp_outbound",
+        ]
+    },
+    ("NET-04", "AUDITOR_NET_04", tf("network.tf", f"{NSG}.ssh_internet")): "fail",
+    ("NET-04", "AUDITOR_NET_04", tf("network.tf", f"{NSG}.all_ports_internet")): "fail",
+    ("NET-04", "AUDITOR_NET_04", tf("network.tf", f"{NSG}.rdp_unresolved")): "error",
+    ("NET-04", "AUDITOR_NET_04", tf("network.tf", "azurerm_network_security_rule.standalone_rdp")): "fail",
+    ("NET-04", "AUDITOR_NET_04", tf("network.tf", "azurerm_network_security_rule.standalone_waived")): "pass",
+    ("NET-04", "AUDITOR_NET_04", tf("modules/nsg/main.tf", f"module.open_jump.{NSG}.this")): "pass",
+    ("NET-04", "AUDITOR_NET_04", tf("modules/nsg/main.tf", f"module.private_jump.{NSG}.this")): "pass",
+    # KV-01: the auditor's check and checkov's purge-protection, recoverability and soft-delete checks.
+    ("KV-01", "AUDITOR_KV_01", tf("resources.tf", "azurerm_key_vault.kv_protected")): "pass",
+    ("KV-01", "CKV_AZURE_110", tf("resources.tf", "azurerm_key_vault.kv_protected")): "pass",
+    ("KV-01", "CKV_AZURE_42", tf("resources.tf", "azurerm_key_vault.kv_protected")): "pass",
+    ("KV-01", "CKV_AZURE_111", tf("resources.tf", "azurerm_key_vault.kv_protected")): "pass",
+    ("KV-01", "AUDITOR_KV_01", tf("resources.tf", "azurerm_key_vault.kv_short_retention")): "fail",
+    ("KV-01", "CKV_AZURE_110", tf("resources.tf", "azurerm_key_vault.kv_short_retention")): "fail",
+    ("KV-01", "CKV_AZURE_42", tf("resources.tf", "azurerm_key_vault.kv_short_retention")): "fail",
+    ("KV-01", "CKV_AZURE_111", tf("resources.tf", "azurerm_key_vault.kv_short_retention")): "pass",
+    ("KV-01", "AUDITOR_KV_01", tf("resources.tf", "azurerm_key_vault.kv_waived")): "waived",
+    ("KV-01", "CKV_AZURE_110", tf("resources.tf", "azurerm_key_vault.kv_waived")): "fail",
+    ("KV-01", "CKV_AZURE_42", tf("resources.tf", "azurerm_key_vault.kv_waived")): "fail",
+    ("KV-01", "CKV_AZURE_111", tf("resources.tf", "azurerm_key_vault.kv_waived")): "pass",
+    # ENC-01: customer key through a disk encryption set, ADE, platform key only.
+    ("ENC-01", "AUDITOR_ENC_01", tf("resources.tf", "azurerm_managed_disk.disk_cmk")): "pass",
+    ("ENC-01", "AUDITOR_ENC_01", tf("resources.tf", "azurerm_managed_disk.disk_ade")): "pass",
+    ("ENC-01", "AUDITOR_ENC_01", tf("resources.tf", "azurerm_managed_disk.disk_platform_key")): "fail",
+    # ENC-03: checkov's HTTPS-only and blob public access checks.
+    **{
+        ("ENC-03", check, tf("resources.tf", f"azurerm_storage_account.{name}")): status
+        for name in ("backup_ragrs", "backup_lrs", "backup_wrong_region")
+        for check, status in (("CKV_AZURE_3", "pass"), ("CKV_AZURE_190", "fail"))
+    },
+    # BAK-04: geo-redundant SKU in the primary region, vault redundancy.
+    ("BAK-04", "AUDITOR_BAK_04", tf("resources.tf", "azurerm_storage_account.backup_ragrs")): "pass",
+    ("BAK-04", "AUDITOR_BAK_04", tf("resources.tf", "azurerm_storage_account.backup_lrs")): "fail",
+    ("BAK-04", "AUDITOR_BAK_04", tf("resources.tf", "azurerm_storage_account.backup_wrong_region")): "fail",
+    ("BAK-04", "AUDITOR_BAK_04", tf("resources.tf", "azurerm_recovery_services_vault.vault_default")): "pass",
+    ("BAK-04", "AUDITOR_BAK_04", tf("resources.tf", "azurerm_recovery_services_vault.vault_local")): "fail",
+    # BAK-01 and BAK-02: schedules and retention.
+    ("BAK-01", "AUDITOR_BAK_01", tf("resources.tf", "azurerm_backup_policy_vm.daily_30")): "pass",
+    ("BAK-01", "AUDITOR_BAK_01", tf("resources.tf", "azurerm_backup_policy_vm.daily_7")): "fail",
+    ("BAK-01", "AUDITOR_BAK_01", tf("resources.tf", "azurerm_backup_policy_vm.weekly")): "fail",
+    ("BAK-02", "AUDITOR_BAK_02", tf("resources.tf", "azurerm_backup_policy_vm_workload.sql")): "fail",
+    ("BAK-02", "AUDITOR_BAK_02_LTR", tf("resources.tf", "azurerm_mssql_database.ltr_nine_weeks")): "pass",
+    ("BAK-02", "AUDITOR_BAK_02_LTR", tf("resources.tf", "azurerm_mssql_database.no_ltr")): "fail",
+    # Terraform plan JSON: root and child-module resources, plural fields with empty singular ones.
+    ("NET-01", "AUDITOR_NET_01", f"iac:plan/tfplan.json:{NSG}.plan_open"): "fail",
+    ("NET-01", "AUDITOR_NET_01", f"iac:plan/tfplan.json:{NSG}.plan_private"): "pass",
+    ("NET-04", "AUDITOR_NET_04", f"iac:plan/tfplan.json:{NSG}.plan_open"): "pass",
+    ("NET-04", "AUDITOR_NET_04", f"iac:plan/tfplan.json:{NSG}.plan_private"): "pass",
+    **{
+        ("KV-01", check, "iac:plan/tfplan.json:module.vault.azurerm_key_vault.this"): status
+        for check, status in (
+            ("AUDITOR_KV_01", "fail"),
+            ("CKV_AZURE_110", "pass"),
+            ("CKV_AZURE_42", "pass"),
+            ("CKV_AZURE_111", "pass"),
+        )
+    },
+    # ARM: Internet, Any, a parameter's default, shadowing Deny, whitelist, child rules with UDP and ranges.
+    **{
+        ("NET-01", "AUDITOR_NET_01", f"iac:arm/network.json:Microsoft.Network/networkSecurityGroups.{name}"): status
+        for name, status in {
+            "nsg-arm-internet": "fail",
+            "nsg-arm-any": "fail",
+            "nsg-arm-parameter": "fail",
+            "nsg-arm-shadowed": "pass",
+            "nsg-arm-whitelisted": "pass",
+        }.items()
+    },
+    **{
+        ("NET-04", "AUDITOR_NET_04", f"iac:arm/network.json:Microsoft.Network/networkSecurityGroups.{name}"): "pass"
+        for name in ("nsg-arm-internet", "nsg-arm-any", "nsg-arm-parameter", "nsg-arm-shadowed", "nsg-arm-whitelisted")
+    },
+    **{
+        (control, check, f"iac:arm/network.json:Microsoft.Network/networkSecurityGroups/securityRules.{name}"): status
+        for control, check, name, status in (
+            ("NET-01", "AUDITOR_NET_01", "nsg-arm-whitelisted/allow-rdp-udp-partner", "fail"),
+            ("NET-01", "AUDITOR_NET_01", "nsg-arm-whitelisted/allow-sql-internet", "pass"),
+            ("NET-04", "AUDITOR_NET_04", "nsg-arm-whitelisted/allow-rdp-udp-partner", "fail"),
+            ("NET-04", "AUDITOR_NET_04", "nsg-arm-whitelisted/allow-sql-internet", "fail"),
+        )
+    },
+    **{
+        ("KV-01", check, f"iac:arm/data.json:Microsoft.KeyVault/vaults.{name}"): status
+        for name, check, status in (
+            ("kv-arm-protected", "AUDITOR_KV_01", "pass"),
+            ("kv-arm-protected", "CKV_AZURE_110", "pass"),
+            ("kv-arm-protected", "CKV_AZURE_111", "pass"),
+            ("kv-arm-open", "AUDITOR_KV_01", "fail"),
+            ("kv-arm-open", "CKV_AZURE_110", "fail"),
+            ("kv-arm-open", "CKV_AZURE_111", "pass"),
+        )
+    },
+    ("ENC-01", "AUDITOR_ENC_01", "iac:arm/data.json:Microsoft.Compute/disks.disk-arm-cmk"): "pass",
+    ("ENC-01", "AUDITOR_ENC_01", "iac:arm/data.json:Microsoft.Compute/disks.disk-arm-platform"): "fail",
+    **{
+        (control, check, f"iac:arm/data.json:Microsoft.Storage/storageAccounts.{name}"): status
+        for control, check, name, status in (
+            ("BAK-04", "AUDITOR_BAK_04", "starmbackup", "pass"),
+            ("BAK-04", "AUDITOR_BAK_04", "starmlocal", "fail"),
+            ("ENC-03", "CKV_AZURE_3", "starmbackup", "pass"),
+            ("ENC-03", "CKV_AZURE_44", "starmbackup", "pass"),
+            ("ENC-03", "CKV_AZURE_3", "starmlocal", "fail"),
+            ("ENC-03", "CKV_AZURE_44", "starmlocal", "fail"),
+        )
+    },
+    # Bicep: checkov runs the ARM checks; a //checkov:skip comment waives.
+    **{
+        (control, check, f"iac:bicep/main.bicep:Microsoft.Network/networkSecurityGroups.{name}"): status
+        for control, check, name, status in (
+            ("NET-01", "AUDITOR_NET_01", "nsgOpen", "fail"),
+            ("NET-01", "AUDITOR_NET_01", "nsgVpn", "pass"),
+            ("NET-01", "AUDITOR_NET_01", "nsgLab", "waived"),
+            ("NET-04", "AUDITOR_NET_04", "nsgOpen", "pass"),
+            ("NET-04", "AUDITOR_NET_04", "nsgVpn", "pass"),
+            ("NET-04", "AUDITOR_NET_04", "nsgLab", "pass"),
+        )
+    },
+    (
+        "NET-01",
+        "AUDITOR_NET_01",
+        "iac:bicep/main.bicep:Microsoft.Network/networkSecurityGroups/securityRules.udpRange",
+    ): ("fail"),
+    (
+        "NET-04",
+        "AUDITOR_NET_04",
+        "iac:bicep/main.bicep:Microsoft.Network/networkSecurityGroups/securityRules.udpRange",
+    ): ("pass"),
+    **{
+        ("KV-01", check, "iac:bicep/main.bicep:Microsoft.KeyVault/vaults.vault"): "pass"
+        for check in ("AUDITOR_KV_01", "CKV_AZURE_110", "CKV_AZURE_111")
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def cases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path]]:
+    """One checkov run over every fixture: Terraform with modules, plan JSON, ARM and Bicep."""
+    out = tmp_path_factory.mktemp("iac-cases")
+    status = cli.main(
+        [str(CASES), "--root", str(CASES), "--out", str(out), "--format", "json,sarif", "--param", WHITELIST, "-q"]
+    )
+    yield status, out
+
+
+def findings(out: Path) -> list[dict[str, Any]]:
+    document = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    found: list[dict[str, Any]] = document["findings"]
+    return found
+
+
+def test_every_resource_gets_exactly_the_expected_verdicts(cases: tuple[int, Path]) -> None:
+    status, out = cases
+    judged = {
+        (f["control_id"], f["check_id"], f["resource_id"]): f["status"]
+        for f in findings(out)
+        if f["status"] != "not_applicable"
+    }
+    missing = {k: v for k, v in EXPECTED.items() if k not in judged}
+    unexpected = {k: v for k, v in judged.items() if k not in EXPECTED}
+    wrong = {k: (EXPECTED[k], v) for k, v in judged.items() if k in EXPECTED and EXPECTED[k] != v}
+    assert (missing, unexpected, wrong) == ({}, {}, {})
+    assert status == cli.EXIT_GATED
+
+
+def test_every_control_appears_and_undecidable_ones_never_pass(cases: tuple[int, Path]) -> None:
+    _, out = cases
+    document = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    baseline = load_baseline(default_baseline_path(), builtin_registry())
+    assert [c["id"] for c in document["controls"]] == [c.id for c in baseline.controls]
+    by_control: dict[str, list[dict[str, Any]]] = {}
+    for finding in document["findings"]:
+        by_control.setdefault(finding["control_id"], []).append(finding)
+    for control in baseline.controls:
+        if not control.iac.decidable:
+            [only] = by_control[control.id]
+            assert only["status"] == "not_applicable"
+            assert only["message"].startswith(f"{NOT_DECIDABLE}: ")
+    mfa = by_control["IAM-01"][0]["message"]
+    assert "Conditional Access" in mfa
+    assert (
+        by_control["DATA-01"][0]["message"]
+        == f"{NOT_DECIDABLE}: a manual control: only an attestation can show it kept"
+    )
+    # MON-01 maps Terraform checks only, and the fixtures declare no security contact.
+    assert [f["status"] for f in by_control["MON-01"]] == ["not_applicable"]
+
+
+def test_findings_point_at_file_lines_and_resource_address(cases: tuple[int, Path]) -> None:
+    _, out = cases
+    [finding] = [
+        f
+        for f in findings(out)
+        if f["resource_id"] == tf("network.tf", f"{NSG}.rdp_zero") and f["control_id"] == "NET-01"
+    ]
+    assert finding["location"]["file"] == "terraform/network.tf"
+    assert finding["location"]["address"] == f"{NSG}.rdp_zero"
+    lines = (CASES / "terraform" / "network.tf").read_text(encoding="utf-8").splitlines()
+    start, end = finding["location"]["start_line"], finding["location"]["end_line"]
+    assert lines[start - 1].startswith(f'resource "{NSG}" "rdp_zero"')
+    assert lines[end - 1] == "}"
+    assert finding["severity"] == "critical"
+    assert finding["resource_type"] == NSG
+    assert finding["message"].endswith(
+        "admit RDP (3389) from public sources outside the whitelist (for example 1.0.0.0/8, 2.0.0.0/7, 4.0.0.0/6)"
+    )
+    assert "Remove or narrow" in finding["remediation"]
+
+
+def test_waivers_carry_the_skip_comment_reason_into_sarif(cases: tuple[int, Path]) -> None:
+    _, out = cases
+    sarif = json.loads((out / "findings.sarif").read_text(encoding="utf-8"))
+    waived = [r for r in sarif["runs"][0]["results"] if r["properties"]["status"] == "waived"]
+    reasons = {r["suppressions"][0]["justification"] for r in waived}
+    assert reasons == {
+        "break-glass rule, removed by the change ticket CHG-1234",
+        "vault is being retired this quarter",
+        "lab network, torn down nightly",
+    }
+    located = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in sarif["runs"][0]["results"]}
+    assert {"terraform/network.tf", "plan/tfplan.json", "arm/network.json", "bicep/main.bicep"} <= located
+
+
+def test_unresolved_values_are_errors_naming_the_expression(cases: tuple[int, Path]) -> None:
+    _, out = cases
+    [error] = [
+        f
+        for f in findings(out)
+        if f["control_id"] == "NET-01" and f["resource_id"] == tf("network.tf", f"{NSG}.rdp_unresolved")
+    ]
+    assert error["status"] == "error"
+    assert "var.jump_source" in error["message"]
+
+
+# --- the CI examples, run as written ----------------------------------------------------------------------
+
+
+def example_command(path: Path) -> list[str]:
+    """The arguments of the `auditor iac` line in an example's run steps."""
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    steps = document["jobs"]["iac-audit"]["steps"] if "jobs" in document else document["steps"]
+    scripts = [step.get("run") or step.get("script") or "" for step in steps]
+    lines = [
+        line.strip() for script in scripts for line in script.splitlines() if line.strip().startswith("auditor iac ")
+    ]
+    assert len(lines) == 1, lines
+    words = shlex.split(lines[0])
+    assert words[:2] == ["auditor", "iac"]
+    return words[2:]
+
+
+@pytest.mark.parametrize(
+    ("example", "outputs"),
+    [
+        ("github-actions.yml", ("findings.sarif", "summary.md", "findings.json")),
+        ("azure-pipelines.yml", ("junit.xml", "findings.sarif", "findings.json")),
+    ],
+)
+def test_ci_example_command_gates_the_sample_tree(
+    example: str, outputs: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copytree(SAMPLE, tmp_path / "infra")
+    monkeypatch.chdir(tmp_path)
+    arguments = example_command(EXAMPLES / example)
+    status = cli.main([*arguments, "--quiet"])
+    out = tmp_path / arguments[arguments.index("--out") + 1]
+    assert status == cli.EXIT_GATED  # the sample opens RDP to 0.0.0.0/0: critical
+    for name in outputs:
+        assert (out / name).is_file(), name
+    document = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    failing = {(f["control_id"], f["resource_id"]) for f in document["findings"] if f["status"] == "fail"}
+    assert failing == {("NET-01", "iac:infra/network/main.tf:azurerm_network_security_group.web")}
+
+
+def test_pre_commit_hook_runs_auditor_iac_on_infrastructure_files() -> None:
+    [hook] = yaml.safe_load((EXAMPLES.parent / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    assert hook["id"] == "auditor-iac"
+    assert hook["entry"] == "auditor iac"
+    assert hook["language"] == "python"
+    parser = __import__("argparse").ArgumentParser()
+    cli.add_arguments(parser)
+    args = parser.parse_args([*hook["args"], "main.tf", "azuredeploy.json", "main.bicep"])
+    assert [p.name for p in args.paths] == ["main.tf", "azuredeploy.json", "main.bicep"]
+    pattern = __import__("re").compile(hook["files"])
+    assert [n for n in ("a.tf", "b.json", "c.bicep", "d.py", "e.tfvars") if pattern.search(n)] == [
+        "a.tf",
+        "b.json",
+        "c.bicep",
+    ]
+
+
+# --- input errors and checkov failures ---------------------------------------------------------------------
+
+
+def test_a_missing_path_is_an_input_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status = cli.main([str(tmp_path / "nowhere"), "--out", str(tmp_path / "out")])
+    assert status == cli.EXIT_INPUT
+    assert "no such file or folder" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def fake_checkov(monkeypatch: pytest.MonkeyPatch, script: str) -> None:
+    """Replace the checkov command by a Python script, keeping everything around it real."""
+
+    def command(*_: object) -> list[str]:
+        return [sys.executable, "-c", script]
+
+    monkeypatch.setattr(iac_runner, "checkov_command", command)
+
+
+def test_a_checkov_crash_is_an_input_error_with_its_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake_checkov(
+        monkeypatch,
+        'import sys; sys.stderr.write(\'Traceback (most recent call last):\\n  File "main.py", line 1\\n'
+        "KeyError: resources\\n'); sys.exit(1)",
+    )
+    status = cli.main([str(SAMPLE), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert status == cli.EXIT_INPUT
+    assert "checkov exited with status 1" in err
+    assert "Traceback (most recent call last)" in err and "KeyError: resources" in err
+
+
+def test_output_that_is_not_json_is_an_input_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake_checkov(monkeypatch, "print('Checkov: unexpected banner'); import sys; sys.stderr.write('oops\\n')")
+    status = cli.main([str(SAMPLE), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert status == cli.EXIT_INPUT
+    assert "printed no JSON report" in err and "oops" in err
+
+
+def test_checkov_runs_offline_with_the_parameters_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_checkov(
+        monkeypatch,
+        "import json, os; print(json.dumps({k: os.environ.get(k) for k in "
+        "('BC_SKIP_MAPPING', 'CKV_SKIP_PACKAGE_UPDATE_CHECK', 'CHECKOV_RUN_SCA_PACKAGE_SCAN_V2', 'BC_API_KEY')}"
+        " | {'params': json.load(open(os.environ['AUDITOR_IAC_PARAMS']))['allowed_rdp_sources']}))",
+    )
+    monkeypatch.setenv("BC_API_KEY", "should-not-reach-checkov")
+    seen: list[str] = []
+    original = iac_runner.parse_report
+
+    def spy(stdout: str, *args: Any) -> iac_runner.CheckovRun:
+        seen.append(stdout)
+        return original(stdout, *args)
+
+    monkeypatch.setattr(iac_runner, "parse_report", spy)
+    status = cli.main(
+        [str(SAMPLE), "--out", str(tmp_path / "out"), "--param", "allowed_rdp_sources=192.0.2.0/24", "-q"]
+    )
+    assert status == cli.EXIT_OK  # nothing reported, so nothing gates; decidable controls are not applicable
+    assert json.loads(seen[0]) == {
+        "BC_SKIP_MAPPING": "TRUE",
+        "CKV_SKIP_PACKAGE_UPDATE_CHECK": "TRUE",
+        "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false",
+        "BC_API_KEY": None,
+        "params": ["192.0.2.0/24"],
+    }
