@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 from auditor.checks.index import ById
 from auditor.inventory import Inventory
 from auditor.model import CheckResult, Severity, errored, failed, passed
 from auditor.parameters import Params
-from auditor.records.compute import Disk, DiskEncryptionSet
+from auditor.records.compute import Disk, DiskEncryptionSet, VirtualMachine
+from auditor.records.storage import StorageAccount
 from auditor.registry import Remediation, check
 
 # Encryption types under which the disk's data key is wrapped by a customer key in Key Vault.
@@ -31,6 +33,7 @@ PLATFORM_KEY_TYPE = "encryptionatrestwithplatformkey"
         "Microsoft.Compute/disks",
         "Microsoft.Compute/diskEncryptionSets",
         "Microsoft.Compute/virtualMachines",
+        "Microsoft.Storage/storageAccounts",
     ),
     rationale="Platform-managed keys are held by Microsoft; the policy promises disks protected with the "
     "company's own vault keys and BitLocker.",
@@ -49,17 +52,33 @@ def disk_key_vault_encryption(inventory: Inventory, params: Params) -> Iterator[
     sets = ById(inventory.disk_encryption_sets)
     for disk in inventory.disks:
         yield judge_disk(disk, sets)
+    accounts = {a.name.lower(): a for a in inventory.storage_accounts}
     for vm in inventory.virtual_machines:
-        vhds = [d for d in ((vm.os_disk,) if vm.os_disk else ()) + vm.data_disks if d.vhd_uri]
+        vhds = [d.vhd_uri for d in ((vm.os_disk,) if vm.os_disk else ()) + vm.data_disks if d.vhd_uri]
         if vhds:
-            # The page blobs of unmanaged disks are encrypted by their storage account, which this
-            # scan does not read, so their protection cannot be shown.
-            yield errored(
-                vm,
-                "Unmanaged VHD(s) in storage accounts: their encryption cannot be shown without the "
-                "storage account's key source",
-                vhds=[d.vhd_uri for d in vhds],
-            )
+            yield judge_unmanaged_disks(vm, vhds, accounts)
+
+
+def judge_unmanaged_disks(vm: VirtualMachine, vhds: list[str], accounts: dict[str, StorageAccount]) -> CheckResult:
+    """Unmanaged VHDs are page blobs: their storage account's key source decides their protection."""
+    hosts = {uri: urlsplit(uri).hostname for uri in vhds}
+    names = {uri: host.split(".", 1)[0].lower() for uri, host in hosts.items() if host}
+    missing = sorted({name for name in names.values() if name not in accounts})
+    evidence: dict[str, object] = {"vhds": vhds, "storage_accounts": sorted(set(names.values()))}
+    if missing or len(names) < len(vhds):
+        return errored(
+            vm,
+            f"Unmanaged VHD(s) in storage account(s) {', '.join(missing) or 'of unreadable URI'} that were not "
+            "collected, so their encryption cannot be shown",
+            **evidence,
+        )
+    weak = sorted({n for n in names.values() if (accounts[n].key_source or "").lower() != "microsoft.keyvault"})
+    if weak:
+        sources = {n: accounts[n].key_source for n in weak}
+        return failed(
+            vm, f"Unmanaged VHD(s) in storage accounts not encrypted with a Key Vault key: {sources}", **evidence
+        )
+    return passed(vm, "Unmanaged VHD(s) live in storage accounts encrypted with Key Vault keys", **evidence)
 
 
 def judge_disk(disk: Disk, sets: ById[DiskEncryptionSet]) -> CheckResult:
@@ -73,6 +92,10 @@ def judge_disk(disk: Disk, sets: ById[DiskEncryptionSet]) -> CheckResult:
         "os_type": disk.os_type,
         "attached_to": disk.managed_by,
     }
+    # A disk that names an encryption set but no type is read as the set's own type, as Azure applies it.
+    if not kind and enc.disk_encryption_set_id:
+        referenced = sets.get(enc.disk_encryption_set_id)
+        kind = (referenced.encryption_type or "").lower() if referenced else "encryptionatrestwithcustomerkey"
     if kind in CUSTOMER_KEY_TYPES:
         des = sets.get(enc.disk_encryption_set_id)
         if des is None:

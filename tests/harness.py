@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from auditor.collect import compute, keyvault, network
+from auditor.collect import compute, keyvault, network, storage
 from auditor.collect.base import Step
 from auditor.collect.session import AzureSession, RetrySettings
 from auditor.emulator import Emulator, Estate, Fault, RecordedRequest
@@ -51,5 +51,5 @@ def serve(
 
 
 def core_steps() -> tuple[Step, ...]:
-    """The network, compute and key vault steps: what the small test estates hold."""
-    return network.STEPS + compute.STEPS + keyvault.STEPS
+    """The network, compute, key vault and storage steps: what the small test estates hold."""
+    return network.STEPS + compute.STEPS + keyvault.STEPS + storage.STEPS

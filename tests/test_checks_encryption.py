@@ -10,7 +10,8 @@ from auditor.checks.encryption import disk_key_vault_encryption
 from auditor.checks.keyvault import key_vault_protection
 from auditor.model import CheckResult, Status
 from auditor.parameters import Params
-from tests.builders import make_des, make_disk, make_inventory, make_vault, make_vm
+from auditor.records.storage import StorageAccount
+from tests.builders import SUB, make_des, make_disk, make_inventory, make_vault, make_vm, rid
 
 NO_PARAMS = Params({})
 CMK = "EncryptionAtRestWithCustomerKey"
@@ -120,3 +121,41 @@ def test_retention_threshold_comes_from_the_parameter() -> None:
     inventory = make_inventory(key_vaults=[vault])
     assert next(iter(key_vault_protection(inventory, KV_PARAMS))).status is Status.FAIL
     assert next(iter(key_vault_protection(inventory, Params({"min_soft_delete_days": 30})))).status is Status.PASS
+
+
+def make_account(name: str, key_source: str | None) -> StorageAccount:
+    """A storage account with the given key source."""
+    return StorageAccount(
+        rid("Microsoft.Storage/storageAccounts", name),
+        name,
+        SUB,
+        "rg-test",
+        "eastus",
+        "Standard_GRS",
+        "StorageV2",
+        False,
+        "Disabled",
+        "Deny",
+        True,
+        "TLS1_2",
+        key_source,
+    )
+
+
+@pytest.mark.parametrize(
+    ("key_source", "expected"),
+    [("Microsoft.Keyvault", Status.PASS), ("Microsoft.Storage", Status.FAIL), (None, Status.FAIL)],
+)
+def test_unmanaged_vhd_is_judged_by_its_storage_account(key_source: str | None, expected: Status) -> None:
+    inventory = make_inventory(
+        virtual_machines=[make_vm(vhd_uri="https://legacyvhds.blob.core.windows.net/vhds/os.vhd")],
+        storage_accounts=[make_account("legacyvhds", key_source)],
+    )
+    (result,) = disk_key_vault_encryption(inventory, NO_PARAMS)
+    assert result.status is expected
+    assert result.evidence["storage_accounts"] == ["legacyvhds"]
+
+
+def test_disk_naming_a_set_without_a_type_takes_the_set_type() -> None:
+    result = disk_verdict({"encryption_type": None, "use_des": True})
+    assert result.status is Status.PASS

@@ -199,3 +199,40 @@ def test_a_next_link_to_another_host_is_refused() -> None:
     (failed,) = [c for c in inventory.collections if not c.ok]
     assert failed.api == "Microsoft.Network/networkSecurityGroups"
     assert "attacker.invalid" in failed.reason and "only https://127.0.0.1" in failed.reason
+
+
+COMPUTE = "compute/resource-manager/Microsoft.Compute"
+VM_EXAMPLE = f"{COMPUTE}/ComputeRP/stable/2024-07-01/examples/virtualMachineExamples/VirtualMachine_Get.json"
+DISK_EXAMPLES = f"{COMPUTE}/DiskRP/stable/2024-03-02/examples"
+NSG_LIST_EXAMPLE = (
+    "network/resource-manager/Microsoft.Network/stable/2024-07-01/examples/NetworkSecurityGroupListAll.json"
+)
+
+
+def test_microsoft_compute_examples_are_collected_and_judged() -> None:
+    vm = rebase(example_body(VM_EXAMPLE))
+    ade_disk = rebase(example_body(f"{DISK_EXAMPLES}/diskExamples/Disk_Get.json"))
+    des_disk = rebase(example_body(f"{DISK_EXAMPLES}/diskExamples/Disk_Create_WithDiskEncryptionSet.json"))
+    key_set = rebase(example_body(f"{DISK_EXAMPLES}/diskEncryptionSetExamples/DiskEncryptionSet_Get.json"))
+    # The create example names its set by a placeholder: point it at the set the other example returns.
+    des_disk["properties"]["encryption"]["diskEncryptionSetId"] = key_set["id"]
+    inventory = scan(e.estate(vm, ade_disk, des_disk, key_set))
+    (collected_vm,) = inventory.virtual_machines
+    assert collected_vm.os_type == "Windows"
+    assert [x.extension_type for x in collected_vm.extensions] == ["CustomScriptExtension"]
+    assert collected_vm.os_disk is not None and collected_vm.os_disk.managed_disk_id
+    disks = {d.name: d for d in inventory.disks}
+    assert disks["myManagedDisk"].encryption.ade_enabled is True
+    assert disks["myDisk"].encryption.disk_encryption_set_id == key_set["id"]
+    (collected_set,) = inventory.disk_encryption_sets
+    assert collected_set.active_key_url and collected_set.encryption_type == "EncryptionAtRestWithCustomerKey"
+    assert statuses(judge(inventory), "ENC-01") == {"myManagedDisk": Status.PASS, "myDisk": Status.PASS}
+
+
+def test_microsoft_nsg_list_example_with_only_default_rules_passes() -> None:
+    listed = [rebase(nsg) for nsg in example_body(NSG_LIST_EXAMPLE)["value"]]
+    inventory = scan(e.estate(*listed), page_size=1)
+    assert {n.name for n in inventory.network_security_groups} == {"nsg1", "nsg3"}
+    assert all(r.is_default for n in inventory.network_security_groups for r in n.rules)
+    verdicts = {f.resource_name: f.status for f in judge(inventory).findings if f.check_id == "nsg_rdp_exposure"}
+    assert verdicts == {"nsg1": Status.PASS, "nsg3": Status.PASS}
