@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import socket
 import ssl
+import warnings
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -63,8 +64,11 @@ def can_offer(version: ssl.TLSVersion) -> bool:
 
 def _pinned_context(version: ssl.TLSVersion) -> ssl.SSLContext:
     context = _unverified_context()
-    context.minimum_version = version
-    context.maximum_version = version
+    # Offering TLS 1.0/1.1 on purpose is the point of the probe: the deprecation warning is not for us.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        context.minimum_version = version
+        context.maximum_version = version
     context.set_ciphers(LEGACY_CIPHERS)
     return context
 
@@ -80,7 +84,9 @@ def _inspection_context(legacy_offered: bool) -> ssl.SSLContext:
     context = _unverified_context()
     if legacy_offered:
         # Offer TLS 1.0 up to 1.3, so a legacy-only server still shows its certificate and version.
-        context.minimum_version = ssl.TLSVersion.TLSv1
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            context.minimum_version = ssl.TLSVersion.TLSv1
         context.set_ciphers(LEGACY_CIPHERS)
     return context
 
