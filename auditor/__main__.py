@@ -4,4 +4,6 @@ import sys
 
 from auditor.cli import main
 
-sys.exit(main())
+# The guard matters: worker processes (``--processes``) re-import the main module when they start.
+if __name__ == "__main__":
+    sys.exit(main())
