@@ -76,7 +76,7 @@ class ProgressEvent:
     """One piece of collection finished; the first event of a run, kind "plan", announces what is to come."""
 
     # listing: one listing of one subscription (or a tenant-wide one, subscription ""); phase: one
-    # per-parent step over every parent; subscription: every listing of that subscription is done.
+    # per-parent step over every parent of one subscription; subscription: its listings are all done.
     kind: Literal["plan", "listing", "phase", "subscription"]
     api: str = ""
     subscription_id: str = ""
@@ -228,7 +228,8 @@ class _Collector:
     def _record(self, api: str, outcomes: list[Collection | None]) -> None:
         """Failures as they are, plus one success line per subscription where every call succeeded."""
         failures = [c for c in outcomes if c is not None]
-        self.relay.emit(ProgressEvent("phase", api, ok=not failures))
+        subscription = self.scope[0].subscription_id if len(self.scope) == 1 else ""
+        self.relay.emit(ProgressEvent("phase", api, subscription, ok=not failures))
         failed_subs = {c.subscription_id for c in failures}
         self.collections.extend(failures)
         self.collections.extend(
@@ -286,7 +287,8 @@ def _plan(scope: Sequence[Subscription], steps: Sequence[Step]) -> ProgressEvent
     """The plan event: how many listing and phase events each API will send for these steps."""
     expected: Counter[str] = Counter()
     for step in steps:
-        expected[step.api] += len(scope) if isinstance(step, Listing) else 1
+        # Every step but a tenant-wide listing runs, and reports, once per subscription.
+        expected[step.api] += 1 if isinstance(step, TenantListing) else len(scope)
     return ProgressEvent("plan", subscriptions=tuple(s.subscription_id for s in scope), expected=dict(expected))
 
 
@@ -297,14 +299,37 @@ def _collect_in_threads(
     max_workers: int,
     relay: _ProgressRelay | None = None,
 ) -> Collected:
-    """Every step over the scope in this process, phase by phase."""
-    with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="collect") as pool:
-        run = _Collector(session, pool, scope, relay)
-        run.listings(steps)
-        later = [s for s in steps if isinstance(s, PerParent | Enrichment)]
-        for number in sorted({s.phase for s in later}):
-            run.phase([s for s in later if s.phase == number])
-    return dict(run.records), run.collections
+    """Every step over the scope in this process: each subscription goes through its phases on its own.
+
+    A subscription's per-parent calls start as soon as its own listings are in, so the CPU-heavy decoding
+    of one subscription's large pages overlaps with another's many small per-parent calls. All calls
+    share one pool, which bounds the requests in flight.
+    """
+    tenant_steps = [s for s in steps if isinstance(s, TenantListing)]
+    scoped_steps = [s for s in steps if not isinstance(s, TenantListing)]
+    with (
+        ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="collect") as pool,
+        ThreadPoolExecutor(max_workers=len(scope) + 1, thread_name_prefix="subscription") as drivers,
+    ):
+        runs = [drivers.submit(_drive, _Collector(session, pool, (), relay), tenant_steps)]
+        runs += [drivers.submit(_drive, _Collector(session, pool, (sub,), relay), scoped_steps) for sub in scope]
+        records: dict[str, list[Any]] = defaultdict(list)
+        collections: list[Collection] = []
+        for done in runs:
+            run = done.result()
+            for name, found in run.records.items():
+                records[name].extend(found)
+            collections.extend(run.collections)
+    return dict(records), collections
+
+
+def _drive(run: _Collector, steps: Sequence[Step]) -> _Collector:
+    """One scope's listings, then its per-parent phases in order (runs on a driver thread, not in the pool)."""
+    run.listings(steps)
+    later = [s for s in steps if isinstance(s, PerParent | Enrichment)]
+    for number in sorted({s.phase for s in later}):
+        run.phase([s for s in later if s.phase == number])
+    return run
 
 
 def _collect_in_processes(
