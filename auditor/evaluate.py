@@ -42,7 +42,7 @@ def evaluate(
     findings = apply_attestations(findings, attestations, day)
     findings, warnings = apply_waivers(findings, waivers, day)
     summaries = [
-        _summary(control, [f for f in findings if f.control_id == control.id]) for control in baseline.controls
+        control_summary(control, [f for f in findings if f.control_id == control.id]) for control in baseline.controls
     ]
     return ScanResult(
         metadata=_metadata(inventory, baseline, params),
@@ -61,10 +61,10 @@ def _control_findings(
     params: Params,
 ) -> Iterable[Finding]:
     if control.is_manual:
-        yield _control_level(control, "", Status.MANUAL, f"Needs an attestation: {control.description}")
+        yield control_level_finding(control, "", Status.MANUAL, f"Needs an attestation: {control.description}")
         return
     if not control.checks:
-        yield _control_level(control, "", Status.ERROR, NOT_IMPLEMENTED)
+        yield control_level_finding(control, "", Status.ERROR, NOT_IMPLEMENTED)
         return
     for check_id in control.checks:
         yield from _run_check(control, registry[check_id], inventory, failures, params)
@@ -83,7 +83,7 @@ def _run_check(
     if never:
         # Data the check needs was not collected at all: judging without it would pass by absence.
         message = f"not collected by this scan: {', '.join(never)}"
-        yield _control_level(control, spec.id, Status.ERROR, message)
+        yield control_level_finding(control, spec.id, Status.ERROR, message)
         return
     broken = [c for c in failures if c.api in spec.requires]
     for collection in broken:
@@ -109,13 +109,15 @@ def _run_check(
     try:
         results = list(registered.run(view, params))
     except Exception as exc:  # noqa: BLE001 - a crashing check must surface as an error, never as a pass
-        yield _control_level(control, spec.id, Status.ERROR, f"check {spec.id} failed: {type(exc).__name__}: {exc}")
+        yield control_level_finding(
+            control, spec.id, Status.ERROR, f"check {spec.id} failed: {type(exc).__name__}: {exc}"
+        )
         return
     for result in results:
         yield _finding(control, registered, result)
     if not results and not broken:
         kinds = ", ".join(spec.resource_types)
-        yield _control_level(control, spec.id, Status.NOT_APPLICABLE, f"No resources of type {kinds} in scope")
+        yield control_level_finding(control, spec.id, Status.NOT_APPLICABLE, f"No resources of type {kinds} in scope")
 
 
 def _finding(control: Control, registered: RegisteredCheck, result: CheckResult) -> Finding:
@@ -135,7 +137,7 @@ def _finding(control: Control, registered: RegisteredCheck, result: CheckResult)
     )
 
 
-def _control_level(control: Control, check_id: str, status: Status, message: str) -> Finding:
+def control_level_finding(control: Control, check_id: str, status: Status, message: str) -> Finding:
     """A finding about the control as a whole rather than about one resource."""
     return Finding(
         control_id=control.id,
@@ -151,7 +153,8 @@ def _control_level(control: Control, check_id: str, status: Status, message: str
     )
 
 
-def _summary(control: Control, findings: list[Finding]) -> ControlSummary:
+def control_summary(control: Control, findings: list[Finding]) -> ControlSummary:
+    """A control's roll-up: its status from its findings' statuses, and their counts."""
     counts = Counter(f.status.value for f in findings)
     return ControlSummary(
         id=control.id,

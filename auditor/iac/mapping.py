@@ -6,19 +6,19 @@ the reason, never passed; decidable controls with nothing to judge in the code a
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 
 from auditor import __version__
 from auditor.baseline import Baseline, Control
+from auditor.evaluate import control_level_finding, control_summary
 from auditor.iac.catalogue import CUSTOM_CHECKS
 from auditor.iac.runner import CheckovRecord, CheckovRun, ParsingError
-from auditor.model import Finding, SourceLocation, Status, rollup
+from auditor.model import Finding, SourceLocation, Status
 from auditor.parameters import Params
 from auditor.registry import Registry
-from auditor.results import ControlSummary, ScanMetadata, ScanResult
+from auditor.results import ScanMetadata, ScanResult
 
 NOT_DECIDABLE = "not decidable from infrastructure code"
 # Terraform plan JSON runs checkov's Terraform checks, so it takes the baseline's Terraform mapping.
@@ -88,7 +88,7 @@ def iac_result(
                 # The same file reached through overlapping paths is reported once.
                 seen.add(finding.id)
                 findings.append(finding)
-    summaries = tuple(_summary(c, [f for f in findings if f.control_id == c.id]) for c in baseline.controls)
+    summaries = tuple(control_summary(c, [f for f in findings if f.control_id == c.id]) for c in baseline.controls)
     shown = ", ".join(str(p) for p in paths)
     metadata = ScanMetadata(
         tool_version=__version__,
@@ -108,7 +108,9 @@ def iac_result(
 
 def _control_findings(control: Control, run: CheckovRun, registry: Registry, root: Path) -> Iterator[Finding]:
     if not control.iac.decidable:
-        yield _control_level(control, Status.NOT_APPLICABLE, f"{NOT_DECIDABLE}: {not_decidable_reason(control)}")
+        yield control_level_finding(
+            control, "", Status.NOT_APPLICABLE, f"{NOT_DECIDABLE}: {not_decidable_reason(control)}"
+        )
         return
     produced = False
     for error in run.parsing_errors:
@@ -121,8 +123,8 @@ def _control_findings(control: Control, run: CheckovRun, registry: Registry, roo
             yield _finding(control, record, registry, root)
     if not produced:
         ids = sorted({c for ids in control.iac.checks.values() for c in ids})
-        yield _control_level(
-            control, Status.NOT_APPLICABLE, f"No resource in the scanned code is judged by {', '.join(ids)}"
+        yield control_level_finding(
+            control, "", Status.NOT_APPLICABLE, f"No resource in the scanned code is judged by {', '.join(ids)}"
         )
 
 
@@ -197,35 +199,4 @@ def _parsing_error(control: Control, error: ParsingError, root: Path) -> Finding
         evidence={"framework": error.framework, "file": file},
         frameworks=control.frameworks,
         location=SourceLocation(file, 1, 1),
-    )
-
-
-def _control_level(control: Control, status: Status, message: str) -> Finding:
-    return Finding(
-        control_id=control.id,
-        check_id="",
-        title=control.title,
-        status=status,
-        severity=control.severity,
-        resource_id="",
-        resource_type="",
-        subscription_id="",
-        message=message,
-        frameworks=control.frameworks,
-    )
-
-
-def _summary(control: Control, findings: list[Finding]) -> ControlSummary:
-    counts = Counter(f.status.value for f in findings)
-    return ControlSummary(
-        id=control.id,
-        title=control.title,
-        area=control.area,
-        severity=control.severity,
-        mode=control.mode,
-        quote=control.quote,
-        description=control.description,
-        status=rollup([f.status for f in findings]),
-        counts={status.value: counts.get(status.value, 0) for status in Status},
-        frameworks=control.frameworks,
     )
