@@ -82,7 +82,7 @@ def test_every_check_function_is_exercised_by_a_unit_test() -> None:
 
 def test_check_modules_import_nothing_that_talks_to_azure() -> None:
     for name in BUILTIN_MODULES:
-        path = Path(__file__).parent.parent / "checks" / (name.rsplit(".", 1)[-1] + ".py")
+        path = Path(__file__).parent.parent / "auditor" / "checks" / (name.rsplit(".", 1)[-1] + ".py")
         tree = ast.parse(path.read_text(encoding="utf-8"))
         imported = [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
         imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
