@@ -10,6 +10,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import shutil
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -26,8 +27,11 @@ from auditor.emulator import cli as emulator_cli
 from auditor.emulator.estate import EstateError, demo_estate_path, load_estate
 from auditor.evaluate import evaluate
 from auditor.iac import cli as iac_cli
+from auditor.interrupts import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, terminate_raises
 from auditor.inventory import Inventory
 from auditor.manifest import (
+    MANIFEST_FILE,
+    SIGNATURE_FILE,
     ManifestError,
     SigningKey,
     generate_key_pair,
@@ -42,6 +46,7 @@ from auditor.registry import Registry
 from auditor.reports import REPORTERS, write_reports
 from auditor.results import ScanResult
 from auditor.snapshot import SnapshotError, load_snapshot, save_snapshot
+from auditor.staging import StagingError, staged_folder
 from auditor.terminal import (
     collection_progress,
     drift_lines,
@@ -57,6 +62,9 @@ EXIT_GATED = 1
 EXIT_INPUT = 2
 DEFAULT_FORMATS = ("html", "json")
 TOKEN_ENV = "AUDITOR_BEARER_TOKEN"  # noqa: S105 - the name of a variable, not a secret
+DEMO_INVENTORY = "inventory.json"
+# What a run may leave at the top of a report folder: a folder holding anything else is not replaced.
+RUN_FILES = frozenset({r.FILENAME for r in REPORTERS.values()} | {DEMO_INVENTORY, MANIFEST_FILE, SIGNATURE_FILE})
 
 
 class UsageError(Exception):
@@ -68,14 +76,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        with _stdout_unless_quiet(args):
+        with terminate_raises(), _stdout_unless_quiet(args):
             return int(args.handler(args))
-    except (UsageError, BaselineError, EstateError, SnapshotError, EntryFileError, DriftError, ManifestError) as exc:
+    except (
+        UsageError,
+        BaselineError,
+        EstateError,
+        SnapshotError,
+        EntryFileError,
+        DriftError,
+        ManifestError,
+        StagingError,
+    ) as exc:
         print(f"auditor: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
-        print("auditor: interrupted", file=sys.stderr)
-        return 130
+        print("auditor: interrupted; the report folder is as it was", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Terminated:
+        print("auditor: terminated; the report folder is as it was", file=sys.stderr)
+        return EXIT_TERMINATED
     except BrokenPipeError:
         # The reader went away (`auditor diff --json | head`): not an error of ours. Point stdout at
         # devnull so the interpreter's final flush does not raise again.
@@ -302,8 +322,15 @@ def _report(inventory: Inventory, args: argparse.Namespace, loaded: Evaluation) 
         waivers=loaded.waivers,
     )
     result = _with_changes(result, args, loaded)
-    written = write_reports(result, args.out, loaded.formats)
-    written += _seal(result, args, loaded, written)
+    # Every file of the run goes into a staging folder that replaces --out whole, or not at all.
+    inventory_name = _inventory_in_out(args)
+    owned = RUN_FILES | {inventory_name} if inventory_name else RUN_FILES
+    with staged_folder(args.out, owned) as staging:
+        written = write_reports(result, staging, loaded.formats)
+        if inventory_name:
+            written.append(_stage_inventory(inventory, args, staging / inventory_name))
+        written += _seal(result, loaded, staging, written)
+    written = [args.out / path.relative_to(staging) for path in written]
     for warning in result.warnings:
         print(f"auditor: warning: {warning}", file=sys.stderr)
     _print_summary(result, written, args)
@@ -318,14 +345,10 @@ def _with_changes(result: ScanResult, args: argparse.Namespace, loaded: Evaluati
     return dataclasses.replace(result, changes=compare(loaded.previous, current))
 
 
-def _seal(result: ScanResult, args: argparse.Namespace, loaded: Evaluation, written: Sequence[Path]) -> list[Path]:
+def _seal(result: ScanResult, loaded: Evaluation, folder: Path, covered: Sequence[Path]) -> list[Path]:
     """Write manifest.json (and manifest.sig) over every file of this run in the report folder, last."""
-    covered = list(written)
-    inventory = _inventory_file(args)
-    if inventory is not None and inventory.is_file() and inventory.resolve().is_relative_to(args.out.resolve()):
-        covered.append(inventory)
     return write_manifest(
-        args.out,
+        folder,
         covered,
         tool_version=result.metadata.tool_version,
         baseline_sha256=result.metadata.baseline_sha256,
@@ -337,9 +360,30 @@ def _seal(result: ScanResult, args: argparse.Namespace, loaded: Evaluation, writ
 def _inventory_file(args: argparse.Namespace) -> Path | None:
     """The inventory behind this run's findings: demo's inventory.json, scan's --snapshot, evaluate's input."""
     if args.command == "demo":
-        return Path(args.out / "inventory.json")
+        return Path(args.out / DEMO_INVENTORY)
     snapshot: Path | None = getattr(args, "snapshot", None)
     return snapshot
+
+
+def _inventory_in_out(args: argparse.Namespace) -> str | None:
+    """The inventory's path inside --out (posix), when it lies there and so belongs to the sealed folder."""
+    inventory = _inventory_file(args)
+    if inventory is None:
+        return None
+    try:
+        return inventory.resolve().relative_to(args.out.resolve()).as_posix()
+    except ValueError:
+        return None
+
+
+def _stage_inventory(inventory: Inventory, args: argparse.Namespace, staged: Path) -> Path:
+    """The inventory into the staging folder: evaluate's input copied byte for byte, a collection saved."""
+    if args.command == "evaluate":
+        staged.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(args.snapshot, staged)
+    else:
+        save_snapshot(inventory, staged)
+    return staged
 
 
 def _print_summary(result: ScanResult, written: Sequence[Path], args: argparse.Namespace) -> None:
@@ -390,9 +434,7 @@ def run_demo(args: argparse.Namespace) -> int:
     with collection_progress(sys.stderr, quiet=args.quiet) as progress:
         inventory, params, _ = scan_demo(estate, loaded.baseline, _parse_overrides(args.param), progress=progress)
     loaded = dataclasses.replace(loaded, params=params)
-    save_snapshot(inventory, args.out / "inventory.json")
     _report(inventory, args, loaded)
-    print(f"wrote {args.out / 'inventory.json'}")
     if "html" in loaded.formats:
         print(f"open {(args.out / 'report.html').resolve()} in a browser")
     return EXIT_OK
@@ -428,7 +470,7 @@ def run_scan(args: argparse.Namespace) -> int:
         )
     # TLS endpoints are probed from this machine against the system trust store, like a browser would.
     inventory = with_tls_probe(inventory, loaded.params.get_list("tls_endpoints"), max_workers=args.max_workers)
-    if args.snapshot:
+    if args.snapshot and _inventory_in_out(args) is None:  # one inside --out is written with the reports
         save_snapshot(inventory, args.snapshot)
         print(f"wrote {args.snapshot}")
     return _exit_status(_report(inventory, args, loaded), args)

@@ -319,7 +319,7 @@ def test_fail_on_new_ignores_findings_that_already_gated(
     two_scans: tuple[Path, Path], snapshot: Path, tmp_path: Path
 ) -> None:
     old, _ = two_scans
-    args = ("evaluate", str(snapshot), "--out", str(tmp_path), "--quiet")
+    args = ("evaluate", str(snapshot), "--out", str(tmp_path / "out"), "--quiet")
     assert run(*args) == 1
     assert run(*args, "--compare", str(old), "--fail-on-new", "info") == 0
 
@@ -328,7 +328,7 @@ def test_fail_on_new_gates_on_a_regression(
     two_scans: tuple[Path, Path], snapshot: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _, passing = two_scans
-    args = ("evaluate", str(snapshot), "--out", str(tmp_path), "--compare", str(passing))
+    args = ("evaluate", str(snapshot), "--out", str(tmp_path / "out"), "--compare", str(passing))
     assert run(*args, "--fail-on-new", "critical") == 1
     assert "1 finding(s) newly fail or error at or above critical" in capsys.readouterr().out
 

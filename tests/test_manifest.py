@@ -153,13 +153,14 @@ def test_verify_of_a_folder_that_does_not_exist_exits_2(tmp_path: Path, capsys: 
     assert "not a folder" in capsys.readouterr().err
 
 
-def test_a_rerun_replaces_the_manifest_and_drops_a_stale_signature(signed: Path, snapshot: Path) -> None:
+def test_a_rerun_replaces_the_folder_and_drops_a_stale_signature(signed: Path, snapshot: Path) -> None:
     assert (signed / SIGNATURE_FILE).is_file()
     run("evaluate", str(snapshot), "--out", str(signed), "--format", "json", "--quiet")
     assert not (signed / SIGNATURE_FILE).exists()
-    # The html report of the first run is still there but no longer covered: verify says so.
+    # The folder is replaced whole: the first run's html report does not linger beside the new findings.
+    assert not (signed / "report.html").exists()
     verification = verify_folder(signed)
-    assert verification.problems == ("not in the manifest: report.html",)
+    assert verification.ok and verification.matched == 1
 
 
 # --- signing ----------------------------------------------------------------------------------------
