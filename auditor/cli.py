@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from auditor import __version__
+from auditor.annotations import ci_annotations, failure_lines, failures
 from auditor.attestations import Attestation, load_attestations
 from auditor.baseline import Baseline, BaselineError, default_baseline_path, load_baseline
 from auditor.checks import builtin_registry
@@ -40,7 +41,7 @@ from auditor.manifest import (
     verify_folder,
     write_manifest,
 )
-from auditor.model import Severity
+from auditor.model import Finding, Severity
 from auditor.parameters import Params
 from auditor.registry import Registry
 from auditor.reports import REPORTERS, write_reports
@@ -388,6 +389,21 @@ def _stage_inventory(inventory: Inventory, args: argparse.Namespace, staged: Pat
 
 def _print_summary(result: ScanResult, written: Sequence[Path], args: argparse.Namespace) -> None:
     print("\n".join(summary_lines(result, written, gate=_gate_summary(result, args), color=wants_color(sys.stdout))))
+    # What failed, where people look: the list for a person, annotations for the CI running this.
+    gated = failures(_gated(result, args))
+    lines = [*failure_lines(gated), *ci_annotations(gated, os.environ)]
+    if lines:
+        print("\n".join(lines))
+
+
+def _gated(result: ScanResult, args: argparse.Namespace) -> tuple[Finding, ...]:
+    """The findings this run's gate catches: --fail-on-new's when given, --fail-on's otherwise."""
+    fail_on_new: Severity | None = getattr(args, "fail_on_new", None)
+    if fail_on_new is not None and result.changes is not None:
+        newly = {state.id for state in result.changes.newly_gating(fail_on_new)}
+        return tuple(f for f in result.findings if f.id in newly)
+    fail_on: Severity | None = getattr(args, "fail_on", None)
+    return result.gating(fail_on) if fail_on is not None else ()
 
 
 def _gate_summary(result: ScanResult, args: argparse.Namespace) -> tuple[str, int] | None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import shutil
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -376,6 +378,62 @@ def test_pre_commit_hook_runs_auditor_iac_on_infrastructure_files() -> None:
         "b.json",
         "c.bicep",
     ]
+
+
+def tree(folder: Path) -> set[str]:
+    """Every file and folder below the folder, .git included."""
+    return {str(p.relative_to(folder)) for p in folder.rglob("*")}
+
+
+def test_pre_commit_hook_prints_the_failures_and_writes_nothing_into_the_repository(tmp_path: Path) -> None:
+    [hook] = yaml.safe_load((EXAMPLES.parent / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    repo = tmp_path / "repo"
+    shutil.copytree(SAMPLE, repo / "infra")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    subprocess.run([*git, "init", "-q"], cwd=repo, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
+    staged = subprocess.run(
+        ["git", "diff", "--cached", "--name-only"], cwd=repo, check=True, capture_output=True, text=True
+    ).stdout.split()
+    files = [name for name in staged if __import__("re").search(hook["files"], name)]
+    assert files == ["infra/network/main.tf", "infra/network/vpn.bicep"]
+    env = dict(os.environ)
+    if shutil.which("auditor") is None:  # not installed (a plain checkout): the same program under its name
+        shim = tmp_path / "bin" / "auditor"
+        shim.parent.mkdir()
+        shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m auditor "$@"\n', encoding="utf-8")
+        shim.chmod(0o755)
+        env["PATH"] = f"{shim.parent}{os.pathsep}{env['PATH']}"
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(EXAMPLES.parent), env.get("PYTHONPATH")]))
+    before = tree(repo)
+    # pre-commit runs the entry, then the args, then the file names, from the repository's root.
+    command = shlex.join([*shlex.split(hook["entry"]), *hook["args"], *files])
+    ran = subprocess.run(command, shell=True, cwd=repo, env=env, capture_output=True, text=True, check=False)  # noqa: S602
+    assert ran.returncode == cli.EXIT_GATED, ran.stderr
+    assert tree(repo) == before
+    listed = [line.split() for line in ran.stdout.splitlines() if " NET-01 " in line]
+    assert [words[:3] for words in listed] == [["critical", "fail", "NET-01"]]
+    assert listed[0][3].startswith("infra/network/main.tf:")
+    assert "reports not kept (give --out DIR to keep them)" in ran.stdout
+
+
+def test_under_github_actions_iac_failures_are_annotated_at_their_file_and_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shutil.copytree(SAMPLE, tmp_path / "infra")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    assert cli.main(["infra/", "--fail-on", "high"]) == cli.EXIT_GATED
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["infra"]  # no --out: nothing written here
+    [annotation] = [line for line in capsys.readouterr().out.splitlines() if line.startswith("::error ")]
+    title = "title=NET-01 (critical)%3A Remote desktop is not reachable from public internet addresses except"
+    assert annotation.startswith(f"::error {title}")
+    properties = dict(item.split("=", 1) for item in annotation.split("::")[1].split(" ", 1)[1].split(","))
+    assert properties["file"] == "infra/network/main.tf"
+    start, end = int(properties["line"]), int(properties["endLine"])
+    source = (SAMPLE / "network" / "main.tf").read_text(encoding="utf-8").splitlines()
+    assert 'resource "azurerm_network_security_group" "web"' in source[start - 1]
+    assert start < end <= len(source)
 
 
 # --- input errors and checkov failures ---------------------------------------------------------------------

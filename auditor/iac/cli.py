@@ -7,24 +7,29 @@ or input error (a missing path, a bad baseline, parameter or format, checkov mis
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from auditor.annotations import ci_annotations, failure_lines, failures
 from auditor.baseline import BaselineError, default_baseline_path, load_baseline
 from auditor.checks import builtin_registry
 from auditor.iac.mapping import iac_result, mapped_check_ids
 from auditor.iac.runner import CheckovError, run_checkov
 from auditor.model import Severity
 from auditor.reports import REPORTERS, write_reports
+from auditor.results import ScanResult
+from auditor.staging import StagingError, staged_folder
 from auditor.terminal import printable, summary_lines, wants_color
 
 EXIT_OK = 0
 EXIT_GATED = 1
 EXIT_INPUT = 2
 DEFAULT_FORMATS = "sarif,json"
-DEFAULT_OUT = "iac-report"
+REPORT_FILES = frozenset(r.FILENAME for r in REPORTERS.values())
 
 
 class IacUsageError(Exception):
@@ -58,7 +63,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="LIST",
         help=f"report formats, comma-separated, from: {', '.join(sorted(REPORTERS))} (default {DEFAULT_FORMATS})",
     )
-    parser.add_argument("--out", type=Path, default=Path(DEFAULT_OUT), metavar="DIR", help="report folder")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="report folder, replaced whole by each run (default: none kept; the reports are written to a "
+        "temporary folder that is removed at exit, so nothing lands in the working tree)",
+    )
     parser.add_argument(
         "--root",
         type=Path,
@@ -74,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     """Run checkov over the paths, map its results to the baseline's controls, report and gate."""
     try:
         return _run(args)
-    except (IacUsageError, BaselineError, CheckovError) as exc:
+    except (IacUsageError, BaselineError, CheckovError, StagingError) as exc:
         print(f"auditor: error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_INPUT
 
@@ -102,14 +113,32 @@ def _run(args: argparse.Namespace) -> int:
         started_at=started,
         finished_at=datetime.now(UTC),
     )
-    written = write_reports(result, args.out, formats)
+    written = _write(result, args.out, formats)
     gated = result.gating(args.fail_on)
     if not args.quiet:
         gate = (f"fail or error at or above {args.fail_on.value}", len(gated))
         print("\n".join(summary_lines(result, written, gate=gate, color=wants_color(sys.stdout))))
+        if args.out is None:
+            print("reports not kept (give --out DIR to keep them)")
+        shown = failures(gated)
+        lines = [*failure_lines(shown), *ci_annotations(shown, os.environ)]
+        if lines:
+            print("\n".join(lines))
         if gated:
             print(f"{len(gated)} finding(s) fail or error at or above {args.fail_on.value}: exit {EXIT_GATED}")
     return EXIT_GATED if gated else EXIT_OK
+
+
+def _write(result: ScanResult, out: Path | None, formats: list[str]) -> list[Path]:
+    """The reports into --out, replacing it whole; without --out into a temporary folder (none listed)."""
+    if out is None:
+        # Rendered all the same, so a report that cannot be written fails the run as it would with --out.
+        with tempfile.TemporaryDirectory(prefix="auditor-iac-") as temporary:
+            write_reports(result, Path(temporary), formats)
+        return []
+    with staged_folder(out, REPORT_FILES) as staging:
+        written = write_reports(result, staging, formats)
+    return [out / path.relative_to(staging) for path in written]
 
 
 def _formats(text: str) -> list[str]:
