@@ -326,41 +326,85 @@ def test_unresolved_values_are_errors_naming_the_expression(cases: tuple[int, Pa
 # --- the CI examples, run as written ----------------------------------------------------------------------
 
 
-def example_command(path: Path) -> list[str]:
-    """The arguments of the `auditor iac` line in an example's run steps."""
+def example_steps(path: Path) -> list[dict[str, Any]]:
+    """The steps of an example pipeline: GitHub's one job, or Azure Pipelines' top-level steps."""
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    steps = document["jobs"]["iac-audit"]["steps"] if "jobs" in document else document["steps"]
-    scripts = [step.get("run") or step.get("script") or "" for step in steps]
-    lines = [
-        line.strip() for script in scripts for line in script.splitlines() if line.strip().startswith("auditor iac ")
-    ]
-    assert len(lines) == 1, lines
-    words = shlex.split(lines[0])
-    assert words[:2] == ["auditor", "iac"]
-    return words[2:]
+    steps: list[dict[str, Any]] = document["jobs"]["iac-audit"]["steps"] if "jobs" in document else document["steps"]
+    return steps
 
 
-@pytest.mark.parametrize(
-    ("example", "outputs"),
-    [
-        ("github-actions.yml", ("findings.sarif", "summary.md", "findings.json")),
-        ("azure-pipelines.yml", ("junit.xml", "findings.sarif", "findings.json")),
-    ],
-)
-def test_ci_example_command_gates_the_sample_tree(
-    example: str, outputs: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    shutil.copytree(SAMPLE, tmp_path / "infra")
-    monkeypatch.chdir(tmp_path)
-    arguments = example_command(EXAMPLES / example)
-    status = cli.main([*arguments, "--quiet"])
-    out = tmp_path / arguments[arguments.index("--out") + 1]
-    assert status == cli.EXIT_GATED  # the sample opens RDP to 0.0.0.0/0: critical
-    for name in outputs:
-        assert (out / name).is_file(), name
+def example_script(path: Path, contains: str) -> str:
+    """The one script (GitHub ``run``, Azure ``script``) of an example with a line starting with the text."""
+    scripts = [step.get("run") or step.get("script") or "" for step in example_steps(path)]
+    [script] = [s for s in scripts if any(line.strip().startswith(contains) for line in s.splitlines())]
+    return script
+
+
+def auditor_on_path(tmp_path: Path) -> dict[str, str]:
+    """The environment with an ``auditor`` command: the installed one, or this checkout's under that name."""
+    env = dict(os.environ)
+    if shutil.which("auditor") is None:
+        shim = tmp_path / "bin" / "auditor"
+        shim.parent.mkdir()
+        shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m auditor "$@"\n', encoding="utf-8")
+        shim.chmod(0o755)
+        env["PATH"] = f"{shim.parent}{os.pathsep}{env['PATH']}"
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(EXAMPLES.parent), env.get("PYTHONPATH")]))
+    return env
+
+
+def bash(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """A step's script as the runner runs it: bash, in the checkout."""
+    return subprocess.run(["bash", "-c", script], cwd=cwd, env=env, capture_output=True, text=True, check=False)
+
+
+def ci_environment(tmp_path: Path, **variables: str) -> dict[str, str]:
+    """An environment for a step: the auditor on PATH, no CI variables but those given."""
+    env = {k: v for k, v in auditor_on_path(tmp_path).items() if k not in {"GITHUB_ACTIONS", "TF_BUILD"}}
+    return env | variables
+
+
+def only_the_sample_rdp_fails(out: Path) -> None:
     document = json.loads((out / "findings.json").read_text(encoding="utf-8"))
     failing = {(f["control_id"], f["resource_id"]) for f in document["findings"] if f["status"] == "fail"}
     assert failing == {("NET-01", "iac:infra/network/main.tf:azurerm_network_security_group.web")}
+
+
+def test_github_example_steps_run_as_written(tmp_path: Path) -> None:
+    example = EXAMPLES / "github-actions.yml"
+    shutil.copytree(SAMPLE, tmp_path / "infra")
+    output, summary = tmp_path / "github-output", tmp_path / "step-summary"
+    env = ci_environment(tmp_path, GITHUB_ACTIONS="true", GITHUB_OUTPUT=str(output), GITHUB_STEP_SUMMARY=str(summary))
+    audit = bash(example_script(example, "auditor iac "), tmp_path, env)
+    assert audit.returncode == 0, audit.stderr  # the step records the status; the gate step fails the job
+    assert output.read_text(encoding="utf-8") == "status=1\n"  # the sample opens RDP to 0.0.0.0/0: critical
+    [annotation] = [line for line in audit.stdout.splitlines() if line.startswith("::error ")]
+    assert ",file=infra/network/main.tf,line=" in annotation
+    out = tmp_path / "iac-report"
+    for name in ("findings.sarif", "summary.md", "findings.json"):
+        assert (out / name).is_file(), name
+    only_the_sample_rdp_fails(out)
+    added = bash(example_script(example, "cat iac-report/summary.md"), tmp_path, env)
+    assert added.returncode == 0, added.stderr
+    assert summary.read_text(encoding="utf-8") == (out / "summary.md").read_text(encoding="utf-8")
+
+
+def test_azure_pipelines_example_steps_run_as_written(tmp_path: Path) -> None:
+    example = EXAMPLES / "azure-pipelines.yml"
+    shutil.copytree(SAMPLE, tmp_path / "infra")
+    env = ci_environment(tmp_path, TF_BUILD="True")
+    audit = bash(example_script(example, "auditor iac "), tmp_path, env)
+    assert audit.returncode == 0, audit.stderr
+    lines = audit.stdout.splitlines()
+    assert lines[-1] == "##vso[task.setvariable variable=auditStatus]1"
+    [issue] = [line for line in lines if line.startswith("##vso[task.logissue type=error;")]
+    assert ";sourcepath=infra/network/main.tf;linenumber=" in issue and ";code=NET-01]" in issue
+    out = tmp_path / "iac-report"
+    for name in ("junit.xml", "findings.sarif", "summary.md", "findings.json"):
+        assert (out / name).is_file(), name
+    only_the_sample_rdp_fails(out)
+    uploaded = bash(example_script(example, "if [ -f iac-report/summary.md ]"), tmp_path, env)
+    assert uploaded.stdout == f"##vso[task.uploadsummary]{tmp_path}/iac-report/summary.md\n"
 
 
 def test_pre_commit_hook_runs_auditor_iac_on_infrastructure_files() -> None:
@@ -397,14 +441,7 @@ def test_pre_commit_hook_prints_the_failures_and_writes_nothing_into_the_reposit
     ).stdout.split()
     files = [name for name in staged if __import__("re").search(hook["files"], name)]
     assert files == ["infra/network/main.tf", "infra/network/vpn.bicep"]
-    env = dict(os.environ)
-    if shutil.which("auditor") is None:  # not installed (a plain checkout): the same program under its name
-        shim = tmp_path / "bin" / "auditor"
-        shim.parent.mkdir()
-        shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m auditor "$@"\n', encoding="utf-8")
-        shim.chmod(0o755)
-        env["PATH"] = f"{shim.parent}{os.pathsep}{env['PATH']}"
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(EXAMPLES.parent), env.get("PYTHONPATH")]))
+    env = auditor_on_path(tmp_path)
     before = tree(repo)
     # pre-commit runs the entry, then the args, then the file names, from the repository's root.
     command = shlex.join([*shlex.split(hook["entry"]), *hook["args"], *files])
