@@ -47,7 +47,7 @@ from auditor.registry import Registry
 from auditor.reports import REPORTERS, write_reports
 from auditor.results import ScanResult
 from auditor.snapshot import SnapshotError, load_snapshot, save_snapshot
-from auditor.staging import StagingError, staged_folder
+from auditor.staging import StagingError, check_replaceable, staged_folder
 from auditor.terminal import (
     collection_progress,
     drift_lines,
@@ -283,6 +283,7 @@ class Evaluation:
 
 def _load(args: argparse.Namespace) -> Evaluation:
     """Read and validate the baseline, parameters, formats, attestations and waivers."""
+    check_replaceable(args.out, _run_files(args))  # a report folder that cannot be replaced fails fast
     registry = builtin_registry()
     baseline = load_baseline(args.baseline or default_baseline_path(), registry)
     params = baseline.resolve_params(_parse_overrides(args.param))
@@ -325,8 +326,7 @@ def _report(inventory: Inventory, args: argparse.Namespace, loaded: Evaluation) 
     result = _with_changes(result, args, loaded)
     # Every file of the run goes into a staging folder that replaces --out whole, or not at all.
     inventory_name = _inventory_in_out(args)
-    owned = RUN_FILES | {inventory_name} if inventory_name else RUN_FILES
-    with staged_folder(args.out, owned) as staging:
+    with staged_folder(args.out, _run_files(args)) as staging:
         written = write_reports(result, staging, loaded.formats)
         if inventory_name:
             written.append(_stage_inventory(inventory, args, staging / inventory_name))
@@ -375,6 +375,12 @@ def _inventory_in_out(args: argparse.Namespace) -> str | None:
         return inventory.resolve().relative_to(args.out.resolve()).as_posix()
     except ValueError:
         return None
+
+
+def _run_files(args: argparse.Namespace) -> frozenset[str]:
+    """What this run may replace at the top of --out: the files any run writes, and its inventory."""
+    inventory_name = _inventory_in_out(args)
+    return RUN_FILES | {inventory_name} if inventory_name else RUN_FILES
 
 
 def _stage_inventory(inventory: Inventory, args: argparse.Namespace, staged: Path) -> Path:

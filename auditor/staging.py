@@ -47,8 +47,7 @@ def staged_folder(out: Path, owned: Collection[str]) -> Iterator[Path]:
     staging: Path | None = None
     try:
         with deferred():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            staging = Path(tempfile.mkdtemp(prefix=f".{target.name}{STAGING_MARK}", dir=target.parent))
+            staging = _create_staging(out, target)
         yield staging
         with deferred():
             _swap(staging, target)
@@ -57,6 +56,16 @@ def staged_folder(out: Path, owned: Collection[str]) -> Iterator[Path]:
             with deferred():
                 _discard(staging)
         raise
+
+
+def check_replaceable(out: Path, owned: Collection[str]) -> None:
+    """Refuse, before any work, a report folder that ``staged_folder`` would refuse after it."""
+    target = _target(out, owned)
+    ancestor = target.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise StagingError(f"{out}: cannot create a folder beside it for the reports: {ancestor} is not a folder")
 
 
 def _target(out: Path, owned: Collection[str]) -> Path:
@@ -76,6 +85,14 @@ def _target(out: Path, owned: Collection[str]) -> Path:
                 "or one a previous run wrote, so replacing it deletes nothing else"
             )
     return target
+
+
+def _create_staging(out: Path, target: Path) -> Path:
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f".{target.name}{STAGING_MARK}", dir=target.parent))
+    except OSError as exc:
+        raise StagingError(f"{out}: cannot create a folder beside it for the reports: {exc.strerror or exc}") from None
 
 
 def _foreign_files(folder: Path, owned: Collection[str]) -> list[str]:

@@ -137,7 +137,9 @@ def test_a_folder_with_other_files_is_never_replaced(tmp_path: Path, capsys: pyt
     with pytest.raises(StagingError, match=r"holds 'main\.tf'"), staged_folder(out, {"findings.json"}):
         pass
     assert main(["demo", "--out", str(out), "--format", "json"]) == 2
-    assert "holds 'main.tf', which no run of the auditor wrote" in capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert "holds 'main.tf', which no run of the auditor wrote" in captured.err
+    assert "serving" not in captured.out  # refused before the collection starts
     assert (out / "main.tf").read_text(encoding="utf-8") == "keep me"
     assert [p.name for p in tmp_path.iterdir()] == ["project"]
 
@@ -165,3 +167,16 @@ def test_a_signal_in_a_deferred_block_arrives_after_it() -> None:
         signal.raise_signal(signal.SIGINT)
         reached.append("the rest of the block")
     assert reached == ["the rest of the block"]
+
+
+def test_an_out_below_a_file_is_an_input_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "file").write_text("", encoding="utf-8")
+    assert main(["demo", "--out", str(tmp_path / "file" / "report"), "--format", "json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"auditor: error: {tmp_path / 'file' / 'report'}: cannot create a folder beside")
+    assert "serving" not in captured.out  # refused before the collection starts
+    with (
+        pytest.raises(StagingError, match="cannot create a folder beside it"),
+        staged_folder(tmp_path / "file" / "report", {"findings.json"}),
+    ):
+        pass

@@ -22,7 +22,7 @@ from auditor.iac.runner import CheckovError, run_checkov
 from auditor.model import Severity
 from auditor.reports import REPORTERS, write_reports
 from auditor.results import ScanResult
-from auditor.staging import StagingError, staged_folder
+from auditor.staging import StagingError, check_replaceable, staged_folder
 from auditor.terminal import printable, summary_lines, wants_color
 
 EXIT_OK = 0
@@ -98,6 +98,8 @@ def _run(args: argparse.Namespace) -> int:
     if not args.root.is_dir():
         raise IacUsageError(f"--root {args.root}: not a folder")
     formats = _formats(args.format)
+    if args.out is not None:
+        check_replaceable(args.out, REPORT_FILES)  # before checkov, not after
     registry = builtin_registry()
     baseline = load_baseline(args.baseline or default_baseline_path(), registry)
     params = baseline.resolve_params(_overrides(args.param))
