@@ -78,10 +78,10 @@ def _target(out: Path, owned: Collection[str]) -> Path:
     if not target.name or Path.cwd().is_relative_to(target):
         raise StagingError(f"{out}: is the current folder or one above it; give a folder of its own for reports")
     if target.is_dir():
-        foreign = _foreign_files(target, owned)
-        if foreign:
+        foreign = next(_foreign_files(target, owned), None)
+        if foreign is not None:
             raise StagingError(
-                f"{out}: holds {foreign[0]!r}, which no run of the auditor wrote; give a new or empty folder, "
+                f"{out}: holds {foreign!r}, which no run of the auditor wrote; give a new or empty folder, "
                 "or one a previous run wrote, so replacing it deletes nothing else"
             )
     return target
@@ -95,18 +95,15 @@ def _create_staging(out: Path, target: Path) -> Path:
         raise StagingError(f"{out}: cannot create a folder beside it for the reports: {exc.strerror or exc}") from None
 
 
-def _foreign_files(folder: Path, owned: Collection[str]) -> list[str]:
-    """Files below the folder that neither a run writes nor its manifest lists."""
+def _foreign_files(folder: Path, owned: Collection[str]) -> Iterator[str]:
+    """Files below the folder that neither a run writes nor its manifest lists, lazily: the first one decides."""
     listed = _manifest_paths(folder)
-    foreign = []
-    for path in sorted(folder.rglob("*")):
+    for path in folder.rglob("*"):
         if path.is_dir() and not path.is_symlink():
             continue
         relative = PurePosixPath(*path.relative_to(folder).parts).as_posix()
-        if relative in owned or relative in listed or _stale_temporary(relative, owned):
-            continue
-        foreign.append(relative)
-    return foreign
+        if not (relative in owned or relative in listed or _stale_temporary(relative, owned)):
+            yield relative
 
 
 def _manifest_paths(folder: Path) -> frozenset[str]:
