@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from auditor import staging as staging_module
 from auditor.cli import main
 from auditor.interrupts import EXIT_INTERRUPTED, EXIT_TERMINATED, deferred
 from auditor.manifest import verify_folder
@@ -180,3 +181,28 @@ def test_an_out_below_a_file_is_an_input_error(tmp_path: Path, capsys: pytest.Ca
         staged_folder(tmp_path / "file" / "report", {"findings.json"}),
     ):
         pass
+
+
+def test_without_an_atomic_exchange_the_previous_folder_is_moved_aside_then_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(staging_module, "_exchange", lambda first, second: False)  # as on macOS or Windows
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / "findings.json").write_text("old", encoding="utf-8")
+    with staged_folder(out, {"findings.json"}) as staging:
+        (staging / "findings.json").write_text("new", encoding="utf-8")
+    assert (out / "findings.json").read_text(encoding="utf-8") == "new"
+    assert [p.name for p in tmp_path.iterdir()] == ["report"]
+
+
+def test_a_link_to_a_report_folder_stays_a_link_to_the_new_reports(tmp_path: Path) -> None:
+    real = tmp_path / "reports-2026"
+    real.mkdir()
+    (real / "findings.json").write_text("old", encoding="utf-8")
+    link = tmp_path / "latest"
+    link.symlink_to(real)
+    with staged_folder(link, {"findings.json"}) as staging:
+        (staging / "findings.json").write_text("new", encoding="utf-8")
+    assert link.is_symlink() and (link / "findings.json").read_text(encoding="utf-8") == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latest", "reports-2026"]
