@@ -206,3 +206,40 @@ def test_a_link_to_a_report_folder_stays_a_link_to_the_new_reports(tmp_path: Pat
         (staging / "findings.json").write_text("new", encoding="utf-8")
     assert link.is_symlink() and (link / "findings.json").read_text(encoding="utf-8") == "new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["latest", "reports-2026"]
+
+
+def test_evaluating_the_inventory_of_the_folder_it_replaces_keeps_that_inventory(
+    previous_report: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "report"
+    shutil.copytree(previous_report, out)
+    inventory = (out / "inventory.json").read_bytes()
+    assert main(["evaluate", str(out / "inventory.json"), "--out", str(out), "--format", "csv", "--quiet"]) == 1
+    assert sorted(p.name for p in out.iterdir()) == ["findings.csv", "inventory.json", "manifest.json"]
+    assert (out / "inventory.json").read_bytes() == inventory
+    assert verify_folder(out).ok
+
+
+def test_the_installed_entry_point_stops_on_sigterm_during_collection(previous_report: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    shutil.copytree(previous_report, out)
+    before = snapshot_of(out)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    with subprocess.Popen(
+        [sys.executable, "-m", "auditor", "demo", "--out", str(out)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        assert process.stdout is not None
+        # Printed just before the collection starts, which takes far longer than the signal needs to land.
+        assert process.stdout.readline().startswith("serving ")
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=120)
+    assert process.returncode == EXIT_TERMINATED, stderr
+    assert stderr == "auditor: terminated; the report folder is as it was\n"
+    assert snapshot_of(out) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["report"]
