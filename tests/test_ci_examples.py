@@ -76,36 +76,40 @@ def test_the_summary_always_reaches_the_job_page_and_the_gate_runs_unless_cancel
     assert step(steps, "Gate on the audit")["if"] == "${{ !cancelled() && steps.audit.outputs.status != '0' }}"
 
 
+PLACEHOLDER = {"AUDITOR_REPOSITORY": "SET-ME/azure-policy-auditor", "AUDITOR_REF": "SET-ME-TO-A-COMMIT-SHA"}
+
+
 @pytest.mark.parametrize(
-    ("example", "name", "variables"),
+    ("example", "complaint"),
     [
-        (GITHUB, "Install the auditor with checkov, pinned", ("AUDITOR_REPOSITORY", "AUDITOR_REF")),
-        (AZURE, "Install the auditor with checkov, pinned", ("AUDITOR_REPOSITORY", "AUDITOR_REF")),
+        (GITHUB, "::error::set AUDITOR_REPOSITORY and AUDITOR_REF in this workflow's env"),
+        (AZURE, "##vso[task.logissue type=error]set auditorRepository and auditorRef in this pipeline's variables"),
     ],
+    ids=["github", "azure"],
 )
-def test_the_install_is_pinned_and_refuses_to_run_with_the_placeholder(
-    example: Path, name: str, variables: tuple[str, ...]
-) -> None:
-    steps = github_steps() if example == GITHUB else load(AZURE)["steps"]
-    install = step(steps, name)
+def test_the_install_is_pinned_and_refuses_to_run_with_the_placeholder(example: Path, complaint: str) -> None:
+    document = load(example)
+    install = step(
+        github_steps() if example == GITHUB else document["steps"], "Install the auditor with checkov, pinned"
+    )
     script = install.get("run") or install["script"]
     pip = 'pip install "azure-policy-auditor[iac] @ git+https://github.com/${AUDITOR_REPOSITORY}@${AUDITOR_REF}"'
     assert pip in script
-    placeholder = {"AUDITOR_REPOSITORY": "SET-ME/azure-policy-auditor", "AUDITOR_REF": "SET-ME-TO-A-COMMIT-SHA"}
-    # The example's own values: the workflow env, or the pipeline variables mapped into the step's env.
-    values = (
-        load(GITHUB)["env"]
-        if example == GITHUB
-        else {k: load(AZURE)["variables"][v[2:-1]] for k, v in install["env"].items()}
+    # The example's own values: the workflow's env, or the pipeline variables the step maps into its env.
+    if example == GITHUB:
+        values = {name: document["env"][name] for name in PLACEHOLDER}
+    else:
+        values = {
+            name: document["variables"][macro.removeprefix("$(").removesuffix(")")]
+            for name, macro in install["env"].items()
+        }
+    assert values == PLACEHOLDER
+    # Run as written with those values, the guard stops the step before pip (so the test installs nothing).
+    ran = subprocess.run(
+        ["bash", "-c", script], env={"PATH": os.environ["PATH"], **values}, capture_output=True, text=True, check=False
     )
-    assert {k: values[k] for k in variables} == placeholder
-    env = {"PATH": os.environ["PATH"], **placeholder}
-    # The guard stops the step before pip runs (pip is never reached: the test runs no install).
-    ran = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, check=False)
     assert ran.returncode == 2
-    assert (
-        "set AUDITOR_REPOSITORY and AUDITOR_REF" in ran.stdout or "set auditorRepository and auditorRef" in ran.stdout
-    )
+    assert ran.stdout == complaint + "\n"
 
 
 # --- actionlint ----------------------------------------------------------------------------------------------
