@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor.iac.catalogue import CUSTOM_CHECKS
+from auditor.input_files import MAX_SMALL_FILE_BYTES, InputFileError, decode_utf8, parse_toml, read_bytes
 from auditor.model import Severity
 from auditor.parameters import ParameterError, Params, ParamType, ParamValue, coerce, parse_cli
 from auditor.registry import Registry
@@ -143,16 +143,10 @@ def default_baseline_path() -> Path:
 def load_baseline(path: Path, registry: Registry) -> Baseline:
     """Read, parse and validate a baseline file against the registry."""
     try:
-        raw_bytes = path.read_bytes()
-    except OSError as exc:
-        raise BaselineError(f"baseline {path}: cannot read: {exc.strerror or exc}") from None
-    try:
-        data = tomllib.loads(raw_bytes.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise BaselineError(f"baseline {path}: not UTF-8 text: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        # The message already carries "(at line L, column C)".
-        raise BaselineError(f"baseline {path}: TOML syntax error: {exc}") from None
+        raw_bytes = read_bytes(path, "baseline", limit=MAX_SMALL_FILE_BYTES)
+        data = parse_toml(decode_utf8(raw_bytes, f"baseline {path}"), f"baseline {path}")
+    except InputFileError as exc:
+        raise BaselineError(str(exc)) from None
     return _build(data, str(path), hashlib.sha256(raw_bytes).hexdigest(), registry)
 
 
