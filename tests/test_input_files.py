@@ -80,12 +80,12 @@ def test_size_limit_and_non_files(tmp_path: Path) -> None:
 
 
 # Every reader of the command line, fed each malformed form: exit 2 and one line naming the file.
-MALFORMED = {
+MALFORMED: dict[str, str | bytes] = {
     "deep JSON": DEEP_JSON,
     "huge integer": f'{{"format": "auditor-inventory", "version": {HUGE_INT}}}',
     "not UTF-8": b'{"format": "\xfe\xff"}',
 }
-MALFORMED_TOML = {
+MALFORMED_TOML: dict[str, str | bytes] = {
     "deep TOML": DEEP_TOML,
     "huge integer": f"x = {HUGE_INT}\n",
     "not UTF-8": b"x = '\xfe'\n",
