@@ -451,7 +451,7 @@ def _gate_options(settings: _Settings) -> GateOptions:
 
 
 def _threshold(text: str | None, source: str, *, allow_none: bool) -> Severity | None:
-    valid = [s.value for s in Severity] + ([FAIL_ON_NONE] if allow_none else [])
+    valid = [s.value for s in reversed(Severity)] + ([FAIL_ON_NONE] if allow_none else [])
     value = (text or "").strip().lower()
     if allow_none and value == FAIL_ON_NONE:
         return None
@@ -747,11 +747,15 @@ def _session(options: ScanOptions) -> Any:
 
 
 def _require_something_collected(inventory: Inventory, subscriptions_api: str) -> None:
-    """A scan whose every listing failed audited nothing: that is exit 2, not a report full of errors."""
+    """A scan whose listings failed and returned nothing anywhere audited nothing: exit 2, not a report of errors."""
+    # Enrichments of parents that were never listed succeed vacuously, so "nothing" means no item at all.
     listings = [c for c in inventory.collections if c.api != subscriptions_api]
-    if listings and not any(c.ok for c in listings):
-        raise UsageError(f"cannot audit: nothing could be collected ({len(listings)} listings failed; first: "
-                         f"{listings[0].describe()})")  # fmt: skip
+    failed = [c for c in listings if not c.ok]
+    if failed and not any(c.ok and c.items for c in listings):
+        raise UsageError(
+            f"cannot audit: nothing could be collected ({len(failed)} of {len(listings)} listings failed, the "
+            f"rest returned nothing; first: {failed[0].describe()})"
+        )
 
 
 def run_evaluate(options: EvaluateOptions) -> int:
