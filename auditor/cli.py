@@ -308,7 +308,7 @@ def _add_evaluation_options(parser: argparse.ArgumentParser, config: RunConfig) 
 
 
 def _add_gate_option(parser: argparse.ArgumentParser, config: RunConfig) -> None:
-    choices = ", ".join([*(s.value for s in Severity), FAIL_ON_NONE])
+    choices = ", ".join([*(s.value for s in reversed(Severity)), FAIL_ON_NONE])
     parser.add_argument(
         "--fail-on",
         metavar="SEVERITY",
