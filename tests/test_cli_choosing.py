@@ -160,7 +160,7 @@ def test_help_shows_defaults_from_their_source(tmp_path: Path, capsys: pytest.Ca
 
 
 @pytest.mark.parametrize(
-    ("file", "content", "expected"),
+    "case",
     [
         ("auditor.toml", 'outt = "x"\n', "auditor.toml: unknown key 'outt' (allowed: "),
         ("auditor.toml", "out = 3.5\n", "auditor.toml: key 'out': expected a string, an integer or a list"),
@@ -173,8 +173,9 @@ def test_help_shows_defaults_from_their_source(tmp_path: Path, capsys: pytest.Ca
     ],
 )
 def test_bad_configuration_exits_2_naming_file_and_key(
-    snapshot: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], file: str, content: str, expected: str
+    snapshot: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], case: tuple[str, str, str]
 ) -> None:
+    file, content, expected = case
     (tmp_path / file).write_text(content, encoding="utf-8")
     argv = ["scan", "--all-subscriptions", "--arm-endpoint", "https://127.0.0.1:9"] if "workers" in content else [
         "evaluate", str(snapshot)]  # fmt: skip
