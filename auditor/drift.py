@@ -133,7 +133,7 @@ def load_findings(path: Path) -> ScanFindings:
     if not isinstance(document, dict) or "findings" not in document:
         raise DriftError(f"{file}: not a findings document (no top-level object with findings)")
     version = document.get("schema_version")
-    if version not in READABLE_SCHEMA_VERSIONS:
+    if not isinstance(version, str) or version not in READABLE_SCHEMA_VERSIONS:
         readable = ", ".join(sorted(READABLE_SCHEMA_VERSIONS))
         raise DriftError(f"{file}: schema_version {version!r}, this tool reads {readable}")
     scan = document.get("scan")
