@@ -252,8 +252,18 @@ OPTION_VALUES: dict[str, st.SearchStrategy[str]] = {
     "--fail-on": st.sampled_from(["none", "high", "critical", "bogus", "", "HIGH"]),
     "--fail-on-new": st.sampled_from(["high", "nope"]),
     "--param": st.one_of(
-        st.sampled_from(["exposed_ports=", "exposed_ports=ssh", "allowed_rdp_sources=0.0.0.0/0", "x=1", "novalue",
-                         "min_soft_delete_days=" + "9" * 5000, "primary_region=eastus", "alert_min_severity=Low"]),
+        st.sampled_from(
+            [
+                "exposed_ports=",
+                "exposed_ports=ssh",
+                "allowed_rdp_sources=0.0.0.0/0",
+                "x=1",
+                "novalue",
+                "min_soft_delete_days=" + "9" * 5000,
+                "primary_region=eastus",
+                "alert_min_severity=Low",
+            ]
+        ),
         TEXT.map(lambda t: f"admin_email={t}"),
     ),  # fmt: skip
     "--controls": st.sampled_from(["NET-*", "KV-01", "XYZ", "*", "", "NET-0;1", "net-01,ENC-*"]),
@@ -351,5 +361,3 @@ def _bearer_token(token: str) -> Iterator[None]:
 def test_the_emulator_refuses_bad_ports_in_one_line() -> None:
     for port in ("99999", "-1", "http", "9" * 50):
         assert assert_property(["emulator", "--estate", str(demo_estate_path()), "--port", port]) == 2
-
-
