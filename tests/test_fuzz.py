@@ -246,6 +246,16 @@ def test_fuzzed_waivers_and_attestations(workspace: Path, table: str, entries: l
 
 # --- arguments -----------------------------------------------------------------------------------------------
 
+PARAMS = [
+    "exposed_ports=",
+    "exposed_ports=ssh",
+    "allowed_rdp_sources=0.0.0.0/0",
+    "x=1",
+    "novalue",
+    "min_soft_delete_days=" + "9" * 5000,
+    "primary_region=eastus",
+    "alert_min_severity=Low",
+]
 OPTION_VALUES: dict[str, st.SearchStrategy[str]] = {
     "--out": st.sampled_from(["{tmp}/out", "/dev/null", "{tmp}", "{tmp}/file", "{tmp}/" + "n" * 300, ""]),
     "--format": st.sampled_from(["json", "html,json", "pdf", "", ",", "json,json", "sarif,junit,csv,markdown"]),
@@ -293,9 +303,10 @@ def _options(values: dict[str, st.SearchStrategy[str]]) -> st.SearchStrategy[lis
 def _expand(pairs: list[tuple[str, str]], places: dict[str, str]) -> list[str]:
     argv: list[str] = []
     for name, value in pairs:
+        expanded = value
         for key, place in places.items():
-            value = value.replace("{" + key + "}", place)
-        argv += [name, value]
+            expanded = expanded.replace("{" + key + "}", place)
+        argv += [name, expanded]
     return argv
 
 
