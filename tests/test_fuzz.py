@@ -275,7 +275,7 @@ OPTION_VALUES: dict[str, st.SearchStrategy[str]] = {
             ]
         ),
         TEXT.map(lambda t: f"admin_email={t}"),
-    ),  # fmt: skip
+    ),
     "--controls": st.sampled_from(["NET-*", "KV-01", "XYZ", "*", "", "NET-0;1", "net-01,ENC-*"]),
     "--exclude-controls": st.sampled_from(["NET-*", "*", "NOPE", ""]),
     "--baseline": st.sampled_from(["{tmp}/missing.toml", "/dev/null", "{tmp}"]),
