@@ -34,6 +34,8 @@ from auditor.input_files import InputFileError
 from auditor.inventory import Inventory
 from auditor.manifest import (
     MANIFEST_FILE,
+    PRIVATE_KEY_FILE,
+    PUBLIC_KEY_FILE,
     ManifestError,
     SigningKey,
     generate_key_pair,
@@ -87,7 +89,7 @@ MAX_PROCESSES_LIMIT = 64
 TOKEN_ENV = "AUDITOR_BEARER_TOKEN"  # noqa: S105 - the name of a variable, not a secret
 # The files a run may write into --out besides the reports: demo's inventory and the manifest with its signature.
 RUN_FILES = ("inventory.json", MANIFEST_FILE, "manifest.sig")
-KEY_FILES = ("manifest-signing.pem", "manifest-signing.pub.pem")
+KEY_FILES = (PRIVATE_KEY_FILE, PUBLIC_KEY_FILE)
 
 EXIT_CODES = """\
 exit status:
