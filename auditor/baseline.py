@@ -174,6 +174,21 @@ class Baseline:
         return Params(values, weakened)
 
 
+def check_parameter_types(baseline: Baseline, reference: Baseline) -> None:
+    """Refuse a parameter the built-in checks read as one type but the baseline declares as another.
+
+    The bundled baseline declares every parameter the built-in checks read, with the type they read it as
+    (a test holds the two together), so it is the reference for a user's own baseline.
+    """
+    for name, spec in baseline.parameters.items():
+        expected = reference.parameters.get(name)
+        if expected is not None and expected.type is not spec.type:
+            raise BaselineError(
+                f"baseline {baseline.path}: parameter {name!r}: key 'type': {spec.type.value!r}, but the checks "
+                f"read it as {expected.type.value!r}"
+            )
+
+
 def default_baseline_path() -> Path:
     """The baseline shipped with the package."""
     return Path(str(resources.files("auditor.data").joinpath("baseline.toml")))

@@ -21,7 +21,7 @@ from typing import Any, NoReturn
 
 from auditor import __version__
 from auditor.attestations import Attestation, load_attestations
-from auditor.baseline import Baseline, BaselineError, default_baseline_path, load_baseline
+from auditor.baseline import Baseline, BaselineError, check_parameter_types, default_baseline_path, load_baseline
 from auditor.checks import builtin_registry
 from auditor.control_selection import SelectionError, patterns, select_controls
 from auditor.decision_files import EntryFileError
@@ -553,6 +553,8 @@ def _load(options: ReportOptions) -> Evaluation:
     """Read and validate the baseline, parameters, control choice, attestations, waivers and keys."""
     registry = builtin_registry()
     full = load_baseline(options.baseline or default_baseline_path(), registry)
+    if options.baseline is not None:
+        check_parameter_types(full, load_baseline(default_baseline_path(), registry))
     params = full.resolve_params(options.params)
     baseline = _selected(full, options.controls, options.exclude_controls)
     every_id = [c.id for c in full.controls]

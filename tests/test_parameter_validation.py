@@ -95,6 +95,23 @@ def test_bad_parameter_declarations_are_named(tmp_path: Path, old: str, new: str
     assert str(caught.value).startswith(f"baseline {path}: ")
 
 
+def test_parameter_declared_with_another_type_than_the_checks_read_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _baseline_with(
+        tmp_path,
+        'type = "string_list"\ndefault = ["22", "5985"',
+        'type = "string"\ndefault = "22"\n#["22", "5985"',
+    )
+    text = path.read_text(encoding="utf-8").replace('format = "port"\nweakened_by = "empty"\n', 'format = "port"\n', 1)
+    path.write_text(text, encoding="utf-8")
+    assert main(["demo", "--baseline", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "parameter 'exposed_ports': key 'type': 'string', but the checks read it as 'string_list'" in err
+    assert not (tmp_path / "out").exists()
+
+
 def test_allowed_weakening_is_reported_in_every_report(tmp_path: Path) -> None:
     path = _baseline_with(
         tmp_path, 'weakened_by = "match_all"\n', 'weakened_by = "match_all"\nallow_weakening = true\n'
