@@ -200,3 +200,10 @@ def test_scan_whose_subscription_listing_fails_exits_2(
     assert one_error_line(capsys).startswith("cannot audit: cannot list the subscriptions: ")
     assert listed == []
     assert not (tmp_path / "out").exists()
+
+
+def test_iac_refuses_a_bad_out_before_running_checkov(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = tmp_path / "main.tf"
+    code.write_text('resource "azurerm_resource_group" "rg" {\n  name = "rg"\n  location = "eastus"\n}\n', "utf-8")
+    assert main(["iac", str(code), "--out", "/dev/null"]) == 2
+    assert one_error_line(capsys) == "--out /dev/null: a device, expected a folder to write the reports into"

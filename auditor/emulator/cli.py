@@ -11,6 +11,7 @@ from types import FrameType
 from auditor.emulator.estate import EstateError, load_estate
 from auditor.emulator.faults import FaultError, parse_fault
 from auditor.emulator.server import DEFAULT_TOKEN, Emulator
+from auditor.terminal import printable
 
 # How often the main thread looks for a stop signal; the handlers only record it (see run()).
 _STOP_POLL_SECONDS = 0.1
@@ -51,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
             latency_ms=args.latency_ms,
         )
     except (EstateError, FaultError, ValueError) as exc:
-        print(f"auditor: error: {exc}", file=sys.stderr)
+        print(f"auditor: error: {printable(str(exc))}", file=sys.stderr)
         return 2
     received: list[int] = []
 

@@ -18,6 +18,7 @@ from auditor.iac.mapping import iac_result, mapped_check_ids
 from auditor.iac.runner import CheckovError, run_checkov
 from auditor.model import Severity
 from auditor.reports import REPORTERS, write_reports
+from auditor.targets import UsageError, output_folder
 from auditor.terminal import printable, summary_lines, wants_color
 
 EXIT_OK = 0
@@ -87,6 +88,10 @@ def _run(args: argparse.Namespace) -> int:
     if not args.root.is_dir():
         raise IacUsageError(f"--root {args.root}: not a folder")
     formats = _formats(args.format)
+    try:
+        output_folder(args.out, "--out", [REPORTERS[name].FILENAME for name in formats])
+    except UsageError as exc:
+        raise IacUsageError(str(exc)) from None
     registry = builtin_registry()
     baseline = load_baseline(args.baseline or default_baseline_path(), registry)
     params = baseline.resolve_params(_overrides(args.param))
