@@ -35,6 +35,8 @@ SETTINGS: Mapping[str, str] = {
     "max_workers": "AUDITOR_MAX_WORKERS",
     "processes": "AUDITOR_PROCESSES",
 }
+# Settings that name a file or folder: relative paths in a configuration file are relative to that file.
+PATH_SETTINGS = frozenset({"baseline", "out", "attestations", "waivers", "sign_key", "ca_bundle"})
 # Baseline parameters: a [params] table in the file; on the command line, --param overrides them by name.
 PARAMS_KEY = "params"
 
@@ -74,6 +76,8 @@ def load_run_config(environ: Mapping[str, str], cwd: Path) -> RunConfig:
                 raise ConfigError(f"{where}: unknown key {key!r} (allowed: {allowed})")
             dest = key.replace("-", "_")
             values[dest] = _text(value, f"{where}: key {key!r}")
+            if dest in PATH_SETTINGS and values[dest] and not Path(values[dest]).is_absolute():
+                values[dest] = str(path.parent / values[dest])
             sources[dest] = f"{where}: key {key!r}"
     for dest, variable in SETTINGS.items():
         if variable in environ:

@@ -190,3 +190,13 @@ def test_bad_environment_value_names_the_variable(
     monkeypatch.setenv("AUDITOR_FORMAT", "pdf")
     assert main(["evaluate", str(snapshot)]) == 2
     assert "AUDITOR_FORMAT: unknown format 'pdf'" in capsys.readouterr().err
+
+
+def test_paths_in_a_named_config_file_are_relative_to_it(
+    snapshot: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "ci").mkdir()
+    (tmp_path / "ci" / "audit.toml").write_text('out = "reports"\nformat = "json"\nfail_on = "none"\n', "utf-8")
+    monkeypatch.setenv("AUDITOR_CONFIG", str(tmp_path / "ci" / "audit.toml"))
+    assert main(["evaluate", str(snapshot)]) == 0
+    assert (tmp_path / "ci" / "reports" / "findings.json").is_file()
