@@ -207,3 +207,18 @@ def test_iac_refuses_a_bad_out_before_running_checkov(tmp_path: Path, capsys: py
     code.write_text('resource "azurerm_resource_group" "rg" {\n  name = "rg"\n  location = "eastus"\n}\n', "utf-8")
     assert main(["iac", str(code), "--out", "/dev/null"]) == 2
     assert one_error_line(capsys) == "--out /dev/null: a device, expected a folder to write the reports into"
+
+
+def test_each_command_gets_one_typed_options_object(tmp_path: Path) -> None:
+    from auditor.cli import build_parser, options_from  # noqa: PLC0415 - the parser layer itself is under test
+    from auditor.options import GateOptions, ScanOptions  # noqa: PLC0415
+
+    argv = ["scan", "--subscription", e.SUB.upper(), "--subscription", e.SUB, "--out", str(tmp_path / "o")]
+    argv += ["--arm-endpoint", "https://127.0.0.1:8443/", "--fail-on", "none", "--max-workers", "3"]
+    options = options_from(build_parser().parse_args(argv))
+    assert isinstance(options, ScanOptions)
+    assert options.subscriptions == (e.SUB,)
+    assert options.arm_endpoint == "https://127.0.0.1:8443"
+    assert options.gate == GateOptions(fail_on=None, fail_on_new=None)
+    assert options.max_workers == 3 and options.processes == 1
+    assert options.report.out == tmp_path / "o" and options.report.formats == ("html", "json")
