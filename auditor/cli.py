@@ -422,6 +422,8 @@ def _report_options(settings: _Settings) -> ReportOptions:
     args = settings.args
     formats = _formats(*settings.text("format", ",".join(DEFAULT_FORMATS)))
     out_text, out_source = settings.text("out", DEFAULT_OUT)
+    if not (out_text or "").strip():
+        raise UsageError(f"{out_source}: expected a folder for the reports, got an empty value")
     out = Path(out_text or DEFAULT_OUT)
     written = [REPORTERS[name].FILENAME for name in formats]
     return ReportOptions(

@@ -101,6 +101,8 @@ def test_folder_that_does_not_exist_yet_is_fine(tmp_path: Path) -> None:
         (["--fail-on-new", "high"], "--fail-on-new needs --compare PREVIOUS"),
         (["--format", "pdf"], "--format: unknown format 'pdf'"),
         (["--controls", "NET-0;1"], "--controls 'NET-0;1': expected control ids or globs"),
+        (["--out", ""], "--out: expected a folder for the reports, got an empty value"),
+        (["--baseline", ""], "--baseline: expected a path, got an empty value"),
     ],
 )
 def test_bad_scan_options_exit_2_before_any_request(
