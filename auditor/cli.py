@@ -715,7 +715,9 @@ def run_scan(options: ScanOptions) -> int:
     from auditor.collect.tls import with_tls_probe  # noqa: PLC0415
 
     # The SDK's own warnings would repeat what the findings and the one-line errors below already say.
-    logging.getLogger("azure").addHandler(logging.NullHandler())
+    azure_log = logging.getLogger("azure")
+    if not any(isinstance(handler, logging.NullHandler) for handler in azure_log.handlers):
+        azure_log.addHandler(logging.NullHandler())
     with _session(options) as session:
         problem = preflight(session)
         if problem:
