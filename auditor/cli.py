@@ -46,6 +46,7 @@ from auditor.manifest import (
 )
 from auditor.model import Severity
 from auditor.options import (
+    FAIL_ON_NONE,
     CommandOptions,
     DemoOptions,
     DiffOptions,
@@ -55,7 +56,9 @@ from auditor.options import (
     ListControlsOptions,
     ReportOptions,
     ScanOptions,
+    ThresholdError,
     VerifyOptions,
+    parse_threshold,
 )
 from auditor.parameters import Params
 from auditor.registry import Registry
@@ -82,7 +85,6 @@ EXIT_INPUT = 2
 DEFAULT_FORMATS = ("html", "json")
 DEFAULT_OUT = "audit-report"
 DEFAULT_FAIL_ON = Severity.HIGH.value
-FAIL_ON_NONE = "none"
 DEFAULT_MAX_WORKERS = 8
 MAX_WORKERS_LIMIT = 64
 MAX_PROCESSES_LIMIT = 64
@@ -455,14 +457,10 @@ def _gate_options(settings: _Settings) -> GateOptions:
 
 
 def _threshold(text: str | None, source: str, *, allow_none: bool) -> Severity | None:
-    valid = [s.value for s in reversed(Severity)] + ([FAIL_ON_NONE] if allow_none else [])
-    value = (text or "").strip().lower()
-    if allow_none and value == FAIL_ON_NONE:
-        return None
     try:
-        return Severity(value)
-    except ValueError:
-        raise UsageError(f"{source} {text!r}: expected one of {', '.join(valid)}") from None
+        return parse_threshold(text, source, allow_none=allow_none)
+    except ThresholdError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _demo_options(settings: _Settings) -> DemoOptions:

@@ -12,6 +12,25 @@ from pathlib import Path
 
 from auditor.model import Severity
 
+# --fail-on none: write the reports and never exit 1.
+FAIL_ON_NONE = "none"
+
+
+class ThresholdError(ValueError):
+    """A gate severity that is not one of the valid values; the message lists them."""
+
+
+def parse_threshold(text: str | None, source: str, *, allow_none: bool) -> Severity | None:
+    """A --fail-on style severity (case-insensitive); None for ``none`` where report-only is allowed."""
+    valid = [s.value for s in reversed(Severity)] + ([FAIL_ON_NONE] if allow_none else [])
+    value = (text or "").strip().lower()
+    if allow_none and value == FAIL_ON_NONE:
+        return None
+    try:
+        return Severity(value)
+    except ValueError:
+        raise ThresholdError(f"{source} {text!r}: expected one of {', '.join(valid)}") from None
+
 
 @dataclass(frozen=True)
 class ReportOptions:

@@ -200,3 +200,22 @@ def test_paths_in_a_named_config_file_are_relative_to_it(
     monkeypatch.setenv("AUDITOR_CONFIG", str(tmp_path / "ci" / "audit.toml"))
     assert main(["evaluate", str(snapshot)]) == 0
     assert (tmp_path / "ci" / "reports" / "findings.json").is_file()
+
+
+def test_iac_fail_on_none_reports_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = tmp_path / "main.tf"
+    code.write_text(
+        'resource "azurerm_network_security_group" "open" {\n  name = "open"\n  location = "eastus"\n'
+        '  resource_group_name = "rg"\n  security_rule {\n    name = "rdp"\n    priority = 100\n'
+        '    direction = "Inbound"\n    access = "Allow"\n    protocol = "Tcp"\n    source_port_range = "*"\n'
+        '    destination_port_range = "3389"\n    source_address_prefix = "*"\n'
+        '    destination_address_prefix = "*"\n  }\n}\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "iac"
+    assert main(["iac", str(code), "--out", str(out), "--format", "json", "--fail-on", "low"]) == 1
+    assert main(["iac", str(code), "--out", str(out), "--format", "json", "--fail-on", "none"]) == 0
+    assert any(f["status"] == "fail" for f in findings(out)["findings"])
+    capsys.readouterr()
+    assert main(["iac", str(code), "--out", str(out), "--fail-on", "nope"]) == 2
+    assert "--fail-on 'nope': expected one of critical, high, medium, low, info, none" in capsys.readouterr().err

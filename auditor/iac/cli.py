@@ -17,6 +17,7 @@ from auditor.checks import builtin_registry
 from auditor.iac.mapping import iac_result, mapped_check_ids
 from auditor.iac.runner import CheckovError, run_checkov
 from auditor.model import Severity
+from auditor.options import ThresholdError, parse_threshold
 from auditor.reports import REPORTERS, write_reports
 from auditor.targets import UsageError, output_folder
 from auditor.terminal import printable, summary_lines, wants_color
@@ -47,11 +48,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--fail-on",
-        type=Severity,
-        default=Severity.HIGH,
-        choices=list(Severity),
+        default=Severity.HIGH.value,
         metavar="SEVERITY",
-        help="exit 1 when a fail or error finding is at or above this severity (default high)",
+        help="exit 1 when a fail or error finding is at or above this severity, one of critical, high, medium, "
+        "low, info, none (none: report only) (default high)",
     )
     parser.add_argument(
         "--format",
@@ -89,6 +89,10 @@ def _run(args: argparse.Namespace) -> int:
         raise IacUsageError(f"--root {args.root}: not a folder")
     formats = _formats(args.format)
     try:
+        threshold = parse_threshold(args.fail_on, "--fail-on", allow_none=True)
+    except ThresholdError as exc:
+        raise IacUsageError(str(exc)) from None
+    try:
         output_folder(args.out, "--out", [REPORTERS[name].FILENAME for name in formats])
     except UsageError as exc:
         raise IacUsageError(str(exc)) from None
@@ -108,12 +112,12 @@ def _run(args: argparse.Namespace) -> int:
         finished_at=datetime.now(UTC),
     )
     written = write_reports(result, args.out, formats)
-    gated = result.gating(args.fail_on)
+    gated = result.gating(threshold) if threshold is not None else ()
     if not args.quiet:
-        gate = (f"fail or error at or above {args.fail_on.value}", len(gated))
+        gate = (f"fail or error at or above {threshold.value}", len(gated)) if threshold is not None else None
         print("\n".join(summary_lines(result, written, gate=gate, color=wants_color(sys.stdout))))
-        if gated:
-            print(f"{len(gated)} finding(s) fail or error at or above {args.fail_on.value}: exit {EXIT_GATED}")
+        if gated and threshold is not None:
+            print(f"{len(gated)} finding(s) fail or error at or above {threshold.value}: exit {EXIT_GATED}")
     return EXIT_GATED if gated else EXIT_OK
 
 
