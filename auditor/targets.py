@@ -73,16 +73,6 @@ def output_file(path: Path, option: str) -> Path:
     return path
 
 
-def input_file(path: Path, option: str) -> Path:
-    """An existing regular file (its content is checked by the reader that loads it)."""
-    kind = _kind(path)
-    if kind in {"missing", "dangling"}:
-        raise UsageError(f"{option} {path}: no such file")
-    if kind != "file":
-        raise UsageError(f"{option} {path}: {_described(kind)}, expected a file")
-    return path
-
-
 def ca_bundle(path: Path, option: str = "--ca-bundle") -> Path:
     """A PEM file holding at least one X.509 certificate."""
     from cryptography import x509  # noqa: PLC0415 - keeps `--help` fast
