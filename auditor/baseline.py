@@ -8,16 +8,27 @@ from __future__ import annotations
 
 import hashlib
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from auditor.iac.catalogue import CUSTOM_CHECKS
+from auditor.input_files import MAX_SMALL_FILE_BYTES, InputFileError, decode_utf8, parse_toml, read_bytes
 from auditor.model import Severity
-from auditor.parameters import ParameterError, Params, ParamType, ParamValue, coerce, parse_cli
+from auditor.parameters import (
+    Constraint,
+    ParameterError,
+    Params,
+    ParamType,
+    ParamValue,
+    ValueFormat,
+    Weakening,
+    coerce,
+    parse_cli,
+)
 from auditor.registry import Registry
 
 AREAS = (
@@ -36,6 +47,8 @@ MODES = ("automated", "manual")
 _TOP_KEYS = {"baseline", "parameters", "controls"}
 _HEADER_KEYS = {"name", "version", "policy"}
 _PARAMETER_KEYS = {"type", "default", "description", "quote"}
+_CONSTRAINT_KEYS = {"min", "max", "choices", "format", "weakened_by", "allow_weakening"}
+_LIST_TYPES = (ParamType.STRING_LIST, ParamType.CIDR_LIST)
 _CONTROL_REQUIRED = {"id", "title", "area", "severity", "mode", "quote", "description"}
 _CONTROL_OPTIONAL = {"checks", "parameters", "frameworks", "iac"}
 
@@ -45,6 +58,9 @@ _CONTROL_OPTIONAL = {"checks", "parameters", "frameworks", "iac"}
 IAC_FRAMEWORKS = ("terraform", "arm", "bicep")
 IAC_NOT_DECIDABLE = "not_decidable"
 IAC_CHECK_ID = re.compile(r"^(CKV2?_AZURE_\d+|AUDITOR_[A-Z0-9_]+)$")
+
+
+E = TypeVar("E", bound=StrEnum)
 
 
 class BaselineError(ValueError):
@@ -60,6 +76,21 @@ class ParameterSpec:
     default: ParamValue
     description: str
     quote: str
+    constraint: Constraint = field(default_factory=Constraint)
+
+    def accept(self, value: ParamValue, where: str) -> str:
+        """Check a value against the constraint; returns why it weakens the control ("" if it does not)."""
+        try:
+            self.constraint.check(self.type, value)
+        except ParameterError as exc:
+            raise BaselineError(f"{where}: {exc}") from None
+        reason = self.constraint.weakens(value)
+        if reason and not self.constraint.allow_weakening:
+            raise BaselineError(
+                f"{where}: {reason}, which disables the control; the baseline must say allow_weakening = true "
+                f"under [parameters.{self.name}] to accept it"
+            )
+        return reason
 
 
 @dataclass(frozen=True)
@@ -123,16 +154,39 @@ class Baseline:
     def resolve_params(self, overrides: Mapping[str, str] | None = None) -> Params:
         """Defaults with command-line overrides applied; an unknown name or bad value is an error."""
         values: dict[str, ParamValue] = {name: spec.default for name, spec in self.parameters.items()}
+        weakened = {
+            name: reason for name, spec in self.parameters.items() if (reason := spec.constraint.weakens(spec.default))
+        }
         for name, text in (overrides or {}).items():
             spec = self.parameters.get(name)
             if spec is None:
                 known = ", ".join(sorted(self.parameters))
                 raise BaselineError(f"--param {name}: unknown parameter (known: {known})")
             try:
-                values[name] = parse_cli(spec.type, text)
+                value = parse_cli(spec.type, text)
             except ParameterError as exc:
                 raise BaselineError(f"--param {name}: {exc}") from None
-        return Params(values)
+            reason = spec.accept(value, f"--param {name}")
+            values[name] = value
+            weakened.pop(name, None)
+            if reason:
+                weakened[name] = reason
+        return Params(values, weakened)
+
+
+def check_parameter_types(baseline: Baseline, reference: Baseline) -> None:
+    """Refuse a parameter the built-in checks read as one type but the baseline declares as another.
+
+    The bundled baseline declares every parameter the built-in checks read, with the type they read it as
+    (a test holds the two together), so it is the reference for a user's own baseline.
+    """
+    for name, spec in baseline.parameters.items():
+        expected = reference.parameters.get(name)
+        if expected is not None and expected.type is not spec.type:
+            raise BaselineError(
+                f"baseline {baseline.path}: parameter {name!r}: key 'type': {spec.type.value!r}, but the checks "
+                f"read it as {expected.type.value!r}"
+            )
 
 
 def default_baseline_path() -> Path:
@@ -143,16 +197,10 @@ def default_baseline_path() -> Path:
 def load_baseline(path: Path, registry: Registry) -> Baseline:
     """Read, parse and validate a baseline file against the registry."""
     try:
-        raw_bytes = path.read_bytes()
-    except OSError as exc:
-        raise BaselineError(f"baseline {path}: cannot read: {exc.strerror or exc}") from None
-    try:
-        data = tomllib.loads(raw_bytes.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise BaselineError(f"baseline {path}: not UTF-8 text: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        # The message already carries "(at line L, column C)".
-        raise BaselineError(f"baseline {path}: TOML syntax error: {exc}") from None
+        raw_bytes = read_bytes(path, "baseline", limit=MAX_SMALL_FILE_BYTES)
+        data = parse_toml(decode_utf8(raw_bytes, f"baseline {path}"), f"baseline {path}")
+    except InputFileError as exc:
+        raise BaselineError(str(exc)) from None
     return _build(data, str(path), hashlib.sha256(raw_bytes).hexdigest(), registry)
 
 
@@ -180,7 +228,7 @@ def _parameters(table: dict[str, Any], where: str) -> dict[str, ParameterSpec]:
         here = f"{where}: parameter {name!r}"
         if not isinstance(entry, dict):
             raise BaselineError(f"{here}: expected a table with keys {sorted(_PARAMETER_KEYS)}")
-        _reject_unknown(entry, _PARAMETER_KEYS, here)
+        _reject_unknown(entry, _PARAMETER_KEYS | _CONSTRAINT_KEYS, here)
         for key in _PARAMETER_KEYS:
             if key not in entry:
                 raise BaselineError(f"{here}: missing key {key!r}")
@@ -193,14 +241,52 @@ def _parameters(table: dict[str, Any], where: str) -> dict[str, ParameterSpec]:
             default = coerce(kind, entry["default"])
         except ParameterError as exc:
             raise BaselineError(f"{here}: key 'default': {exc}") from None
-        specs[name] = ParameterSpec(
+        spec = ParameterSpec(
             name=name,
             type=kind,
             default=default,
             description=_string(entry, "description", here),
             quote=_string(entry, "quote", here),
+            constraint=_constraint(entry, kind, here),
         )
+        spec.accept(default, f"{here}: key 'default'")
+        specs[name] = spec
     return specs
+
+
+def _constraint(entry: dict[str, Any], kind: ParamType, here: str) -> Constraint:
+    """The optional min, max, choices, format, weakened_by and allow_weakening keys of a parameter."""
+    for key in ("min", "max"):
+        if key in entry and (
+            kind is not ParamType.INT or isinstance(entry[key], bool) or not isinstance(entry[key], int)
+        ):
+            raise BaselineError(f"{here}: key {key!r}: only an int parameter has a range, given as an integer")
+    minimum, maximum = entry.get("min"), entry.get("max")
+    if minimum is not None and maximum is not None and minimum > maximum:
+        raise BaselineError(f"{here}: key 'min': {minimum} is above max {maximum}")
+    textual = (ParamType.STRING, ParamType.STRING_LIST)
+    for key in ("choices", "format"):
+        if key in entry and kind not in textual:
+            raise BaselineError(f"{here}: key {key!r}: only a string or string_list parameter has one")
+    choices = _strings(entry, "choices", here)
+    value_format = _enum_key(entry, "format", ValueFormat, here)
+    weakened_by = _enum_key(entry, "weakened_by", Weakening, here)
+    if weakened_by is not None and kind not in _LIST_TYPES:
+        raise BaselineError(f"{here}: key 'weakened_by': only a list parameter can be weakened")
+    allow = entry.get("allow_weakening", False)
+    if not isinstance(allow, bool):
+        raise BaselineError(f"{here}: key 'allow_weakening': expected true or false, got {allow!r}")
+    return Constraint(minimum, maximum, choices, value_format, weakened_by, allow)
+
+
+def _enum_key(entry: dict[str, Any], key: str, kind: type[E], here: str) -> E | None:
+    if key not in entry:
+        return None
+    try:
+        return kind(entry[key])
+    except ValueError:
+        allowed = ", ".join(member.value for member in kind)
+        raise BaselineError(f"{here}: key {key!r}: {entry[key]!r} is not one of {allowed}") from None
 
 
 def _controls(

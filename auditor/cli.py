@@ -1,6 +1,7 @@
-"""The ``auditor`` command: demo | scan | evaluate | diff | verify | keygen | emulator.
+"""The ``auditor`` command: demo | scan | evaluate | diff | verify | keygen | list-controls | iac | emulator.
 
-Exit codes: 0 nothing gated, 1 findings at or above ``--fail-on``, 2 usage, configuration or input error.
+Exit codes: 0 nothing gated, 1 findings at or above ``--fail-on``, 2 could not audit: a usage, configuration
+or input error, no credential, or nothing collected.
 """
 
 from __future__ import annotations
@@ -9,29 +10,35 @@ import argparse
 import contextlib
 import dataclasses
 import json
+import logging
 import os
 import shutil
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, NoReturn
 
 from auditor import __version__
 from auditor.annotations import ci_annotations, failure_lines, failures
 from auditor.attestations import Attestation, load_attestations
-from auditor.baseline import Baseline, BaselineError, default_baseline_path, load_baseline
+from auditor.baseline import Baseline, BaselineError, check_parameter_types, default_baseline_path, load_baseline
 from auditor.checks import builtin_registry
+from auditor.control_selection import SelectionError, patterns, select_controls
 from auditor.decision_files import EntryFileError
 from auditor.drift import DriftError, ScanFindings, changes_document, compare, load_findings, scan_findings
 from auditor.emulator import cli as emulator_cli
 from auditor.emulator.estate import EstateError, demo_estate_path, load_estate
 from auditor.evaluate import evaluate
 from auditor.iac import cli as iac_cli
+from auditor.input_files import InputFileError
 from auditor.interrupts import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, terminate_raises
 from auditor.inventory import Inventory
 from auditor.manifest import (
     MANIFEST_FILE,
+    PRIVATE_KEY_FILE,
+    PUBLIC_KEY_FILE,
     SIGNATURE_FILE,
     ManifestError,
     SigningKey,
@@ -42,12 +49,31 @@ from auditor.manifest import (
     write_manifest,
 )
 from auditor.model import Finding, Severity
+from auditor.options import (
+    FAIL_ON_NONE,
+    CommandOptions,
+    DemoOptions,
+    DiffOptions,
+    EvaluateOptions,
+    GateOptions,
+    KeygenOptions,
+    ListControlsOptions,
+    ReportOptions,
+    ScanOptions,
+    ThresholdError,
+    VerifyOptions,
+    parse_threshold,
+)
 from auditor.parameters import Params
 from auditor.registry import Registry
 from auditor.reports import REPORTERS, write_reports
 from auditor.results import ScanResult
+from auditor.run_config import ConfigError, RunConfig, load_run_config
 from auditor.snapshot import SnapshotError, load_snapshot, save_snapshot
 from auditor.staging import StagingError, check_replaceable, staged_folder
+from auditor.targets import UsageError, bounded_int, ca_bundle, https_url, output_file, output_folder
+from auditor.targets import resource_group as resource_group_name
+from auditor.targets import subscription_id as subscription_guid
 from auditor.terminal import (
     collection_progress,
     drift_lines,
@@ -62,34 +88,89 @@ EXIT_OK = 0
 EXIT_GATED = 1
 EXIT_INPUT = 2
 DEFAULT_FORMATS = ("html", "json")
+DEFAULT_OUT = "audit-report"
+DEFAULT_FAIL_ON = Severity.HIGH.value
+DEFAULT_MAX_WORKERS = 8
+MAX_WORKERS_LIMIT = 64
+MAX_PROCESSES_LIMIT = 64
 TOKEN_ENV = "AUDITOR_BEARER_TOKEN"  # noqa: S105 - the name of a variable, not a secret
+# The files a run may write into --out besides the reports: demo's inventory and the manifest with its signature.
 DEMO_INVENTORY = "inventory.json"
+RUN_FILES = (DEMO_INVENTORY, MANIFEST_FILE, SIGNATURE_FILE)
 # What a run may leave at the top of a report folder: a folder holding anything else is not replaced.
-RUN_FILES = frozenset({r.FILENAME for r in REPORTERS.values()} | {DEMO_INVENTORY, MANIFEST_FILE, SIGNATURE_FILE})
+REPLACEABLE = frozenset({r.FILENAME for r in REPORTERS.values()} | set(RUN_FILES))
+KEY_FILES = (PRIVATE_KEY_FILE, PUBLIC_KEY_FILE)
+
+EXIT_CODES = """\
+exit status:
+  0  audited, nothing at or above the gate (--fail-on, or --fail-on-new with --compare)
+  1  audited, and findings fail or error at or above the gate (verify: the folder does not match)
+  2  could not audit: a bad option, configuration or input file, no credential or no subscription
+     listing, or nothing could be collected; one line on stderr says which
+  130, 143  stopped by SIGINT or SIGTERM; --out is as the previous run left it
+
+option defaults come from, highest first: the command line, AUDITOR_* environment variables
+(AUDITOR_OUT, AUDITOR_FORMAT, AUDITOR_FAIL_ON, AUDITOR_BASELINE, AUDITOR_CONTROLS, ...), the run
+configuration (AUDITOR_CONFIG, else ./auditor.toml, else [tool.auditor] in ./pyproject.toml), built-ins"""
+
+INPUT_ERRORS = (
+    UsageError,
+    BaselineError,
+    EstateError,
+    SnapshotError,
+    EntryFileError,
+    DriftError,
+    ManifestError,
+    ConfigError,
+    SelectionError,
+    InputFileError,
+    StagingError,
+)
 
 
-class UsageError(Exception):
-    """A problem with the command line or its inputs, reported in one line with exit code 2."""
+class _ParserStop(Exception):  # noqa: N818 - a way out of argparse, not an error
+    """argparse wanted to stop: --help, --version (status 0) or a usage error (status 2, already printed)."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one line on stderr, like every other error of the command."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print one line naming the problem and where to find the usage, then stop with status 2."""
+        print(f"auditor: error: {printable(message)} (see {self.prog} --help)", file=sys.stderr)
+        raise _ParserStop(EXIT_INPUT)
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        """Stop parsing without leaving the process, so ``main`` can return the status."""
+        if message:
+            print(message, file=sys.stderr, end="")
+        raise _ParserStop(status)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
     try:
-        with terminate_raises(), _stdout_unless_quiet(args):
+        config = load_run_config(os.environ, Path.cwd())
+        parser = build_parser(config)
+        args = parser.parse_args(argv)
+    except _ParserStop as stop:
+        return stop.status
+    except INPUT_ERRORS as exc:
+        print(f"auditor: error: {printable(str(exc))}", file=sys.stderr)
+        return EXIT_INPUT
+    try:
+        if args.command in {"iac", "emulator"}:
+            # Both parse and check their own options in their modules.
             return int(args.handler(args))
-    except (
-        UsageError,
-        BaselineError,
-        EstateError,
-        SnapshotError,
-        EntryFileError,
-        DriftError,
-        ManifestError,
-        StagingError,
-    ) as exc:
-        print(f"auditor: error: {exc}", file=sys.stderr)
+        options = options_from(args, config)
+        with terminate_raises(), _stdout_unless_quiet(options):
+            return COMMANDS[type(options)](options)
+    except INPUT_ERRORS as exc:
+        print(f"auditor: error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
         print("auditor: interrupted; the report folder is as it was", file=sys.stderr)
@@ -104,47 +185,73 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(
+def build_parser(config: RunConfig | None = None) -> argparse.ArgumentParser:
+    """The argument parser with every subcommand; defaults shown in --help include the run configuration's."""
+    config = config or RunConfig()
+    parser = _Parser(
         prog="auditor",
         description="Audit an Azure estate against the promises of its security policy.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"auditor {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
-    demo = commands.add_parser("demo", help="scan the bundled sample estate through a local endpoint")
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name, help=help_text, epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter
+        )
+
+    demo = command("demo", "scan the bundled sample estate through a local endpoint")
     demo.add_argument("--estate", type=Path, help="estate file to serve instead of the bundled sample")
-    _add_evaluation_options(demo, default_out="audit-report")
+    _add_evaluation_options(demo, config)
     _add_run_options(demo, gate=False)
-    demo.set_defaults(handler=run_demo)
 
-    scan = commands.add_parser("scan", help="scan live Azure subscriptions (read-only)")
+    scan = command("scan", "scan live Azure subscriptions (read-only)")
     scope = scan.add_mutually_exclusive_group(required=True)
-    scope.add_argument("--subscription", action="append", metavar="ID", help="subscription id (repeatable)")
+    scope.add_argument("--subscription", action="append", metavar="ID", help="subscription id, a GUID (repeatable)")
     scope.add_argument("--all-subscriptions", action="store_true", help="every subscription the credential sees")
     scan.add_argument(
         "--resource-group", action="append", default=[], metavar="NAME", help="only these resource groups (repeatable)"
     )
-    scan.add_argument("--arm-endpoint", metavar="URL", help="ARM endpoint (default: https://management.azure.com)")
-    scan.add_argument("--ca-bundle", type=Path, metavar="FILE", help="CA certificates to trust for the endpoint")
-    scan.add_argument("--snapshot", type=Path, metavar="FILE", help="also save the collected inventory here")
-    scan.add_argument("--max-workers", type=int, default=8, metavar="N", help="concurrent API calls (default 8)")
     scan.add_argument(
-        "--processes", type=int, default=1, metavar="N", help="share subscriptions among N processes (default 1)"
+        "--arm-endpoint",
+        metavar="URL",
+        help=_default_help("an https:// ARM endpoint", config, "arm_endpoint", "https://management.azure.com"),
     )
-    _add_evaluation_options(scan, default_out="audit-report")
-    _add_gate_option(scan)
+    scan.add_argument(
+        "--ca-bundle",
+        metavar="FILE",
+        help=_default_help("PEM CA certificates to trust for the endpoint", config, "ca_bundle", "system store"),
+    )
+    scan.add_argument("--snapshot", type=Path, metavar="FILE", help="also save the collected inventory here")
+    scan.add_argument(
+        "--max-workers",
+        metavar="N",
+        help=_default_help(
+            f"concurrent API calls, 1-{MAX_WORKERS_LIMIT}", config, "max_workers", str(DEFAULT_MAX_WORKERS)
+        ),
+    )
+    scan.add_argument(
+        "--processes",
+        metavar="N",
+        help=_default_help(f"share subscriptions among N processes, 1-{MAX_PROCESSES_LIMIT}", config, "processes", "1"),
+    )
+    _add_evaluation_options(scan, config)
+    _add_gate_option(scan, config)
     _add_run_options(scan, gate=True)
-    scan.set_defaults(handler=run_scan)
 
-    offline = commands.add_parser("evaluate", help="evaluate a saved inventory snapshot offline")
+    offline = command("evaluate", "evaluate a saved inventory snapshot offline")
     offline.add_argument("snapshot", type=Path, metavar="SNAPSHOT")
-    _add_evaluation_options(offline, default_out="audit-report")
-    _add_gate_option(offline)
+    _add_evaluation_options(offline, config)
+    _add_gate_option(offline, config)
     _add_run_options(offline, gate=True)
-    offline.set_defaults(handler=run_evaluate)
     _add_integrity_commands(commands)
+
+    listing = command("list-controls", "list the baseline's controls: id, severity, mode, IaC, frameworks, title")
+    _add_baseline_option(listing, config)
+    _add_selection_options(listing, config)
+    listing.add_argument("--json", action="store_true", help="print the controls as JSON")
 
     iac = commands.add_parser("iac", help="gate infrastructure code (Terraform, plan JSON, ARM, Bicep) through checkov")
     iac_cli.add_arguments(iac)
@@ -156,36 +263,79 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_evaluation_options(parser: argparse.ArgumentParser, default_out: str) -> None:
-    parser.add_argument("--baseline", type=Path, metavar="FILE", help="baseline.toml (default: the bundled one)")
+def _default_help(text: str, config: RunConfig, dest: str, builtin: str) -> str:
+    """An option's help with its effective default and, when not built in, where that default comes from."""
+    if dest in config.values:
+        return f"{text} (default: {config.values[dest]}, from {config.sources[dest]})".replace("%", "%%")
+    return f"{text} (default: {builtin})".replace("%", "%%")
+
+
+def _add_baseline_option(parser: argparse.ArgumentParser, config: RunConfig) -> None:
+    parser.add_argument(
+        "--baseline", metavar="FILE", help=_default_help("baseline.toml", config, "baseline", "the bundled one")
+    )
+
+
+def _add_selection_options(parser: argparse.ArgumentParser, config: RunConfig) -> None:
+    parser.add_argument(
+        "--controls",
+        metavar="LIST",
+        help=_default_help("judge only these controls: ids or globs, comma-separated (NET-*,IAM-01)", config,
+                           "controls", "all"),
+    )  # fmt: skip
+    parser.add_argument(
+        "--exclude-controls",
+        metavar="LIST",
+        help=_default_help("leave out these controls: ids or globs, comma-separated", config, "exclude_controls",
+                           "none"),
+    )  # fmt: skip
+
+
+def _add_evaluation_options(parser: argparse.ArgumentParser, config: RunConfig) -> None:
+    _add_baseline_option(parser, config)
     parser.add_argument(
         "--param",
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="override a baseline parameter (repeatable; lists comma-separated)",
+        help="override a baseline parameter (repeatable; lists comma-separated; over the configuration's [params])",
     )
-    parser.add_argument("--out", type=Path, default=Path(default_out), metavar="DIR", help="report folder")
+    parser.add_argument("--out", metavar="DIR", help=_default_help("report folder", config, "out", DEFAULT_OUT))
     parser.add_argument(
-        "--attestations", type=Path, metavar="FILE", help="TOML file of attestations for manual controls"
+        "--attestations",
+        metavar="FILE",
+        help=_default_help("TOML file of attestations for manual controls", config, "attestations", "none"),
     )
-    parser.add_argument("--waivers", type=Path, metavar="FILE", help="TOML file of waivers (accepted risks)")
+    parser.add_argument(
+        "--waivers",
+        metavar="FILE",
+        help=_default_help("TOML file of waivers (accepted risks)", config, "waivers", "none"),
+    )
     parser.add_argument(
         "--format",
-        default=",".join(DEFAULT_FORMATS),
         metavar="LIST",
-        help=f"report formats, comma-separated, from: {', '.join(sorted(REPORTERS))} (default html,json)",
+        help=_default_help(
+            f"report formats, comma-separated, from: {', '.join(sorted(REPORTERS))}",
+            config,
+            "format",
+            ",".join(DEFAULT_FORMATS),
+        ),
     )
+    _add_selection_options(parser, config)
 
 
-def _add_gate_option(parser: argparse.ArgumentParser) -> None:
+def _add_gate_option(parser: argparse.ArgumentParser, config: RunConfig) -> None:
+    choices = ", ".join([*(s.value for s in reversed(Severity)), FAIL_ON_NONE])
     parser.add_argument(
         "--fail-on",
-        type=Severity,
-        default=Severity.HIGH,
-        choices=list(Severity),
         metavar="SEVERITY",
-        help="exit 1 when a fail or error finding is at or above this severity (default high)",
+        help=_default_help(
+            f"exit 1 when a fail or error finding is at or above this severity, one of {choices} "
+            f"({FAIL_ON_NONE}: report only, never exit 1)",
+            config,
+            "fail_on",
+            DEFAULT_FAIL_ON,
+        ),
     )
 
 
@@ -199,14 +349,12 @@ def _add_run_options(parser: argparse.ArgumentParser, *, gate: bool) -> None:
     if gate:
         parser.add_argument(
             "--fail-on-new",
-            type=Severity,
-            choices=list(Severity),
             metavar="SEVERITY",
             help="instead of --fail-on, exit 1 only for fail or error findings at or above SEVERITY that did not "
             "gate in PREVIOUS (new, or regressed); needs --compare",
         )
     parser.add_argument(
-        "--sign-key", type=Path, metavar="FILE", help="Ed25519 private key (PEM) to sign manifest.json with"
+        "--sign-key", metavar="FILE", help="Ed25519 private key (PEM) to sign manifest.json with (env AUDITOR_SIGN_KEY)"
     )
     _add_quiet_option(parser)
 
@@ -217,12 +365,11 @@ def _add_quiet_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_integrity_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_integrity_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
     diff = commands.add_parser("diff", help="compare the findings of two scans")
     diff.add_argument("old", type=Path, metavar="OLD", help="findings.json of the earlier scan, or its folder")
     diff.add_argument("new", type=Path, metavar="NEW", help="findings.json of the later scan, or its folder")
     diff.add_argument("--json", action="store_true", help="print the changes as JSON")
-    diff.set_defaults(handler=run_diff)
 
     verify = commands.add_parser("verify", help="check a report folder against its manifest.json")
     verify.add_argument("dir", type=Path, metavar="DIR", help="report folder")
@@ -230,17 +377,149 @@ def _add_integrity_commands(commands: argparse._SubParsersAction[argparse.Argume
         "--public-key", type=Path, metavar="FILE", help="Ed25519 public key (PEM): also check manifest.sig"
     )
     _add_quiet_option(verify)
-    verify.set_defaults(handler=run_verify)
 
     keygen = commands.add_parser("keygen", help="create an Ed25519 key pair for signing manifests")
     keygen.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for the two PEM files")
-    keygen.set_defaults(handler=run_keygen)
+
+
+# --- from parsed arguments to one typed options object --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """Reads an option from the parsed arguments, else the run configuration, else its built-in default."""
+
+    args: argparse.Namespace
+    config: RunConfig
+
+    def text(self, dest: str, builtin: str | None = None) -> tuple[str | None, str]:
+        """The value as text and the name to give it in messages (option, variable or file key)."""
+        option = "--" + dest.replace("_", "-")
+        given: str | None = getattr(self.args, dest, None)
+        if given is not None:
+            return given, option
+        if dest in self.config.values:
+            return self.config.values[dest], self.config.source(dest, option)
+        return builtin, option
+
+    def path(self, dest: str) -> Path | None:
+        value, source = self.text(dest)
+        if value is None:
+            return None
+        if not value.strip():
+            raise UsageError(f"{source}: expected a path, got an empty value")
+        return Path(value)
+
+    def integer(self, dest: str, builtin: int, low: int, high: int) -> int:
+        value, source = self.text(dest, str(builtin))
+        text = (value or "").strip()
+        if not (text.isascii() and text.isdigit()) or len(text) > 6:
+            raise UsageError(f"{source} {value!r}: expected a whole number from {low} to {high}")
+        return bounded_int(int(text), source, low, high)
+
+
+def options_from(args: argparse.Namespace, config: RunConfig | None = None) -> CommandOptions:
+    """The one options object of the command, every value checked; UsageError names the first bad one."""
+    settings = _Settings(args, config or RunConfig())
+    builders: Mapping[str, Callable[[_Settings], CommandOptions]] = {
+        "demo": _demo_options,
+        "scan": _scan_options,
+        "evaluate": _evaluate_options,
+        "diff": lambda s: DiffOptions(s.args.old, s.args.new, s.args.json),
+        "verify": lambda s: VerifyOptions(s.args.dir, s.args.public_key, s.args.quiet),
+        "keygen": lambda s: KeygenOptions(output_folder(s.args.out, "--out", KEY_FILES)),
+        "list-controls": _list_options,
+    }
+    return builders[args.command](settings)
+
+
+def _report_options(settings: _Settings) -> ReportOptions:
+    args = settings.args
+    formats = _formats(*settings.text("format", ",".join(DEFAULT_FORMATS)))
+    out_text, out_source = settings.text("out", DEFAULT_OUT)
+    if not (out_text or "").strip():
+        raise UsageError(f"{out_source}: expected a folder for the reports, got an empty value")
+    out = Path(out_text or DEFAULT_OUT)
+    written = [REPORTERS[name].FILENAME for name in formats]
+    return ReportOptions(
+        out=output_folder(out, out_source, [*written, *RUN_FILES]),
+        formats=formats,
+        baseline=settings.path("baseline"),
+        params={**settings.config.params, **_parse_overrides(args.param)},
+        attestations=settings.path("attestations"),
+        waivers=settings.path("waivers"),
+        compare=getattr(args, "compare", None),
+        sign_key=settings.path("sign_key"),
+        controls=patterns(*_or_empty(settings.text("controls"))),
+        exclude_controls=patterns(*_or_empty(settings.text("exclude_controls"))),
+        quiet=bool(getattr(args, "quiet", False)),
+    )
+
+
+def _or_empty(pair: tuple[str | None, str]) -> tuple[str, str]:
+    return pair[0] or "", pair[1]
+
+
+def _gate_options(settings: _Settings) -> GateOptions:
+    fail_on = _threshold(*settings.text("fail_on", DEFAULT_FAIL_ON), allow_none=True)
+    new_text = settings.args.fail_on_new
+    fail_on_new = _threshold(new_text, "--fail-on-new", allow_none=False) if new_text is not None else None
+    if fail_on_new is not None and settings.args.compare is None:
+        raise UsageError("--fail-on-new needs --compare PREVIOUS: new is relative to a previous scan")
+    return GateOptions(fail_on=fail_on, fail_on_new=fail_on_new)
+
+
+def _threshold(text: str | None, source: str, *, allow_none: bool) -> Severity | None:
+    try:
+        return parse_threshold(text, source, allow_none=allow_none)
+    except ThresholdError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _demo_options(settings: _Settings) -> DemoOptions:
+    return DemoOptions(report=_report_options(settings), estate=settings.args.estate)
+
+
+def _scan_options(settings: _Settings) -> ScanOptions:
+    args = settings.args
+    report = _report_options(settings)
+    endpoint, endpoint_source = settings.text("arm_endpoint")
+    bundle = settings.path("ca_bundle")
+    subscriptions = None if args.all_subscriptions else tuple(dict.fromkeys(map(subscription_guid, args.subscription)))
+    return ScanOptions(
+        report=report,
+        gate=_gate_options(settings),
+        subscriptions=subscriptions,
+        resource_groups=tuple(resource_group_name(name) for name in args.resource_group),
+        arm_endpoint=https_url(endpoint, endpoint_source) if endpoint is not None else None,
+        ca_bundle=ca_bundle(bundle, settings.text("ca_bundle")[1]) if bundle is not None else None,
+        snapshot=output_file(args.snapshot, "--snapshot") if args.snapshot is not None else None,
+        max_workers=settings.integer("max_workers", DEFAULT_MAX_WORKERS, 1, MAX_WORKERS_LIMIT),
+        processes=settings.integer("processes", 1, 1, MAX_PROCESSES_LIMIT),
+    )
+
+
+def _evaluate_options(settings: _Settings) -> EvaluateOptions:
+    return EvaluateOptions(
+        report=_report_options(settings), gate=_gate_options(settings), snapshot=settings.args.snapshot
+    )
+
+
+def _list_options(settings: _Settings) -> ListControlsOptions:
+    return ListControlsOptions(
+        baseline=settings.path("baseline"),
+        controls=patterns(*_or_empty(settings.text("controls"))),
+        exclude_controls=patterns(*_or_empty(settings.text("exclude_controls"))),
+        json=settings.args.json,
+    )
 
 
 @contextlib.contextmanager
-def _stdout_unless_quiet(args: argparse.Namespace) -> Iterator[None]:
+def _stdout_unless_quiet(options: CommandOptions) -> Iterator[None]:
     """Silence stdout under --quiet: every informational line goes there, errors and warnings to stderr."""
-    if not getattr(args, "quiet", False):
+    report = getattr(options, "report", None)
+    quiet = report.quiet if isinstance(report, ReportOptions) else getattr(options, "quiet", False)
+    if not quiet:
         yield
         return
     with Path(os.devnull).open("w", encoding="utf-8") as sink, contextlib.redirect_stdout(sink):
@@ -252,19 +531,21 @@ def _parse_overrides(pairs: Sequence[str]) -> dict[str, str]:
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
-            raise UsageError(f"--param {pair!r}: expected NAME=VALUE")
+            raise UsageError(f"--param {printable(pair[:80])!r}: expected NAME=VALUE")
         overrides[name.strip()] = value
     return overrides
 
 
-def _formats(text: str) -> list[str]:
-    names = [part.strip() for part in text.split(",") if part.strip()]
+def _formats(text: str | None, source: str = "--format") -> tuple[str, ...]:
+    names = [part.strip() for part in (text or "").split(",") if part.strip()]
     unknown = [name for name in names if name not in REPORTERS]
     if unknown or not names:
-        raise UsageError(
-            f"--format: unknown format {unknown[0] if unknown else text!r} (known: {', '.join(sorted(REPORTERS))})"
-        )
-    return names
+        shown = unknown[0] if unknown else text
+        raise UsageError(f"{source}: unknown format {shown!r} (known: {', '.join(sorted(REPORTERS))})")
+    return tuple(dict.fromkeys(names))
+
+
+# --- loading the policy and the decision files, all before collection ------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -274,47 +555,55 @@ class Evaluation:
     baseline: Baseline
     registry: Registry
     params: Params
-    formats: list[str]
+    formats: tuple[str, ...]
     attestations: tuple[Attestation, ...]
     waivers: tuple[Waiver, ...]
     previous: ScanFindings | None = None
     signing_key: SigningKey | None = None
 
 
-def _load(args: argparse.Namespace) -> Evaluation:
-    """Read and validate the baseline, parameters, formats, attestations and waivers."""
-    check_replaceable(args.out, _run_files(args))  # a report folder that cannot be replaced fails fast
+def _load(options: ReportOptions) -> Evaluation:
+    """Read and validate the baseline, parameters, control choice, attestations, waivers and keys."""
     registry = builtin_registry()
-    baseline = load_baseline(args.baseline or default_baseline_path(), registry)
-    params = baseline.resolve_params(_parse_overrides(args.param))
-    control_ids = [c.id for c in baseline.controls]
+    full = load_baseline(options.baseline or default_baseline_path(), registry)
+    if options.baseline is not None:
+        check_parameter_types(full, load_baseline(default_baseline_path(), registry))
+    params = full.resolve_params(options.params)
+    baseline = _selected(full, options.controls, options.exclude_controls)
+    every_id = [c.id for c in full.controls]
+    chosen = {c.id for c in baseline.controls}
+    # Decision files are checked against the whole baseline, then narrowed to the controls this run judges.
+    attestations = load_attestations(options.attestations, every_id) if options.attestations else ()
+    waivers = load_waivers(options.waivers, every_id) if options.waivers else ()
     return Evaluation(
         baseline=baseline,
         registry=registry,
         params=params,
-        formats=_formats(args.format),
-        attestations=load_attestations(args.attestations, control_ids) if args.attestations else (),
-        waivers=load_waivers(args.waivers, control_ids) if args.waivers else (),
-        previous=_previous_scan(args),
-        signing_key=_signing_key(args),
+        formats=options.formats,
+        attestations=tuple(a for a in attestations if a.control in chosen),
+        waivers=tuple(w for w in waivers if w.control in chosen),
+        previous=load_findings(options.compare) if options.compare else None,
+        signing_key=load_signing_key(options.sign_key) if options.sign_key else None,
     )
 
 
-def _previous_scan(args: argparse.Namespace) -> ScanFindings | None:
-    """The findings of --compare, read before any collection so a bad file fails fast."""
-    compare_with: Path | None = getattr(args, "compare", None)
-    if getattr(args, "fail_on_new", None) and compare_with is None:
-        raise UsageError("--fail-on-new needs --compare PREVIOUS: new is relative to a previous scan")
-    return load_findings(compare_with) if compare_with else None
+def _selected(baseline: Baseline, include: Sequence[str], exclude: Sequence[str]) -> Baseline:
+    if not include and not exclude:
+        return baseline
+    return select_controls(baseline, include, exclude, sources=("--controls", "--exclude-controls"))
 
 
-def _signing_key(args: argparse.Namespace) -> SigningKey | None:
-    """The --sign-key key, read before any collection so a bad key fails fast."""
-    sign_key: Path | None = getattr(args, "sign_key", None)
-    return load_signing_key(sign_key) if sign_key else None
+# --- running the commands ----------------------------------------------------------------------------------------
 
 
-def _report(inventory: Inventory, args: argparse.Namespace, loaded: Evaluation) -> ScanResult:
+def _report(
+    inventory: Inventory,
+    options: ReportOptions,
+    loaded: Evaluation,
+    inventory_file: Path | None,
+    source: Path | None = None,
+) -> tuple[ScanResult, list[Path]]:
+    """Judge the inventory, then write every file of the run into --out, whole or not at all."""
     result = evaluate(
         inventory,
         loaded.baseline,
@@ -323,26 +612,25 @@ def _report(inventory: Inventory, args: argparse.Namespace, loaded: Evaluation) 
         attestations=loaded.attestations,
         waivers=loaded.waivers,
     )
-    result = _with_changes(result, args, loaded)
+    result = _with_changes(result, options, loaded)
     # Every file of the run goes into a staging folder that replaces --out whole, or not at all.
-    inventory_name = _inventory_in_out(args)
-    with staged_folder(args.out, _run_files(args)) as staging:
+    inventory_name = _inventory_in_out(options.out, inventory_file)
+    with staged_folder(options.out, _run_files(options.out, inventory_file)) as staging:
         written = write_reports(result, staging, loaded.formats)
-        if inventory_name:
-            written.append(_stage_inventory(inventory, args, staging / inventory_name))
+        if inventory_name and inventory_file is not None:
+            written.append(_stage_inventory(inventory, source, staging / inventory_name))
         written += _seal(result, loaded, staging, written)
-    written = [args.out / path.relative_to(staging) for path in written]
+    written = [options.out / path.relative_to(staging) for path in written]
     for warning in result.warnings:
         print(f"auditor: warning: {warning}", file=sys.stderr)
-    _print_summary(result, written, args)
-    return result
+    return result, written
 
 
-def _with_changes(result: ScanResult, args: argparse.Namespace, loaded: Evaluation) -> ScanResult:
+def _with_changes(result: ScanResult, options: ReportOptions, loaded: Evaluation) -> ScanResult:
     """The result with its changes since the previous scan, when the run was given --compare."""
     if loaded.previous is None:
         return result
-    current = scan_findings(str(args.out / "findings.json"), result.metadata.finished_at, result.findings)
+    current = scan_findings(str(options.out / "findings.json"), result.metadata.finished_at, result.findings)
     return dataclasses.replace(result, changes=compare(loaded.previous, current))
 
 
@@ -358,87 +646,81 @@ def _seal(result: ScanResult, loaded: Evaluation, folder: Path, covered: Sequenc
     )
 
 
-def _inventory_file(args: argparse.Namespace) -> Path | None:
-    """The inventory behind this run's findings: demo's inventory.json, scan's --snapshot, evaluate's input."""
-    if args.command == "demo":
-        return Path(args.out / DEMO_INVENTORY)
-    snapshot: Path | None = getattr(args, "snapshot", None)
-    return snapshot
-
-
-def _inventory_in_out(args: argparse.Namespace) -> str | None:
+def _inventory_in_out(out: Path, inventory_file: Path | None) -> str | None:
     """The inventory's path inside --out (posix), when it lies there and so belongs to the sealed folder."""
-    inventory = _inventory_file(args)
-    if inventory is None:
+    if inventory_file is None:
         return None
     try:
-        return inventory.resolve().relative_to(args.out.resolve()).as_posix()
+        return inventory_file.resolve().relative_to(out.resolve()).as_posix()
     except ValueError:
         return None
 
 
-def _run_files(args: argparse.Namespace) -> frozenset[str]:
+def _run_files(out: Path, inventory_file: Path | None) -> frozenset[str]:
     """What this run may replace at the top of --out: the files any run writes, and its inventory."""
-    inventory_name = _inventory_in_out(args)
-    return RUN_FILES | {inventory_name} if inventory_name else RUN_FILES
+    inventory_name = _inventory_in_out(out, inventory_file)
+    return REPLACEABLE | {inventory_name} if inventory_name else REPLACEABLE
 
 
-def _stage_inventory(inventory: Inventory, args: argparse.Namespace, staged: Path) -> Path:
+def _stage_inventory(inventory: Inventory, source: Path | None, staged: Path) -> Path:
     """The inventory into the staging folder: evaluate's input copied byte for byte, a collection saved."""
-    if args.command == "evaluate":
+    if source is not None:
         staged.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(args.snapshot, staged)
+        shutil.copyfile(source, staged)
     else:
         save_snapshot(inventory, staged)
     return staged
 
 
-def _print_summary(result: ScanResult, written: Sequence[Path], args: argparse.Namespace) -> None:
-    print("\n".join(summary_lines(result, written, gate=_gate_summary(result, args), color=wants_color(sys.stdout))))
+def _print_summary(result: ScanResult, written: Sequence[Path], gate: GateOptions | None) -> None:
+    summary = summary_lines(result, written, gate=_gate_summary(result, gate), color=wants_color(sys.stdout))
+    print("\n".join(summary))
     # What failed, where people look: the list for a person, annotations for the CI running this.
-    gated = failures(_gated(result, args))
+    gated = failures(_gated(result, gate))
     lines = [*failure_lines(gated), *ci_annotations(gated, os.environ)]
     if lines:
         print("\n".join(lines))
 
 
-def _gated(result: ScanResult, args: argparse.Namespace) -> tuple[Finding, ...]:
+def _gated(result: ScanResult, gate: GateOptions | None) -> tuple[Finding, ...]:
     """The findings this run's gate catches: --fail-on-new's when given, --fail-on's otherwise."""
-    fail_on_new: Severity | None = getattr(args, "fail_on_new", None)
-    if fail_on_new is not None and result.changes is not None:
-        newly = {state.id for state in result.changes.newly_gating(fail_on_new)}
+    if gate is None:
+        return ()
+    if gate.fail_on_new is not None and result.changes is not None:
+        newly = {state.id for state in result.changes.newly_gating(gate.fail_on_new)}
         return tuple(f for f in result.findings if f.id in newly)
-    fail_on: Severity | None = getattr(args, "fail_on", None)
-    return result.gating(fail_on) if fail_on is not None else ()
+    return result.gating(gate.fail_on) if gate.fail_on is not None else ()
 
 
-def _gate_summary(result: ScanResult, args: argparse.Namespace) -> tuple[str, int] | None:
+def _gate_summary(result: ScanResult, gate: GateOptions | None) -> tuple[str, int] | None:
     """The gate this run applies, in words, and how many findings it catches; None when nothing gates."""
-    fail_on_new: Severity | None = getattr(args, "fail_on_new", None)
-    if fail_on_new is not None and result.changes is not None:
-        label = f"newly fail or error at or above {fail_on_new.value}"
-        return label, len(result.changes.newly_gating(fail_on_new))
-    fail_on: Severity | None = getattr(args, "fail_on", None)
-    if fail_on is None:
+    if gate is None:
         return None
-    return f"fail or error at or above {fail_on.value}", len(result.gating(fail_on))
+    if gate.fail_on_new is not None and result.changes is not None:
+        label = f"newly fail or error at or above {gate.fail_on_new.value}"
+        return label, len(result.changes.newly_gating(gate.fail_on_new))
+    if gate.fail_on is None:
+        return None
+    return f"fail or error at or above {gate.fail_on.value}", len(result.gating(gate.fail_on))
 
 
-def _exit_status(result: ScanResult, args: argparse.Namespace) -> int:
+def _exit_status(result: ScanResult, gate: GateOptions) -> int:
     """Exit 1 when the gate catches anything: --fail-on-new when given, --fail-on otherwise."""
-    if args.fail_on_new is None or result.changes is None:
-        return _gate(result, args.fail_on)
-    newly = result.changes.newly_gating(args.fail_on_new)
+    if gate.fail_on_new is None or result.changes is None:
+        return _gate(result, gate.fail_on)
+    newly = result.changes.newly_gating(gate.fail_on_new)
     if newly:
         print(
-            f"{len(newly)} finding(s) newly fail or error at or above {args.fail_on_new.value} "
+            f"{len(newly)} finding(s) newly fail or error at or above {gate.fail_on_new.value} "
             f"since {printable(result.changes.previous_path)}: exit {EXIT_GATED}"
         )
         return EXIT_GATED
     return EXIT_OK
 
 
-def _gate(result: ScanResult, threshold: Severity) -> int:
+def _gate(result: ScanResult, threshold: Severity | None) -> int:
+    if threshold is None:
+        return EXIT_OK
     gated = result.gating(threshold)
     if gated:
         print(f"{len(gated)} finding(s) fail or error at or above {threshold.value}: exit {EXIT_GATED}")
@@ -446,70 +728,115 @@ def _gate(result: ScanResult, threshold: Severity) -> int:
     return EXIT_OK
 
 
-def run_demo(args: argparse.Namespace) -> int:
+def _report_and_summarise(
+    inventory: Inventory,
+    options: ReportOptions,
+    loaded: Evaluation,
+    gate: GateOptions | None,
+    inventory_file: Path | None,
+    *,
+    source: Path | None = None,
+) -> ScanResult:
+    result, written = _report(inventory, options, loaded, inventory_file, source)
+    _print_summary(result, written, gate)
+    return result
+
+
+def run_demo(options: DemoOptions) -> int:
     """Serve the sample estate locally, scan it through the SDK clients and write the reports."""
-    loaded = _load(args)
-    estate = load_estate(args.estate or demo_estate_path())
+    report = options.report
+    inventory_file = report.out / DEMO_INVENTORY
+    check_replaceable(report.out, _run_files(report.out, inventory_file))  # fails fast, before collecting
+    loaded = _load(report)
+    estate = load_estate(options.estate or demo_estate_path())
     from auditor.demo import scan_demo  # noqa: PLC0415 - keeps `--help` fast
 
     print(f"serving {estate.source} on a local HTTPS endpoint and scanning it through the Azure SDK clients")
-    with collection_progress(sys.stderr, quiet=args.quiet) as progress:
-        inventory, params, _ = scan_demo(estate, loaded.baseline, _parse_overrides(args.param), progress=progress)
+    with collection_progress(sys.stderr, quiet=report.quiet) as progress:
+        inventory, params, _ = scan_demo(estate, loaded.baseline, dict(report.params), progress=progress)
     loaded = dataclasses.replace(loaded, params=params)
-    _report(inventory, args, loaded)
+    _report_and_summarise(inventory, report, loaded, None, inventory_file)
     if "html" in loaded.formats:
-        print(f"open {(args.out / 'report.html').resolve()} in a browser")
+        print(f"open {(report.out / 'report.html').resolve()} in a browser")
     return EXIT_OK
 
 
-def run_scan(args: argparse.Namespace) -> int:
-    """Scan live subscriptions, read-only, and gate on the findings."""
-    loaded = _load(args)
-    from auditor.collect.scan import collect_inventory  # noqa: PLC0415 - keeps `--help` fast
-    from auditor.collect.session import AzureSession  # noqa: PLC0415
+def run_scan(options: ScanOptions) -> int:
+    """Scan live subscriptions, read-only, and gate on the findings; exit 2 when nothing can be audited."""
+    check_replaceable(options.report.out, _run_files(options.report.out, options.snapshot))
+    loaded = _load(options.report)
+    from auditor.collect.preflight import preflight  # noqa: PLC0415 - keeps `--help` fast
+    from auditor.collect.scan import SUBSCRIPTIONS_API, collect_inventory  # noqa: PLC0415
     from auditor.collect.tls import with_tls_probe  # noqa: PLC0415
 
-    if args.ca_bundle and not args.ca_bundle.is_file():
-        raise UsageError(f"--ca-bundle {args.ca_bundle}: no such file")
-    if args.max_workers < 1 or args.processes < 1:
-        raise UsageError("--max-workers and --processes must be at least 1")
-    ca = str(args.ca_bundle) if args.ca_bundle else None
-    token = os.environ.get(TOKEN_ENV)
-    if args.arm_endpoint and token:
-        session = AzureSession.for_emulator(args.arm_endpoint, ca or "", token)
-    elif args.arm_endpoint:
-        session = AzureSession.for_azure(arm_url=args.arm_endpoint, ca_bundle=ca)
-    else:
-        session = AzureSession.for_azure(ca_bundle=ca)
-    with session, collection_progress(sys.stderr, quiet=args.quiet) as progress:
-        inventory = collect_inventory(
-            session,
-            None if args.all_subscriptions else args.subscription,
-            resource_groups=args.resource_group,
-            max_workers=args.max_workers,
-            processes=args.processes,
-            progress=progress,
-        )
+    # The SDK's own warnings would repeat what the findings and the one-line errors below already say.
+    azure_log = logging.getLogger("azure")
+    if not any(isinstance(handler, logging.NullHandler) for handler in azure_log.handlers):
+        azure_log.addHandler(logging.NullHandler())
+    with _session(options) as session:
+        problem = preflight(session)
+        if problem:
+            raise UsageError(f"cannot audit: {problem}")
+        with collection_progress(sys.stderr, quiet=options.report.quiet) as progress:
+            inventory = collect_inventory(
+                session,
+                options.subscriptions,
+                resource_groups=list(options.resource_groups),
+                max_workers=options.max_workers,
+                processes=options.processes,
+                progress=progress,
+            )
+    _require_something_collected(inventory, SUBSCRIPTIONS_API)
     # TLS endpoints are probed from this machine against the system trust store, like a browser would.
-    inventory = with_tls_probe(inventory, loaded.params.get_list("tls_endpoints"), max_workers=args.max_workers)
-    if args.snapshot and _inventory_in_out(args) is None:  # one inside --out is written with the reports
-        save_snapshot(inventory, args.snapshot)
-        print(f"wrote {args.snapshot}")
-    return _exit_status(_report(inventory, args, loaded), args)
+    inventory = with_tls_probe(inventory, loaded.params.get_list("tls_endpoints"), max_workers=options.max_workers)
+    if options.snapshot and _inventory_in_out(options.report.out, options.snapshot) is None:
+        save_snapshot(inventory, options.snapshot)  # one inside --out is written with the reports
+        print(f"wrote {options.snapshot}")
+    result = _report_and_summarise(inventory, options.report, loaded, options.gate, options.snapshot)
+    return _exit_status(result, options.gate)
 
 
-def run_evaluate(args: argparse.Namespace) -> int:
+def _session(options: ScanOptions) -> Any:
+    """The session of a live scan: the bearer token of AUDITOR_BEARER_TOKEN, else DefaultAzureCredential."""
+    from auditor.collect.session import AzureSession  # noqa: PLC0415 - keeps `--help` fast
+
+    ca = str(options.ca_bundle) if options.ca_bundle else None
+    token = os.environ.get(TOKEN_ENV)
+    if options.arm_endpoint and token:
+        return AzureSession.for_emulator(options.arm_endpoint, ca or "", token)
+    if options.arm_endpoint:
+        return AzureSession.for_azure(arm_url=options.arm_endpoint, ca_bundle=ca)
+    return AzureSession.for_azure(ca_bundle=ca)
+
+
+def _require_something_collected(inventory: Inventory, subscriptions_api: str) -> None:
+    """A scan whose listings failed and returned nothing anywhere audited nothing: exit 2, not a report of errors."""
+    # Enrichments of parents that were never listed succeed vacuously, so "nothing" means no item at all.
+    listings = [c for c in inventory.collections if c.api != subscriptions_api]
+    failed = [c for c in listings if not c.ok]
+    if failed and not any(c.ok and c.items for c in listings):
+        raise UsageError(
+            f"cannot audit: nothing could be collected ({len(failed)} of {len(listings)} listings failed, the "
+            f"rest returned nothing; first: {failed[0].describe()})"
+        )
+
+
+def run_evaluate(options: EvaluateOptions) -> int:
     """Evaluate a saved inventory snapshot offline."""
-    loaded = _load(args)
-    inventory = load_snapshot(args.snapshot)
-    return _exit_status(_report(inventory, args, loaded), args)
+    check_replaceable(options.report.out, _run_files(options.report.out, options.snapshot))
+    loaded = _load(options.report)
+    inventory = load_snapshot(options.snapshot)
+    result = _report_and_summarise(
+        inventory, options.report, loaded, options.gate, options.snapshot, source=options.snapshot
+    )
+    return _exit_status(result, options.gate)
 
 
-def run_diff(args: argparse.Namespace) -> int:
+def run_diff(options: DiffOptions) -> int:
     """Compare the findings of two scans: new, resolved, changed and unchanged."""
-    old, new = load_findings(args.old), load_findings(args.new)
+    old, new = load_findings(options.old), load_findings(options.new)
     changes = compare(old, new)
-    if args.json:
+    if options.json:
         document = changes_document(changes)
         document = {
             "previous": document.pop("previous"),
@@ -523,10 +850,10 @@ def run_diff(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def run_verify(args: argparse.Namespace) -> int:
+def run_verify(options: VerifyOptions) -> int:
     """Recompute the hashes of a report folder's manifest (and check its signature with --public-key)."""
-    public_key = load_public_key(args.public_key) if args.public_key else None
-    verification = verify_folder(args.dir, public_key)
+    public_key = load_public_key(options.public_key) if options.public_key else None
+    verification = verify_folder(options.folder, public_key)
     shown, problems = verification_lines(verification)
     for line in problems:
         print(line, file=sys.stderr)
@@ -535,12 +862,61 @@ def run_verify(args: argparse.Namespace) -> int:
     return EXIT_OK if verification.ok else EXIT_GATED
 
 
-def run_keygen(args: argparse.Namespace) -> int:
+def run_keygen(options: KeygenOptions) -> int:
     """Create an Ed25519 key pair for signing manifests."""
-    private, public = generate_key_pair(args.out)
+    private, public = generate_key_pair(options.out)
     print(f"wrote {private} (private: keep it secret, pass it to --sign-key)")
     print(f"wrote {public} (public: give it to whoever runs auditor verify --public-key)")
     return EXIT_OK
+
+
+def run_list_controls(options: ListControlsOptions) -> int:
+    """Print the baseline's controls: id, severity, mode, whether IaC can decide it, frameworks, title."""
+    baseline = load_baseline(options.baseline or default_baseline_path(), builtin_registry())
+    baseline = _selected(baseline, options.controls, options.exclude_controls)
+    rows = [
+        {
+            "id": c.id,
+            "title": c.title,
+            "severity": c.severity.value,
+            "mode": c.mode,
+            "iac": "yes" if c.iac.decidable else "no",
+            "frameworks": {name: list(refs) for name, refs in c.frameworks.items()},
+        }
+        for c in baseline.controls
+    ]
+    if options.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    from auditor.terminal import table  # noqa: PLC0415 - the same table the summary prints
+
+    lines = table(
+        ("id", "severity", "mode", "iac", "frameworks", "title"),
+        [
+            (
+                str(r["id"]),
+                str(r["severity"]),
+                str(r["mode"]),
+                str(r["iac"]),
+                "; ".join(f"{n} {' '.join(refs)}" for n, refs in c.frameworks.items()),
+                str(r["title"]),
+            )
+            for r, c in zip(rows, baseline.controls, strict=True)
+        ],
+    )
+    print("\n".join(printable(line) for line in lines))
+    return EXIT_OK
+
+
+COMMANDS: Mapping[type[Any], Callable[[Any], int]] = {
+    DemoOptions: run_demo,
+    ScanOptions: run_scan,
+    EvaluateOptions: run_evaluate,
+    DiffOptions: run_diff,
+    VerifyOptions: run_verify,
+    KeygenOptions: run_keygen,
+    ListControlsOptions: run_list_controls,
+}
 
 
 if __name__ == "__main__":

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import tomllib
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+
+from auditor.input_files import MAX_SMALL_FILE_BYTES, InputFileError, read_toml
 
 
 class EntryFileError(ValueError):
@@ -16,13 +17,9 @@ def load_entries(path: Path, table: str, kind: str) -> list[dict[str, Any]]:
     """The ``[[table]]`` entries of a TOML file; the only top-level key allowed is that table."""
     where = f"{kind} file {path}"
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise EntryFileError(f"{where}: cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise EntryFileError(f"{where}: not UTF-8 text: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise EntryFileError(f"{where}: TOML syntax error: {exc}") from None
+        data = read_toml(path, f"{kind} file", limit=MAX_SMALL_FILE_BYTES)
+    except InputFileError as exc:
+        raise EntryFileError(str(exc)) from None
     unknown = sorted(set(data) - {table})
     if unknown:
         raise EntryFileError(f"{where}: unknown top-level key {unknown[0]!r} (expected [[{table}]] entries)")

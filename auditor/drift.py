@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from auditor.input_files import InputFileError, read_json
 from auditor.model import GATING_STATUSES, ROLLUP_ORDER, Finding, Severity, Status
 
 FINDINGS_FILE = "findings.json"
@@ -127,19 +127,13 @@ def load_findings(path: Path) -> ScanFindings:
     """Read and validate a findings.json (or the one in a report folder); DriftError names file and reason."""
     file = findings_path(path)
     try:
-        document = json.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DriftError(f"{file}: no such file") from None
-    except OSError as exc:
-        raise DriftError(f"{file}: cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise DriftError(f"{file}: not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise DriftError(f"{file}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+        document = read_json(file, "")
+    except InputFileError as exc:
+        raise DriftError(str(exc)) from None
     if not isinstance(document, dict) or "findings" not in document:
         raise DriftError(f"{file}: not a findings document (no top-level object with findings)")
     version = document.get("schema_version")
-    if version not in READABLE_SCHEMA_VERSIONS:
+    if not isinstance(version, str) or version not in READABLE_SCHEMA_VERSIONS:
         readable = ", ".join(sorted(READABLE_SCHEMA_VERSIONS))
         raise DriftError(f"{file}: schema_version {version!r}, this tool reads {readable}")
     scan = document.get("scan")

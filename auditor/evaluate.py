@@ -182,4 +182,5 @@ def _metadata(inventory: Inventory, baseline: Baseline, params: Params) -> ScanM
         baseline_name=baseline.name,
         parameters={name: list(v) if isinstance(v, tuple) else v for name, v in params.values.items()},
         as_of=inventory.reference_time.isoformat(),
+        weakened_parameters=dict(params.weakened),
     )

@@ -17,11 +17,14 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from auditor.files import write_atomically
+from auditor.input_files import MAX_SMALL_FILE_BYTES, InputFileError, decode_utf8, parse_json, read_bytes
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 MANIFEST_FILE = "manifest.json"
+# A PEM Ed25519 key is a few hundred bytes.
+MAX_KEY_BYTES = 64 * 1024
 SIGNATURE_FILE = "manifest.sig"
 FORMAT = "auditor-manifest"
 VERSION = 1
@@ -142,9 +145,9 @@ def verify_folder(folder: Path, public_key: Ed25519PublicKey | None = None) -> V
         problem = f"{MANIFEST_FILE} missing: nothing in {folder} can be verified"
         return Verification(str(folder), 0, (problem,), "unsigned")
     try:
-        data = manifest_path.read_bytes()
-    except OSError as exc:
-        raise ManifestError(f"{manifest_path}: cannot read: {exc.strerror or exc}") from None
+        data = read_bytes(manifest_path, "manifest", limit=MAX_SMALL_FILE_BYTES)
+    except InputFileError as exc:
+        raise ManifestError(str(exc)) from None
     entries = _entries(_document(data, manifest_path), manifest_path)
     problems: list[str] = []
     matched = 0
@@ -173,7 +176,7 @@ def load_signing_key(path: Path) -> SigningKey:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: PLC0415
 
     where = f"--sign-key {path}"
-    data = _read_key(path, where)
+    data = _read_key(path, "--sign-key")
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except TypeError:
@@ -192,7 +195,7 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey  # noqa: PLC0415
 
     where = f"--public-key {path}"
-    data = _read_key(path, where)
+    data = _read_key(path, "--public-key")
     try:
         key = serialization.load_pem_public_key(data)
     except (ValueError, UnsupportedAlgorithm):
@@ -245,11 +248,11 @@ def _create_exclusively(path: Path, data: bytes, mode: int) -> None:
         handle.write(data)
 
 
-def _read_key(path: Path, where: str) -> bytes:
+def _read_key(path: Path, option: str) -> bytes:
     try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise ManifestError(f"{where}: cannot read: {exc.strerror or exc}") from None
+        return read_bytes(path, option, limit=MAX_KEY_BYTES)
+    except InputFileError as exc:
+        raise ManifestError(str(exc)) from None
 
 
 def _inside(folder: Path, path: Path) -> str:
@@ -267,9 +270,10 @@ def _relative(folder: Path, path: Path) -> str:
 
 def _document(data: bytes, where: Path) -> dict[str, Any]:
     try:
-        document = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ManifestError(f"{where}: not valid JSON: {exc}") from None
+        document = parse_json(decode_utf8(data, str(where)), str(where))
+    except InputFileError as exc:
+        reason = str(exc).removeprefix(f"{where}: ")
+        raise ManifestError(f"{where}: not valid JSON: {reason}") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ManifestError(f'{where}: not an auditor manifest (expected "format": "{FORMAT}")')
     if document.get("version") != VERSION:

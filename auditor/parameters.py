@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from auditor.azure_regions import AZURE_REGIONS
+from auditor.records.tls import EndpointSyntaxError, parse_endpoint
 
 ParamValue = int | str | bool | tuple[str, ...]
 
@@ -23,6 +27,132 @@ class ParamType(StrEnum):
 
 class ParameterError(ValueError):
     """A parameter value does not fit its declared type."""
+
+
+class ValueFormat(StrEnum):
+    """What a string parameter, or each item of a list parameter, must look like."""
+
+    PORT = "port"
+    EMAIL = "email"
+    REGION = "region"
+    GUID = "guid"
+    HOST_PORT = "host_port"
+
+
+class Weakening(StrEnum):
+    """The value of a parameter that turns its control off."""
+
+    # An allow-list that admits everything: 0.0.0.0/0, ::/0 or "*".
+    MATCH_ALL = "match_all"
+    # A list of things to require or forbid that is empty, so nothing is required or forbidden.
+    EMPTY = "empty"
+
+
+# A value that cannot be stored in a 64-bit signed integer is no count, size or duration of any check.
+INT_LIMIT = 2**63 - 1
+# Python refuses to convert longer decimal strings (sys.get_int_max_str_digits).
+MAX_INT_DIGITS = 4300
+MAX_PORT = 65535
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_HOST = re.compile(
+    r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+)
+_FORMAT_WORDS = {
+    ValueFormat.PORT: "a port 1-65535 or a range such as 1000-2000",
+    ValueFormat.EMAIL: "an e-mail address such as admin@example.com",
+    ValueFormat.REGION: "an Azure region name such as eastus",
+    ValueFormat.GUID: "a GUID such as 00000000-0000-0000-0000-000000000000",
+    ValueFormat.HOST_PORT: "host:port, [IPv6]:port or a host (port 443), e.g. www.example.com:443",
+}
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """What a parameter's value must satisfy beyond its type, and which value would disable its control."""
+
+    minimum: int | None = None
+    maximum: int | None = None
+    choices: tuple[str, ...] = ()
+    format: ValueFormat | None = None
+    weakened_by: Weakening | None = None
+    allow_weakening: bool = False
+
+    def check(self, kind: ParamType, value: ParamValue) -> None:
+        """Raise ParameterError when a value of the declared type breaks the constraint."""
+        if kind is ParamType.INT and isinstance(value, int):
+            self._check_range(value)
+        items = value if isinstance(value, tuple) else (value,) if isinstance(value, str) else ()
+        for item in items:
+            if self.choices and item not in self.choices:
+                raise ParameterError(f"{item!r} is not one of {', '.join(self.choices)}")
+            if self.format is not None and not _fits(self.format, item):
+                raise ParameterError(f"{item!r} is not {_FORMAT_WORDS[self.format]}")
+
+    def _check_range(self, value: int) -> None:
+        low = -INT_LIMIT if self.minimum is None else self.minimum
+        high = INT_LIMIT if self.maximum is None else self.maximum
+        if not low <= value <= high:
+            shown = str(value) if len(str(abs(value))) <= 20 else f"an integer of {len(str(abs(value)))} digits"
+            raise ParameterError(f"{shown} is out of range, expected {low} to {high}")
+
+    def weakens(self, value: ParamValue) -> str:
+        """Why this value disables the parameter's control, or "" when it does not."""
+        if not isinstance(value, tuple) or self.weakened_by is None:
+            return ""
+        if self.weakened_by is Weakening.EMPTY and not value:
+            return "the list is empty"
+        if self.weakened_by is Weakening.MATCH_ALL:
+            for item in value:
+                if _matches_everything(item):
+                    return f"{item!r} admits every source"
+        return ""
+
+
+def _fits(kind: ValueFormat, text: str) -> bool:
+    if kind is ValueFormat.PORT:
+        return _port_range(text)
+    if kind is ValueFormat.EMAIL:
+        return len(text) <= 254 and _EMAIL.match(text) is not None
+    if kind is ValueFormat.REGION:
+        return text.lower() in AZURE_REGIONS
+    if kind is ValueFormat.GUID:
+        return _GUID.match(text) is not None
+    try:
+        host, port = parse_endpoint(text)
+    except EndpointSyntaxError:
+        return False
+    return 1 <= port <= MAX_PORT and (_HOST.match(host.rstrip(".")) is not None or _is_address(host))
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _port(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= 5 and 1 <= int(text) <= MAX_PORT
+
+
+def _port_range(text: str) -> bool:
+    low, sep, high = text.partition("-")
+    if not sep:
+        return _port(text)
+    return _port(low) and _port(high) and int(low) <= int(high)
+
+
+def _matches_everything(item: str) -> bool:
+    if item.strip() in {"*", "any", "Any", "Internet"}:
+        return True
+    try:
+        return ipaddress.ip_network(item, strict=False).prefixlen == 0
+    except ValueError:
+        return False
 
 
 def coerce(kind: ParamType, value: Any) -> ParamValue:
@@ -54,10 +184,13 @@ def coerce(kind: ParamType, value: Any) -> ParamValue:
 def parse_cli(kind: ParamType, text: str) -> ParamValue:
     """Parse a ``--param NAME=VALUE`` value: lists are comma-separated, booleans true/false."""
     if kind is ParamType.INT:
+        digits = text.strip().lstrip("+-")
+        if len(digits) > MAX_INT_DIGITS and digits.isdigit():
+            raise ParameterError(f"an integer of {len(digits)} digits is out of range")
         try:
             return int(text)
         except ValueError:
-            raise ParameterError(f"expected an integer, got {text!r}") from None
+            raise ParameterError(f"expected an integer, got {_shorten(text)!r}") from None
     if kind is ParamType.BOOL:
         lowered = text.strip().lower()
         if lowered not in {"true", "false"}:
@@ -69,11 +202,18 @@ def parse_cli(kind: ParamType, text: str) -> ParamValue:
     return coerce(kind, items)
 
 
+def _shorten(text: str, limit: int = 80) -> str:
+    """A value as an error message quotes it: long values cut, so the message stays one readable line."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
 @dataclass(frozen=True)
 class Params:
     """Resolved parameter values with typed accessors, so checks stay type-checked."""
 
     values: Mapping[str, ParamValue]
+    # Parameters set to a value that disables their control, accepted by `allow_weakening`: name -> why.
+    weakened: Mapping[str, str] = field(default_factory=dict)
 
     def _get(self, name: str) -> ParamValue:
         try:

@@ -62,6 +62,8 @@ class ScanMetadata:
     baseline_name: str
     parameters: Mapping[str, object] = field(default_factory=dict)
     as_of: str = ""
+    # Parameters set, with the baseline's allow_weakening, to a value that disables their control: name -> why.
+    weakened_parameters: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,13 @@ import dataclasses
 import json
 import types
 import typing
+from datetime import datetime
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from auditor.files import write_atomically
+from auditor.input_files import InputFileError, read_json
 from auditor.inventory import Inventory
 
 FORMAT = "auditor-inventory"
@@ -60,7 +62,11 @@ def decode(kind: Any, data: Any, where: str) -> Any:
     if isinstance(kind, type) and dataclasses.is_dataclass(kind):
         return _decode_record(kind, data, where)
     if isinstance(kind, type) and issubclass(kind, Enum):
-        return kind(data)
+        try:
+            return kind(data)
+        except ValueError:
+            allowed = ", ".join(repr(member.value) for member in kind)
+            raise SnapshotError(f"{where}: {data!r} is not one of {allowed}") from None
     if kind in (str, int, float, bool):
         if kind is float and isinstance(data, int) and not isinstance(data, bool):
             return float(data)
@@ -102,15 +108,25 @@ def load_snapshot(path: Path) -> Inventory:
     """Read a snapshot written by ``save_snapshot``."""
     where = f"snapshot {path}"
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SnapshotError(f"{where}: cannot read: {exc.strerror or exc}") from None
-    except json.JSONDecodeError as exc:
-        raise SnapshotError(f"{where}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+        document = read_json(path, "snapshot")
+    except InputFileError as exc:
+        raise SnapshotError(str(exc)) from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise SnapshotError(f'{where}: not an inventory snapshot (expected "format": "{FORMAT}")')
     if document.get("version") != VERSION:
         raise SnapshotError(f"{where}: snapshot version {document.get('version')!r}, this tool reads {VERSION}")
     inventory = decode(Inventory, document.get("inventory"), f"{where}: inventory")
     assert isinstance(inventory, Inventory)
+    for name in ("started_at", "finished_at", "as_of"):
+        _check_timestamp(getattr(inventory, name), f"{where}: inventory.{name}", optional=name == "as_of")
     return inventory
+
+
+def _check_timestamp(value: str, where: str, *, optional: bool) -> None:
+    """Ages and expiries are judged against these times, so each must be an ISO 8601 timestamp."""
+    if optional and not value:
+        return
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise SnapshotError(f"{where}: {value!r} is not an ISO 8601 timestamp such as 2026-12-04T01:00:00Z") from None

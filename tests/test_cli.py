@@ -168,10 +168,13 @@ def test_unreadable_snapshot_exits_2(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "not an inventory snapshot" in capsys.readouterr().err
 
 
-def test_usage_error_exits_2() -> None:
-    with pytest.raises(SystemExit) as exited:
-        run("scan")
-    assert exited.value.code == 2
+def test_usage_error_exits_2_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("scan") == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "auditor: error: one of the arguments --subscription --all-subscriptions is required "
+        "(see auditor scan --help)\n"
+    )
 
 
 @pytest.mark.skipif(

@@ -174,7 +174,9 @@ def test_an_out_below_a_file_is_an_input_error(tmp_path: Path, capsys: pytest.Ca
     (tmp_path / "file").write_text("", encoding="utf-8")
     assert main(["demo", "--out", str(tmp_path / "file" / "report"), "--format", "json"]) == 2
     captured = capsys.readouterr()
-    assert captured.err.startswith(f"auditor: error: {tmp_path / 'file' / 'report'}: cannot create a folder beside")
+    below = tmp_path / "file" / "report"
+    expected = "a path below a file, expected a folder to write the reports into"
+    assert captured.err == f"auditor: error: --out {below}: {expected}\n"
     assert "serving" not in captured.out  # refused before the collection starts
     with (
         pytest.raises(StagingError, match="cannot create a folder beside it"),

@@ -11,15 +11,19 @@ from types import FrameType
 from auditor.emulator.estate import EstateError, load_estate
 from auditor.emulator.faults import FaultError, parse_fault
 from auditor.emulator.server import DEFAULT_TOKEN, Emulator
+from auditor.terminal import printable
 
 # How often the main thread looks for a stop signal; the handlers only record it (see run()).
 _STOP_POLL_SECONDS = 0.1
+MAX_PORT = 65535
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the emulator's options to a (sub)command parser."""
     parser.add_argument("--estate", required=True, metavar="FILE", help="estate JSON file to serve")
-    parser.add_argument("--port", type=int, default=0, metavar="N", help="port on 127.0.0.1 (default: any free)")
+    parser.add_argument(
+        "--port", type=_port, default=0, metavar="N", help="port on 127.0.0.1, 1-65535 (default: any free)"
+    )
     parser.add_argument("--page-size", type=_positive_int, default=100, metavar="N", help="items per list page")
     parser.add_argument("--token", default=DEFAULT_TOKEN, metavar="T", help="bearer token clients must send")
     parser.add_argument(
@@ -48,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
             latency_ms=args.latency_ms,
         )
     except (EstateError, FaultError, ValueError) as exc:
-        print(f"auditor: error: {exc}", file=sys.stderr)
+        print(f"auditor: error: {printable(str(exc))}", file=sys.stderr)
         return 2
     received: list[int] = []
 
@@ -79,15 +83,29 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _port(text: str) -> int:
+    value = _whole_number(text)
+    if not 0 <= value <= MAX_PORT:
+        raise argparse.ArgumentTypeError(f"expected a port from 1 to {MAX_PORT} (0: any free), not {value}")
+    return value
+
+
+def _whole_number(text: str) -> int:
+    digits = text.strip()
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 9:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text[:20]!r}")
+    return int(digits)
+
+
 def _positive_int(text: str) -> int:
-    value = int(text)
+    value = _whole_number(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
     return value
 
 
 def _non_negative_int(text: str) -> int:
-    value = int(text)
+    value = _whole_number(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must not be negative, not {value}")
     return value

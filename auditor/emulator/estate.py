@@ -21,7 +21,6 @@ The estate keeps the given objects as they are; nothing may change them afterwar
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +30,7 @@ from typing import Any
 
 from auditor.emulator.faults import Fault, FaultError, fault_from_mapping
 from auditor.emulator.paths import PathKind, parse_arm_path, path_key
+from auditor.input_files import InputFileError, read_json
 
 DEFAULT_TENANT_ID = "00000000-0000-0000-0000-000000000000"
 REQUIRED_KEYS = ("subscriptions", "resources", "graph")
@@ -102,15 +102,9 @@ def load_estate(path: str | Path) -> Estate:
     """Read, parse and validate an estate file."""
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise EstateError(f"estate {source}: cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise EstateError(f"estate {source}: not UTF-8 text at byte {exc.start}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise EstateError(f"estate {source}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+        data = read_json(Path(path), "estate")
+    except InputFileError as exc:
+        raise EstateError(str(exc)) from None
     return Estate.from_dict(data, source)
 
 

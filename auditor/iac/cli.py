@@ -20,9 +20,11 @@ from auditor.checks import builtin_registry
 from auditor.iac.mapping import iac_result, mapped_check_ids
 from auditor.iac.runner import CheckovError, run_checkov
 from auditor.model import Severity
+from auditor.options import ThresholdError, parse_threshold
 from auditor.reports import REPORTERS, write_reports
 from auditor.results import ScanResult
 from auditor.staging import StagingError, check_replaceable, staged_folder
+from auditor.targets import UsageError, output_folder
 from auditor.terminal import printable, summary_lines, wants_color
 
 EXIT_OK = 0
@@ -51,11 +53,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--fail-on",
-        type=Severity,
-        default=Severity.HIGH,
-        choices=list(Severity),
+        default=Severity.HIGH.value,
         metavar="SEVERITY",
-        help="exit 1 when a fail or error finding is at or above this severity (default high)",
+        help="exit 1 when a fail or error finding is at or above this severity, one of critical, high, medium, "
+        "low, info, none (none: report only) (default high)",
     )
     parser.add_argument(
         "--format",
@@ -98,7 +99,15 @@ def _run(args: argparse.Namespace) -> int:
     if not args.root.is_dir():
         raise IacUsageError(f"--root {args.root}: not a folder")
     formats = _formats(args.format)
+    try:
+        threshold = parse_threshold(args.fail_on, "--fail-on", allow_none=True)
+    except ThresholdError as exc:
+        raise IacUsageError(str(exc)) from None
     if args.out is not None:
+        try:
+            output_folder(args.out, "--out", [REPORTERS[name].FILENAME for name in formats])
+        except UsageError as exc:
+            raise IacUsageError(str(exc)) from None
         check_replaceable(args.out, REPORT_FILES)  # before checkov, not after
     registry = builtin_registry()
     baseline = load_baseline(args.baseline or default_baseline_path(), registry)
@@ -116,9 +125,9 @@ def _run(args: argparse.Namespace) -> int:
         finished_at=datetime.now(UTC),
     )
     written = _write(result, args.out, formats)
-    gated = result.gating(args.fail_on)
+    gated = result.gating(threshold) if threshold is not None else ()
     if not args.quiet:
-        gate = (f"fail or error at or above {args.fail_on.value}", len(gated))
+        gate = (f"fail or error at or above {threshold.value}", len(gated)) if threshold is not None else None
         print("\n".join(summary_lines(result, written, gate=gate, color=wants_color(sys.stdout))))
         if args.out is None:
             print("reports not kept (give --out DIR to keep them)")
@@ -126,8 +135,8 @@ def _run(args: argparse.Namespace) -> int:
         lines = [*failure_lines(shown), *ci_annotations(shown, os.environ)]
         if lines:
             print("\n".join(lines))
-        if gated:
-            print(f"{len(gated)} finding(s) fail or error at or above {args.fail_on.value}: exit {EXIT_GATED}")
+        if gated and threshold is not None:
+            print(f"{len(gated)} finding(s) fail or error at or above {threshold.value}: exit {EXIT_GATED}")
     return EXIT_GATED if gated else EXIT_OK
 
 

@@ -102,6 +102,7 @@ def iac_result(
         baseline_name=baseline.name,
         parameters={name: list(v) if isinstance(v, tuple) else v for name, v in params.values.items()},
         as_of=finished_at.isoformat(timespec="seconds"),
+        weakened_parameters=dict(params.weakened),
     )
     return ScanResult(metadata=metadata, controls=summaries, findings=tuple(findings))
 

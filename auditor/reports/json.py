@@ -52,6 +52,7 @@ def document(result: ScanResult) -> dict[str, JsonValue]:
                 "sha256": meta.baseline_sha256,
             },
             "parameters": _object(meta.parameters),
+            "weakened_parameters": dict(meta.weakened_parameters),
         },
         "summary": {
             "by_status": dict(result.counts_by_status()),

@@ -73,6 +73,7 @@ def _suites(result: ScanResult) -> list[Suite]:
                 ("status", control.status.value),
                 ("policy", control.quote),
                 *(("framework", tag) for tag in framework_tags(control.frameworks)),
+                *(("weakened_parameter", f"{n}: {why}") for n, why in result.metadata.weakened_parameters.items()),
             ),
             findings=tuple(by_control[control.id]),
         )

@@ -222,6 +222,10 @@ def _invocation(result: ScanResult) -> dict[str, JsonValue]:
         for c in failed_collections(result)
     ]
     notifications += [{"level": "warning", "message": {"text": warning}} for warning in result.warnings]
+    notifications += [
+        {"level": "warning", "message": {"text": f"weakened parameter {name}: {why}, which disables its control"}}
+        for name, why in result.metadata.weakened_parameters.items()
+    ]
     invocation: dict[str, JsonValue] = {"executionSuccessful": True}
     for key, moment in (("startTimeUtc", result.metadata.started_at), ("endTimeUtc", result.metadata.finished_at)):
         utc = _utc(moment)
