@@ -297,9 +297,14 @@ class Reader:
                 self.bad(".".join(walked), current)
                 return _ABSENT
             walked.append(part)
-            current = current.get(part, _ABSENT)
-            if current is _ABSENT:
-                return _ABSENT
+            found = current.get(part, _ABSENT)
+            if found is _ABSENT:
+                # JSON names in ARM are case-insensitive (keyvaultproperties / keyVaultProperties).
+                lower = part.lower()
+                found = next((v for k, v in current.items() if isinstance(k, str) and k.lower() == lower), _ABSENT)
+                if found is _ABSENT:
+                    return _ABSENT
+            current = found
         return _ABSENT if current is None else current
 
     def bad(self, field_path: str, value: Any) -> None:
@@ -443,6 +448,11 @@ def build_all(
     """Records from raw items; builders never raise on content, so one odd item never loses a listing."""
     for item in items:
         yield builder(item, subscription_id)
+
+
+def child_reader(record: Any, label: str, raw: Any) -> Reader:
+    """A reader over a child body (a database's TDE state) whose problems join the record's own."""
+    return Reader(raw, label, list(unreadable_of(record)))
 
 
 def unreadable_of(record: Any) -> tuple[Unreadable, ...]:

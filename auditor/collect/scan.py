@@ -377,6 +377,10 @@ def _merge(current: Any, original: Any, enriched: Any) -> Any:
         for f in dataclasses.fields(original)
         if getattr(enriched, f.name) != getattr(original, f.name)
     }
+    if "unreadable" in changed:
+        # Several enrichments may each add problems to one record: keep every one of them.
+        added = tuple(p for p in enriched.unreadable if p not in original.unreadable)
+        changed["unreadable"] = current.unreadable + added
     return dataclasses.replace(current, **changed) if changed else current
 
 
