@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from auditor.records.unreadable import Unreadable
+
 
 @dataclass(frozen=True)
 class ImageReference:
@@ -54,6 +56,12 @@ class VirtualMachine:
     extensions_known: bool = False
     vm_size: str | None = None
     type: str = "Microsoft.Compute/virtualMachines"
+    # securityProfile.encryptionAtHost: caches and temp disks are encrypted on the host with the disks' keys.
+    encryption_at_host: bool | None = None
+    # securityProfile.securityType: TrustedLaunch, ConfidentialVM or none.
+    security_type: str | None = None
+    # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
+    unreadable: tuple[Unreadable, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,10 @@ class DiskEncryption:
     ade_enabled: bool | None = None
     ade_secret_urls: tuple[str, ...] = ()
     ade_key_urls: tuple[str, ...] = ()
+    # Confidential disk encryption: the disk's securityProfile.securityType (e.g.
+    # ConfidentialVM_DiskEncryptedWithCustomerKey) and the set whose key encrypts the disk and VM state.
+    confidential_type: str | None = None
+    secure_vm_des_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +94,8 @@ class Disk:
     disk_state: str | None = None
     size_gb: int | None = None
     type: str = "Microsoft.Compute/disks"
+    # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
+    unreadable: tuple[Unreadable, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -98,6 +112,8 @@ class Snapshot:
     public_network_access: str | None = None
     network_access_policy: str | None = None
     type: str = "Microsoft.Compute/snapshots"
+    # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
+    unreadable: tuple[Unreadable, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,3 +130,5 @@ class DiskEncryptionSet:
     source_vault_id: str | None = None
     auto_rotation: bool | None = None
     type: str = "Microsoft.Compute/diskEncryptionSets"
+    # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
+    unreadable: tuple[Unreadable, ...] = ()
