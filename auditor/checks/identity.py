@@ -36,6 +36,7 @@ REGISTRATIONS_API = "graph:/reports/authenticationMethods/userRegistrationDetail
 GROUP_MEMBERS_API = "graph:/groups/{id}/transitiveMembers"
 ROLE_ASSIGNMENTS_API = "Microsoft.Authorization/roleAssignments"
 ROLE_DEFINITIONS_API = "Microsoft.Authorization/roleDefinitions"
+ROLE_ELIGIBILITIES_API = "Microsoft.Authorization/roleEligibilityScheduleInstances"
 
 # The "Windows Azure Service Management API" app: the portal, Azure CLI, PowerShell and ARM itself.
 MANAGEMENT_APP_ID = "797f4846-ba00-4fd7-ba43-dac1f8f63013"
@@ -295,8 +296,17 @@ def privileged_grants(
 
 
 def azure_holdings(inventory: Inventory) -> list[RoleAssignment | RoleEligibility]:
-    """Active Azure role assignments and PIM eligibilities together."""
-    return [*inventory.role_assignments, *inventory.role_eligibilities]
+    """Active Azure role assignments and the PIM eligibilities that could be read, together.
+
+    An eligibility with unreadable fields is left out here and reported by each check as unknown.
+    """
+    return [*inventory.role_assignments, *(e for e in inventory.role_eligibilities if not e.unreadable)]
+
+
+def unreadable_eligibility(eligibility: RoleEligibility) -> str:
+    """Why an eligibility cannot be judged, naming the fields Azure returned unreadable."""
+    fields = "; ".join(p.describe() for p in eligibility.unreadable)
+    return f"PIM eligibility {eligibility.id} could not be read ({fields}), so its holder and role are unknown"
 
 
 def azure_grants(inventory: Inventory) -> tuple[list[PrivilegedGrant], list[UnresolvedAssignment]]:
@@ -651,6 +661,7 @@ def _role_phrase(roles: Iterable[Mapping[str, Any]]) -> str:
         REGISTRATIONS_API,
         ROLE_ASSIGNMENTS_API,
         ROLE_DEFINITIONS_API,
+        ROLE_ELIGIBILITIES_API,
     ),
     rationale="A policy that requires MFA protects an administrator only once a second factor is registered; "
     "until then the first sign-in registers whatever the holder of the password chooses.",
@@ -670,6 +681,13 @@ def privileged_user_mfa_registration(inventory: Inventory, params: Params) -> It
     """One result per privileged user; service principals are skipped as MFA does not apply to them."""
     users = registrations_by_id(inventory.user_registrations)
     unlisted = membership_failures(inventory)
+    for eligibility in inventory.role_eligibilities:
+        if eligibility.unreadable:
+            message = unreadable_eligibility(eligibility) + ", and so whether they are registered for MFA"
+            unread = {"unreadable": [p.describe() for p in eligibility.unreadable]}
+            yield CheckResult(
+                eligibility.id, eligibility.type, eligibility.subscription_id, Status.ERROR, message, unread
+            )
     for holder in privileged_holders(inventory):
         user = users.get(holder.principal_id.lower())
         kind = principal_kind(holder.principal_type, user)
@@ -846,7 +864,7 @@ def _listing_state(inventory: Inventory, api: str, subscription_id: str) -> bool
     title="At most max_privileged_principals hold Owner, Contributor or User Access Administrator; no guests",
     severity=Severity.HIGH,
     resource_types=("Microsoft.Resources/subscriptions",),
-    requires=(ROLE_ASSIGNMENTS_API, ROLE_DEFINITIONS_API, REGISTRATIONS_API),
+    requires=(ROLE_ASSIGNMENTS_API, ROLE_DEFINITIONS_API, ROLE_ELIGIBILITIES_API, REGISTRATIONS_API),
     parameters=("max_privileged_principals", "allowed_owner_principals"),
     rationale="Every Owner, Contributor or User Access Administrator can read or hand out MUL2 data; the "
     "policy limits that power to a few of the company's own authorised people.",
@@ -887,15 +905,26 @@ def privileged_role_holders(inventory: Inventory, params: Params) -> Iterator[Ch
         sub_id = assignment.subscription_id
         subscriptions.setdefault(sub_id.lower(), Subscription(sub_id, "", ""))
     for key, subscription in sorted(subscriptions.items()):
-        listed = [_listing_state(inventory, api, key) for api in (ROLE_ASSIGNMENTS_API, ROLE_DEFINITIONS_API)]
+        listed = [
+            _listing_state(inventory, api, key)
+            for api in (ROLE_ASSIGNMENTS_API, ROLE_DEFINITIONS_API, ROLE_ELIGIBILITIES_API)
+        ]
         if False in listed:
             # The failed listing is already reported as an error for this subscription.
             continue
         if None in listed:
-            yield errored(subscription, "Role assignments or definitions were not collected for this subscription")
+            yield errored(
+                subscription,
+                "Role assignments, eligibilities or definitions were not collected for this subscription",
+            )
             continue
         principals = by_subscription.get(key, [])
         problems, unknown = privileged_principal_shortfalls(principals, maximum, allowed_owners, unlisted)
+        unknown += [
+            unreadable_eligibility(e)
+            for e in inventory.role_eligibilities
+            if e.unreadable and e.subscription_id.lower() == key
+        ]
         unknown += [
             f"assignment {u.assignment.id} at {u.level} scope names role definition "
             f"{u.assignment.role_definition_id}, which was not collected, so it may be privileged"

@@ -6,20 +6,19 @@ absolute, and the host-bound policy refuses one that points anywhere but the Gra
 
 The contract with Graph is strict: a listing's page is a JSON object with a ``value`` list, or the listing
 is a malformed response; a next link that repeats, or more than ``MAX_PAGES`` pages, stop it with an error;
-bodies are read as bytes (the pipeline's own decoder is bypassed) and parsed with a size and depth bound.
+bodies are read as bytes (the pipeline's own decoder is bypassed) and parsed by ``base.parse_json``, with
+the same size and nesting bound as ARM's.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError
 from azure.core.rest import HttpRequest, HttpResponse
 
-from auditor.collect.base import PerParent, Step, TenantListing
+from auditor.collect.base import MAX_PAGES, MalformedResponseError, PerParent, Step, TenantListing, parse_json
 from auditor.collect.session import AzureSession
 from auditor.records.identity import (
     ConditionalAccessPolicy,
@@ -62,14 +61,7 @@ LICENCES = {
     USER_REGISTRATIONS_PATH: "Microsoft Entra ID P1 or P2",
     ROLE_ELIGIBILITIES_PATH: "Microsoft Entra ID P2 (Privileged Identity Management)",
 }
-# Bounds on what one listing may take: pages followed, bytes per page and nesting depth of a body.
-MAX_PAGES = 5_000
-MAX_BODY_BYTES = 64 * 1024 * 1024
-MAX_DEPTH = 64
 GRAPH_TYPE_PREFIX = "#microsoft.graph."
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
-_INNERMOST = re.compile(r"[\[{][^\[\]{}]*[\]}]")
-_OPENING = re.compile(r"[\[{]")
 # 403 codes Graph gives when the token lacks a permission (or a delegated user lacks the directory role).
 PERMISSION_DENIED_CODES = frozenset({"authorization_requestdenied", "accessdenied", "forbidden"})
 # The registration report is licensed: without Microsoft Entra ID P1/P2 Graph refuses it with this code.
@@ -102,47 +94,15 @@ def graph_error(response: HttpResponse, path: str) -> HttpResponseError:
     return exc
 
 
-def nested_deeper_than(text: str, limit: int) -> bool:
-    """True when the JSON text nests arrays and objects more than ``limit`` levels deep.
-
-    Strings are blanked out, then the innermost brackets are peeled off one level per pass; each pass is
-    one regular-expression scan, so the cost is a few linear passes for ordinary bodies and never recursion.
-    """
-    skeleton = _JSON_STRING.sub('""', text)
-    for _ in range(limit):
-        skeleton, peeled = _INNERMOST.subn("0", skeleton)
-        if not peeled:
-            return False
-    return _OPENING.search(skeleton) is not None
-
-
-def parse_body(raw: bytes, path: str) -> Any:
-    """A Graph body parsed as JSON within the size and depth bounds; anything else is malformed."""
-    if len(raw) > MAX_BODY_BYTES:
-        raise ValueError(f"Graph answered {path} with a body of {len(raw)} bytes, over the {MAX_BODY_BYTES} bound")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"Graph answered {path} with a body that is not UTF-8: {exc.reason}") from None
-    # Deep nesting is refused before parsing: json's recursive decoder would otherwise raise
-    # RecursionError, which no listing may let escape.
-    if nested_deeper_than(text, MAX_DEPTH):
-        raise ValueError(f"Graph answered {path} with a body nested deeper than {MAX_DEPTH} levels")
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"Graph answered {path} with a body that is not JSON: {exc.msg}") from None
-
-
 def _get(session: AzureSession, url: str, path: str) -> Mapping[str, Any]:
-    # stream=True keeps the pipeline's decoder off the body, so only parse_body's bounded parse reads it.
+    # stream=True keeps the pipeline's decoder off the body, so only the bounded parse_json reads it.
     response = session.graph_client().send_request(HttpRequest("GET", url), stream=True)
     raw = response.read()
     if response.status_code != 200:
         raise graph_error(response, path)
-    body = parse_body(raw, path)
+    body = parse_json(raw, f"Graph {path}")
     if not isinstance(body, dict):
-        raise TypeError(f"Graph answered {path} with a JSON {type(body).__name__}, not an object")
+        raise MalformedResponseError(f"Graph answered {path} with a JSON {type(body).__name__}, not an object")
     return body
 
 
@@ -168,22 +128,22 @@ def graph_list(
     seen: set[str] = set()
     while link is not None:
         if len(seen) >= max_pages:
-            raise ValueError(f"Graph gave more than {max_pages} pages for {path}; stopped there")
+            raise MalformedResponseError(f"Graph gave more than {max_pages} pages for {path}; stopped there")
         seen.add(link)
         page = _get(session, link, path)
         items = page.get("value")
         if not isinstance(items, list):
-            raise TypeError(f"Graph answered {path} without a 'value' list")
+            raise MalformedResponseError(f"Graph answered {path} without a 'value' list")
         for item in items:
             if not isinstance(item, dict):
-                raise TypeError(f"an item of {path} is a JSON {type(item).__name__}, not an object")
-            yield item
+                raise MalformedResponseError(f"an item of {path} is a JSON {type(item).__name__}, not an object")
+        yield from items
         following = page.get("@odata.nextLink")
         if following is not None and not isinstance(following, str):
-            raise TypeError(f"the @odata.nextLink of {path} is not a string")
+            raise MalformedResponseError(f"the @odata.nextLink of {path} is not a string")
         if following in seen:
             # A link that repeats would page forever and count the same items twice.
-            raise ValueError(f"Graph repeated the @odata.nextLink of {path}: {following}")
+            raise MalformedResponseError(f"Graph repeated the @odata.nextLink of {path}: {following}")
         link = following
 
 

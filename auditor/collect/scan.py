@@ -24,6 +24,7 @@ from auditor.collect import (
     backup,
     compute,
     defender,
+    eligibility,
     firewall,
     graph,
     keys,
@@ -65,6 +66,7 @@ COLLECTORS = (
     defender,
     monitor,
     authorization,
+    eligibility,
     web,
     graph,
 )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from auditor.records.unreadable import Unreadable
+
 
 @dataclass(frozen=True)
 class RoleDefinition:
@@ -64,6 +66,7 @@ class RoleEligibility:
     resource_group: str = ""
     location: str = ""
     type: str = "Microsoft.Authorization/roleEligibilityScheduleInstances"
+    unreadable: tuple[Unreadable, ...] = ()
 
     @property
     def role_guid(self) -> str:
