@@ -1,0 +1,148 @@
+"""PIM eligibilities of Azure roles through the local endpoint: Microsoft's example, the wire, bad fields."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from auditor.checks.identity import privileged_role_holders
+from auditor.collect import authorization, eligibility
+from auditor.collect.scan import collect_inventory
+from auditor.inventory import Collection, Inventory
+from auditor.model import Status
+from auditor.parameters import Params
+from auditor.records.identity import RoleEligibility
+from auditor.records.unreadable import Unreadable
+from tests import estates as e
+from tests.harness import serve
+
+EXAMPLES = Path(__file__).parent / "data" / "azure-rest-examples" / "specification"
+EXAMPLE = (
+    EXAMPLES
+    / "authorization/resource-manager/Microsoft.Authorization/stable/2020-10-01/examples"
+    / "GetRoleEligibilityScheduleInstancesByScope.json"
+)
+EXAMPLE_SUB = "dfa2a084-766f-4003-8ae1-c4aeb893a99f"
+LIST_PATH = f"/subscriptions/{e.SUB}/providers/Microsoft.Authorization/roleEligibilityScheduleInstances"
+OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+
+
+def example_items() -> list[dict[str, Any]]:
+    """The items of Microsoft's list example (see tests/data/azure-rest-examples/ORIGIN.md, row 23)."""
+    body: dict[str, Any] = json.loads(EXAMPLE.read_text(encoding="utf-8"))["responses"]["200"]["body"]
+    items: list[dict[str, Any]] = body["value"]
+    return items
+
+
+def instance(name: str, principal: str, role: str = OWNER, **properties: Any) -> dict[str, Any]:
+    """A roleEligibilityScheduleInstance on the test subscription as ARM lists it."""
+    scope = f"/subscriptions/{e.SUB}"
+    props: dict[str, Any] = {
+        "scope": scope,
+        "roleDefinitionId": f"{scope}/providers/Microsoft.Authorization/roleDefinitions/{role}",
+        "principalId": principal,
+        "principalType": "User",
+        "status": "Provisioned",
+        "memberType": "Direct",
+    } | properties
+    return {
+        "id": f"{scope}/providers/Microsoft.Authorization/roleEligibilityScheduleInstances/{name}",
+        "name": name,
+        "type": "Microsoft.Authorization/roleEligibilityScheduleInstances",
+        "properties": {k: v for k, v in props.items() if v is not None},
+    }
+
+
+def scan(*resources: dict[str, Any], subs: tuple[str, ...] = (e.SUB,), **options: Any) -> Inventory:
+    """Collect only the eligibility listing."""
+    with serve(e.estate(*resources, subs=subs), **options) as (_, session):
+        return collect_inventory(session, steps=eligibility.STEPS)
+
+
+def outcome(inventory: Inventory, subscription_id: str = e.SUB) -> Collection:
+    """The listing's one Collection for the subscription."""
+    (found,) = [c for c in inventory.collections if c.api == eligibility.ELIGIBILITIES_API]
+    assert found.subscription_id == subscription_id
+    return found
+
+
+def test_microsoft_example_is_collected_as_its_documented_fields_say() -> None:
+    inventory = scan(*example_items(), subs=(EXAMPLE_SUB,))
+    scope = f"/subscriptions/{EXAMPLE_SUB}"
+    assert inventory.role_eligibilities == (
+        RoleEligibility(
+            id=f"{scope}/providers/Microsoft.Authorization/RoleEligibilityScheduleInstances/"
+            "21e4b59a-0499-4fe0-a3c3-43a3055b773a",
+            name="21e4b59a-0499-4fe0-a3c3-43a3055b773a",
+            subscription_id=EXAMPLE_SUB,
+            scope=scope,
+            # roleDefinitionId, not expandedProperties.roleDefinition.id, which names another role.
+            role_definition_id=f"{scope}/providers/Microsoft.Authorization/roleDefinitions/"
+            "b24988ac-6180-42a0-ab88-20f7382dd24c",
+            principal_id="a3bb8764-cb92-4276-9d2a-ca1e895e55ea",
+            principal_type="User",
+            member_type="Direct",
+        ),
+    )
+    assert outcome(inventory, EXAMPLE_SUB).ok
+
+
+def test_microsoft_example_gives_the_verdict_its_semantics_imply() -> None:
+    with serve(e.estate(*example_items(), subs=(EXAMPLE_SUB,))) as (_, session):
+        inventory = collect_inventory(session, steps=authorization.STEPS + eligibility.STEPS)
+    # An eligible Contributor is a privileged holder: one principal is within the limit of 4, but it is not
+    # in the registration report (none was collected), so whether it is a guest cannot be shown.
+    (verdict,) = privileged_role_holders(
+        inventory, Params({"max_privileged_principals": 4, "allowed_owner_principals": ()})
+    )
+    assert verdict.status is Status.ERROR
+    assert "user a3bb8764-cb92-4276-9d2a-ca1e895e55ea is not in the registration report" in verdict.message
+
+
+def test_the_listing_asks_for_eligibilities_at_or_above_the_subscription() -> None:
+    with serve(e.estate(instance("i1", "u1"))) as (endpoint, session):
+        collect_inventory(session, steps=eligibility.STEPS)
+        asked = [r for r in endpoint.requests if r.path == LIST_PATH]
+    (request,) = asked
+    assert request.params == {"api-version": eligibility.API_VERSION, "$filter": "atScope()"}
+
+
+def test_every_page_is_read() -> None:
+    inventory = scan(*(instance(f"i{n}", f"u{n}") for n in range(5)), page_size=2)
+    assert [r.principal_id for r in inventory.role_eligibilities] == [f"u{n}" for n in range(5)]
+    assert outcome(inventory).items == 5
+
+
+def test_no_eligibilities_is_an_empty_success() -> None:
+    inventory = scan()
+    assert inventory.role_eligibilities == ()
+    assert outcome(inventory).ok
+
+
+def test_case_of_types_is_tolerated() -> None:
+    (record,) = scan(instance("i1", "g1", principalType="group", memberType="GROUP")).role_eligibilities
+    assert (record.principal_type, record.member_type, record.unreadable) == ("Group", "Group", ())
+
+
+def test_an_unreadable_field_marks_that_eligibility_only() -> None:
+    inventory = scan(
+        instance("good", "u1"),
+        instance("no-principal", None),
+        instance("odd-type", "u2", principalType="Robot"),
+    )
+    records = {r.name: r for r in inventory.role_eligibilities}
+    assert records["good"].unreadable == ()
+    assert records["no-principal"].unreadable == (Unreadable("properties.principalId", "absent"),)
+    assert records["odd-type"].unreadable == (Unreadable("properties.principalType", '"Robot"'),)
+    assert outcome(inventory).ok
+
+
+def test_an_empty_object_is_a_malformed_listing_not_an_empty_one() -> None:
+    raw = [{"path": LIST_PATH, "body": "{}"}]
+    with serve(e.estate() | {"raw": raw}) as (_, session):
+        inventory = collect_inventory(session, steps=eligibility.STEPS)
+    failed = outcome(inventory)
+    assert not failed.ok
+    assert failed.reason.startswith("malformed response")
+    assert "no 'value' list" in failed.reason
