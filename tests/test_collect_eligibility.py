@@ -35,7 +35,7 @@ def example_items() -> list[dict[str, Any]]:
     return items
 
 
-def instance(name: str, principal: str, role: str = OWNER, **properties: Any) -> dict[str, Any]:
+def instance(name: str, principal: str | None, role: str = OWNER, **properties: Any) -> dict[str, Any]:
     """A roleEligibilityScheduleInstance on the test subscription as ARM lists it."""
     scope = f"/subscriptions/{e.SUB}"
     props: dict[str, Any] = {
