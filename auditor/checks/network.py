@@ -147,6 +147,10 @@ def _judge_nic(
                 "public_ip_sku": public_ip.sku if public_ip else None,
             }
         )
+        unread = [f"{layer.name}: {p.describe()}" for layer in layers for p in layer.unreadable]
+        if unread:
+            # A rule that could not be read may be the one that opens (or closes) the path.
+            return errored(nic, f"NSG rules could not be read: {'; '.join(unread[:5])}", unreadable=unread)
         if not layers:
             if public_ip is not None and (public_ip.sku or "basic").lower() == "basic":
                 return failed(
