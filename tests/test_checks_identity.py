@@ -10,6 +10,7 @@ import pytest
 from auditor.checks.identity import (
     GROUP_MEMBERS_API,
     MANAGEMENT_APP_ID,
+    RESOURCE_GROUPS_API,
     ROLE_ASSIGNMENTS_API,
     ROLE_DEFINITIONS_API,
     ROLE_ELIGIBILITIES_API,
@@ -751,7 +752,7 @@ def test_assignments_are_judged_per_subscription() -> None:
     ]
     collections = [
         Collection(api, sub, f"/subscriptions/{sub}", ok=True)
-        for api in (ROLE_ASSIGNMENTS_API, ROLE_DEFINITIONS_API, ROLE_ELIGIBILITIES_API)
+        for api in (ROLE_ASSIGNMENTS_API, ROLE_DEFINITIONS_API, ROLE_ELIGIBILITIES_API, RESOURCE_GROUPS_API)
         for sub in (SUB, other)
     ]
     inventory = make_inventory(
@@ -1062,4 +1063,6 @@ def test_demo_privileged_role_holders(demo: Inventory) -> None:
     assert production.evidence["privileged_principal_count"] == 4
     grants = [g for p in production.evidence["principals"] for g in p["grants"]]
     assert {g.get("through_group") for g in grants} == {None, "2d5e8f1a-7b3c-4e9d-a6f0-1c8b4d7e9a32"}
-    assert any(g["eligible"] for g in grants)
+    eligible = {(g["role"], g["scope_level"]) for g in grants if g["eligible"]}
+    # Read from the subscription listing and from the per-group call, respectively.
+    assert eligible == {("User Access Administrator", "subscription"), ("Owner", "resource group")}

@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from auditor.checks.identity import privileged_role_holders
-from auditor.collect import authorization, eligibility
+from auditor.collect import authorization, eligibility, firewall
+from auditor.collect.base import Listing
 from auditor.collect.scan import collect_inventory
+from auditor.emulator import Fault
 from auditor.inventory import Collection, Inventory
 from auditor.model import Status
 from auditor.parameters import Params
@@ -35,9 +37,17 @@ def example_items() -> list[dict[str, Any]]:
     return items
 
 
-def instance(name: str, principal: str | None, role: str = OWNER, **properties: Any) -> dict[str, Any]:
-    """A roleEligibilityScheduleInstance on the test subscription as ARM lists it."""
-    scope = f"/subscriptions/{e.SUB}"
+GROUP = f"/subscriptions/{e.SUB}/resourceGroups/rg-app"
+GROUP_LIST_PATH = f"{GROUP}/providers/Microsoft.Authorization/roleEligibilityScheduleInstances"
+RESOURCE_GROUPS = tuple(s for s in firewall.STEPS if isinstance(s, Listing) and s.field == "resource_group_records")
+RESOURCE_GROUP = {"id": GROUP, "name": "rg-app", "location": "eastus"}
+HOLDER_PARAMS = Params({"max_privileged_principals": 4, "allowed_owner_principals": ()})
+
+
+def instance(
+    name: str, principal: str | None, role: str = OWNER, *, scope: str = f"/subscriptions/{e.SUB}", **properties: Any
+) -> dict[str, Any]:
+    """A roleEligibilityScheduleInstance at the scope (the test subscription unless given) as ARM lists it."""
     props: dict[str, Any] = {
         "scope": scope,
         "roleDefinitionId": f"{scope}/providers/Microsoft.Authorization/roleDefinitions/{role}",
@@ -61,10 +71,10 @@ def scan(*resources: dict[str, Any], subs: tuple[str, ...] = (e.SUB,), **options
 
 
 def outcome(inventory: Inventory, subscription_id: str = e.SUB) -> Collection:
-    """The listing's one Collection for the subscription."""
-    (found,) = [c for c in inventory.collections if c.api == eligibility.ELIGIBILITIES_API]
-    assert found.subscription_id == subscription_id
-    return found
+    """The listing's Collection for the subscription (the per-group calls add a success line of their own)."""
+    found = [c for c in inventory.collections if c.api == eligibility.ELIGIBILITIES_API]
+    assert found[0].subscription_id == subscription_id
+    return found[0]
 
 
 def test_microsoft_example_is_collected_as_its_documented_fields_say() -> None:
@@ -90,12 +100,10 @@ def test_microsoft_example_is_collected_as_its_documented_fields_say() -> None:
 
 def test_microsoft_example_gives_the_verdict_its_semantics_imply() -> None:
     with serve(e.estate(*example_items(), subs=(EXAMPLE_SUB,))) as (_, session):
-        inventory = collect_inventory(session, steps=authorization.STEPS + eligibility.STEPS)
+        inventory = collect_inventory(session, steps=RESOURCE_GROUPS + authorization.STEPS + eligibility.STEPS)
     # An eligible Contributor is a privileged holder: one principal is within the limit of 4, but it is not
     # in the registration report (none was collected), so whether it is a guest cannot be shown.
-    (verdict,) = privileged_role_holders(
-        inventory, Params({"max_privileged_principals": 4, "allowed_owner_principals": ()})
-    )
+    (verdict,) = privileged_role_holders(inventory, HOLDER_PARAMS)
     assert verdict.status is Status.ERROR
     assert "user a3bb8764-cb92-4276-9d2a-ca1e895e55ea is not in the registration report" in verdict.message
 
@@ -146,3 +154,32 @@ def test_an_empty_object_is_a_malformed_listing_not_an_empty_one() -> None:
     assert not failed.ok
     assert failed.reason.startswith("malformed response")
     assert "no 'value' list" in failed.reason
+
+
+def test_eligibilities_on_a_resource_group_are_read_per_group_without_repeating_those_above() -> None:
+    on_group = instance("on-group", "u2", scope=GROUP)
+    # ARM's atScope() on the group also returns what is above it: the collector keeps only the group's own.
+    body = json.dumps({"value": [instance("on-sub", "u1"), on_group]})
+    raw = [{"path": GROUP_LIST_PATH, "body": body}]
+    with serve(e.estate(instance("on-sub", "u1")) | {"raw": raw, "resourceGroups": [RESOURCE_GROUP]}) as (
+        endpoint,
+        session,
+    ):
+        inventory = collect_inventory(session, steps=RESOURCE_GROUPS + eligibility.STEPS)
+        asked = [r.params for r in endpoint.requests if r.path == GROUP_LIST_PATH]
+    assert asked == [{"api-version": eligibility.API_VERSION, "$filter": "atScope()"}]
+    assert sorted((r.name, r.scope, r.resource_group) for r in inventory.role_eligibilities) == [
+        ("on-group", GROUP, "rg-app"),
+        ("on-sub", f"/subscriptions/{e.SUB}", ""),
+    ]
+    assert all(c.ok for c in inventory.collections)
+
+
+def test_a_failed_group_call_marks_that_group_and_no_subscription_verdict_passes() -> None:
+    fault = Fault(GROUP_LIST_PATH, status=403, error_code="AuthorizationFailed")
+    with serve(e.estate() | {"resourceGroups": [RESOURCE_GROUP]}, faults=(fault,)) as (_, session):
+        inventory = collect_inventory(session, steps=RESOURCE_GROUPS + authorization.STEPS + eligibility.STEPS)
+    (failed,) = [c for c in inventory.collections if not c.ok]
+    assert (failed.api, failed.scope, failed.status_code) == (eligibility.ELIGIBILITIES_API, GROUP, 403)
+    # The failure is reported by evaluation for the group; the check gives the subscription no verdict.
+    assert list(privileged_role_holders(inventory, HOLDER_PARAMS)) == []

@@ -37,6 +37,8 @@ GROUP_MEMBERS_API = "graph:/groups/{id}/transitiveMembers"
 ROLE_ASSIGNMENTS_API = "Microsoft.Authorization/roleAssignments"
 ROLE_DEFINITIONS_API = "Microsoft.Authorization/roleDefinitions"
 ROLE_ELIGIBILITIES_API = "Microsoft.Authorization/roleEligibilityScheduleInstances"
+# Eligibilities on resource groups are read per group: without the group listing they were not looked for.
+RESOURCE_GROUPS_API = "Microsoft.Resources/resourceGroups"
 
 # The "Windows Azure Service Management API" app: the portal, Azure CLI, PowerShell and ARM itself.
 MANAGEMENT_APP_ID = "797f4846-ba00-4fd7-ba43-dac1f8f63013"
@@ -662,6 +664,7 @@ def _role_phrase(roles: Iterable[Mapping[str, Any]]) -> str:
         ROLE_ASSIGNMENTS_API,
         ROLE_DEFINITIONS_API,
         ROLE_ELIGIBILITIES_API,
+        RESOURCE_GROUPS_API,
     ),
     rationale="A policy that requires MFA protects an administrator only once a second factor is registered; "
     "until then the first sign-in registers whatever the holder of the password chooses.",
@@ -864,7 +867,13 @@ def _listing_state(inventory: Inventory, api: str, subscription_id: str) -> bool
     title="At most max_privileged_principals hold Owner, Contributor or User Access Administrator; no guests",
     severity=Severity.HIGH,
     resource_types=("Microsoft.Resources/subscriptions",),
-    requires=(ROLE_ASSIGNMENTS_API, ROLE_DEFINITIONS_API, ROLE_ELIGIBILITIES_API, REGISTRATIONS_API),
+    requires=(
+        ROLE_ASSIGNMENTS_API,
+        ROLE_DEFINITIONS_API,
+        ROLE_ELIGIBILITIES_API,
+        RESOURCE_GROUPS_API,
+        REGISTRATIONS_API,
+    ),
     parameters=("max_privileged_principals", "allowed_owner_principals"),
     rationale="Every Owner, Contributor or User Access Administrator can read or hand out MUL2 data; the "
     "policy limits that power to a few of the company's own authorised people.",
@@ -907,7 +916,7 @@ def privileged_role_holders(inventory: Inventory, params: Params) -> Iterator[Ch
     for key, subscription in sorted(subscriptions.items()):
         listed = [
             _listing_state(inventory, api, key)
-            for api in (ROLE_ASSIGNMENTS_API, ROLE_DEFINITIONS_API, ROLE_ELIGIBILITIES_API)
+            for api in (ROLE_ASSIGNMENTS_API, ROLE_DEFINITIONS_API, ROLE_ELIGIBILITIES_API, RESOURCE_GROUPS_API)
         ]
         if False in listed:
             # The failed listing is already reported as an error for this subscription.
@@ -915,7 +924,8 @@ def privileged_role_holders(inventory: Inventory, params: Params) -> Iterator[Ch
         if None in listed:
             yield errored(
                 subscription,
-                "Role assignments, eligibilities or definitions were not collected for this subscription",
+                "Role assignments, eligibilities, definitions or resource groups were not collected for this "
+                "subscription",
             )
             continue
         principals = by_subscription.get(key, [])

@@ -2,9 +2,11 @@
 
 An eligible principal holds no active assignment until it activates the role, which it can do at any
 time without anyone's approval unless the role's PIM policy asks for one: for counting who holds a
-privileged role, an eligibility is a holding. The listing reads the subscription with
-``$filter=atScope()``, which ARM documents as "all role eligibility schedules at or above the scope":
-eligibilities on the subscription and inherited from management groups or the root.
+privileged role, an eligibility is a holding. Both calls filter with ``$filter=atScope()``, which ARM
+documents as "all role eligibility schedules at or above the scope": the subscription listing gives the
+eligibilities on the subscription and inherited from management groups or the root, and one call per
+resource group gives those on the group itself (eligibilities on single resources are not privileged
+holdings for IAM-02 and are not read).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from auditor.arm_ids import resource_group_of
 from auditor.collect.base import (
     Field,
     Listing,
+    PerParent,
     Reader,
     arm_pipeline,
     build_all,
@@ -27,6 +30,7 @@ from auditor.collect.base import (
 )
 from auditor.collect.session import AzureSession
 from auditor.records.identity import RoleEligibility
+from auditor.records.network import ResourceGroup
 
 # The api-version azure-mgmt-authorization 4.0 sends for role_eligibility_schedule_instances.
 API_VERSION = "2020-10-01"
@@ -80,4 +84,24 @@ def list_role_eligibilities(session: AzureSession, subscription_id: str) -> Iter
     return build_all(list_objects(pipeline, session.arm_url, url), role_eligibility, subscription_id)
 
 
-STEPS = (Listing(ELIGIBILITIES_API, "role_eligibilities", list_role_eligibilities),)
+def list_group_eligibilities(session: AzureSession, group: ResourceGroup) -> Iterator[RoleEligibility]:
+    """The PIM eligibilities on one resource group itself (those above it come with the subscription)."""
+    pipeline = arm_pipeline(session, AuthorizationManagementClient, group.subscription_id)
+    url = path(
+        "/subscriptions/{}/resourceGroups/{}/providers/" + ELIGIBILITIES_API,
+        group.subscription_id,
+        group.name,
+        api_version=API_VERSION,
+        **{"$filter": "atScope()"},
+    )
+    for record in build_all(list_objects(pipeline, session.arm_url, url), role_eligibility, group.subscription_id):
+        if record.scope.rstrip("/").lower() == group.id.rstrip("/").lower():
+            yield record
+
+
+# One API name for both calls: a failed group call marks that group, a failed listing the subscription, and
+# the identity checks treat either as eligibilities they could not see.
+STEPS = (
+    Listing(ELIGIBILITIES_API, "role_eligibilities", list_role_eligibilities),
+    PerParent(ELIGIBILITIES_API, "resource_group_records", "role_eligibilities", list_group_eligibilities),
+)
