@@ -841,6 +841,20 @@ def test_an_unlicensed_tenant_is_told_apart_from_a_missing_permission() -> None:
     assert "AuditLog.Read.All" not in failed.reason
 
 
+def test_a_tenant_without_pim_licences_is_named_as_such_for_eligibilities() -> None:
+    body = graph_error_body(
+        "AadPremiumLicenseRequired",
+        "The tenant needs to have Microsoft Entra ID P2 or Microsoft Entra ID Governance license.",
+    )
+    path = "/v1.0/roleManagement/directory/roleEligibilityScheduleInstances"
+    with serve(e.estate(graph=tenant()) | {"raw": [{"path": path, "status": 400, "body": body}]}) as (_, session):
+        inventory = collect_inventory(session, steps=graph.STEPS)
+    failed = outcome(inventory, ELIGIBILITIES_API)
+    assert (failed.ok, failed.status_code, failed.error_code) == (False, 400, "AadPremiumLicenseRequired")
+    assert "needs a Microsoft Entra ID P2 or Microsoft Entra ID Governance licence" in failed.reason
+    assert "RoleEligibilitySchedule.Read.Directory" not in failed.reason
+
+
 def test_a_403_with_an_unknown_code_keeps_graph_s_message_as_it_is() -> None:
     raw = [
         {

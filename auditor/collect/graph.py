@@ -59,13 +59,14 @@ PERMISSIONS = {
 # Listings that need a licence beyond the free tier, and which one.
 LICENCES = {
     USER_REGISTRATIONS_PATH: "Microsoft Entra ID P1 or P2",
-    ROLE_ELIGIBILITIES_PATH: "Microsoft Entra ID P2 (Privileged Identity Management)",
+    ROLE_ELIGIBILITIES_PATH: "Microsoft Entra ID P2 or Microsoft Entra ID Governance",
 }
 GRAPH_TYPE_PREFIX = "#microsoft.graph."
 # 403 codes Graph gives when the token lacks a permission (or a delegated user lacks the directory role).
 PERMISSION_DENIED_CODES = frozenset({"authorization_requestdenied", "accessdenied", "forbidden"})
-# The registration report is licensed: without Microsoft Entra ID P1/P2 Graph refuses it with this code.
-UNLICENSED_CODE = "authentication_requestfromnonpremiumtenantorb2ctenant"
+# Licensed listings: without Microsoft Entra ID P1/P2 Graph refuses the registration report with the first
+# code (403), and without P2 the PIM listings with the second (400).
+UNLICENSED_CODES = frozenset({"authentication_requestfromnonpremiumtenantorb2ctenant", "aadpremiumlicenserequired"})
 
 
 def api_name(path: str) -> str:
@@ -77,11 +78,11 @@ def graph_error(response: HttpResponse, path: str) -> HttpResponseError:
     """The exception for a Graph error answer; a refusal says which permission or licence the call needs."""
     error_type = {401: ClientAuthenticationError, 404: ResourceNotFoundError}.get(response.status_code)
     exc = (error_type or HttpResponseError)(response=response)
-    if response.status_code != 403:
+    code = (getattr(exc.error, "code", None) or "").lower()
+    if response.status_code != 403 and code not in UNLICENSED_CODES:
         # A 401 is a token that was not accepted, not a missing permission: Graph's message says why.
         return exc
-    code = (getattr(exc.error, "code", None) or "").lower()
-    if code == UNLICENSED_CODE:
+    if code in UNLICENSED_CODES:
         hint = f"the tenant needs a {LICENCES.get(path, 'Microsoft Entra ID P1 or P2')} licence for this listing"
     elif code in PERMISSION_DENIED_CODES or not code:
         hint = f"the credential needs the Microsoft Graph permission {PERMISSIONS[path]}"
