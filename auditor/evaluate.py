@@ -125,7 +125,7 @@ def _run_check(
         )
         return
     for result in results:
-        yield _finding(control, registered, _with_unreadable(result, unread))
+        yield _finding(control, registered, with_unreadable(result, unread))
     if not results and not broken:
         kinds = ", ".join(spec.resource_types)
         yield control_level_finding(control, spec.id, Status.NOT_APPLICABLE, f"No resources of type {kinds} in scope")
@@ -149,7 +149,7 @@ def unreadable_index(inventory: Inventory) -> dict[str, tuple[Unreadable, ...]]:
     return found
 
 
-def _with_unreadable(result: CheckResult, unread: dict[str, tuple[Unreadable, ...]]) -> CheckResult:
+def with_unreadable(result: CheckResult, unread: dict[str, tuple[Unreadable, ...]]) -> CheckResult:
     """A pass or not-applicable about a resource with unread fields becomes an error naming them."""
     if result.status not in {Status.PASS, Status.NOT_APPLICABLE}:
         return result
