@@ -1026,3 +1026,16 @@ def test_steps_are_tenant_listings_named_after_their_graph_paths() -> None:
         "directory_role_eligibilities",
         "role_assignments",
     ]
+
+
+def test_a_group_id_from_an_answer_stays_one_path_segment() -> None:
+    odd = "../../reports/authenticationMethods/userRegistrationDetails?x="
+    holding = role_assignment(5, odd) | {"principal": expanded("group", odd)}
+    graph_map = tenant() | {"/roleManagement/directory/roleAssignments": [holding]}
+    with serve(e.estate(graph=graph_map)) as (endpoint, session):
+        inventory = collect_inventory(session, steps=graph.STEPS)
+        asked = [r.path for r in endpoint.requests if r.path.startswith("/v1.0/groups/")]
+    assert asked == [f"/v1.0/groups/{odd}/transitiveMembers"]
+    (failed,) = [c for c in inventory.collections if c.api == MEMBERS_API and not c.ok]
+    assert failed.status_code == 404
+    assert inventory.group_memberships == ()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from typing import Any
+from urllib.parse import quote
 
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError
 from azure.core.rest import HttpRequest, HttpResponse
@@ -349,9 +350,10 @@ def list_directory_role_definitions(session: AzureSession) -> Iterator[Directory
 
 def list_group_members(session: AzureSession, group_id: str, subscription_id: str = "") -> GroupMembership:
     """Every transitive member of one group (nested groups flattened by Graph)."""
-    if not group_id or "/" in group_id or "?" in group_id:
+    if not group_id.strip(". "):
         raise ValueError(f"group id {group_id!r} cannot name a Graph group")
-    url = graph_url(session, GROUP_MEMBERS_PATH.replace("{id}", group_id))
+    # The id comes from an answer: escaped, it stays one path segment whatever it holds.
+    url = graph_url(session, GROUP_MEMBERS_PATH.replace("{id}", quote(group_id, safe="")))
     members = tuple(group_member(item, group_id) for item in graph_list(session, GROUP_MEMBERS_PATH, url=url))
     return GroupMembership(
         id=f"/groups/{group_id}", group_id=group_id, members=members, subscription_id=subscription_id
