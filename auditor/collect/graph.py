@@ -19,7 +19,15 @@ from urllib.parse import quote
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError
 from azure.core.rest import HttpRequest, HttpResponse
 
-from auditor.collect.base import MAX_PAGES, MalformedResponseError, PerParent, Step, TenantListing, parse_json
+from auditor.collect.base import (
+    MAX_PAGES,
+    Field,
+    MalformedResponseError,
+    PerParent,
+    Step,
+    TenantListing,
+    parse_json,
+)
 from auditor.collect.session import AzureSession
 from auditor.records.identity import (
     ConditionalAccessPolicy,
@@ -63,6 +71,36 @@ LICENCES = {
     ROLE_ELIGIBILITIES_PATH: "Microsoft Entra ID P2 or Microsoft Entra ID Governance",
 }
 GRAPH_TYPE_PREFIX = "#microsoft.graph."
+
+# What the new identity listings read, as the ARM collectors' contract tables say it (see collect/base.py).
+# https://learn.microsoft.com/graph/api/resources/unifiedroledefinition?view=graph-rest-beta
+ROLE_DEFINITION_CONTRACT = (
+    Field("id", True),
+    Field("displayName", True),
+    Field("templateId", True),
+    Field("isBuiltIn", True),
+    # Only the beta endpoint returns it; no default is documented, so absence is unknown, never "not privileged".
+    Field("isPrivileged", False),
+)
+# https://learn.microsoft.com/graph/api/resources/unifiedroleassignment and
+# .../unifiedroleeligibilityscheduleinstance: the expanded principal types the holder.
+ROLE_HOLDING_CONTRACT = (
+    Field("id", True),
+    Field("principalId", True),
+    Field("roleDefinitionId", True),
+    Field("directoryScopeId", True),
+    # Absent without $expand=principal (Microsoft's examples): the holder may be a group, so it is unknown.
+    Field("principal.@odata.type", False),
+    Field("memberType", False, "not read by any check"),
+)
+# https://learn.microsoft.com/graph/api/group-list-transitivemembers: directoryObjects of several types.
+GROUP_MEMBER_CONTRACT = (
+    Field("id", True),
+    # Absent: a member that may be a user or a service principal, judged as unknown.
+    Field("@odata.type", True),
+    Field("userPrincipalName", False, "no name to show; the object id is shown"),
+    Field("displayName", False, "no name to show; the object id is shown"),
+)
 # 403 codes Graph gives when the token lacks a permission (or a delegated user lacks the directory role).
 PERMISSION_DENIED_CODES = frozenset({"authorization_requestdenied", "accessdenied", "forbidden"})
 # Licensed listings: without Microsoft Entra ID P1/P2 Graph refuses the registration report with the first
