@@ -31,7 +31,7 @@ OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
 
 
 def example_items() -> list[dict[str, Any]]:
-    """The items of Microsoft's list example (see tests/data/azure-rest-examples/ORIGIN.md, row 23)."""
+    """The items of Microsoft's list example (see tests/data/azure-rest-examples/ORIGIN.md, row 29)."""
     body: dict[str, Any] = json.loads(EXAMPLE.read_text(encoding="utf-8"))["responses"]["200"]["body"]
     items: list[dict[str, Any]] = body["value"]
     return items
