@@ -183,3 +183,16 @@ def test_a_failed_group_call_marks_that_group_and_no_subscription_verdict_passes
     assert (failed.api, failed.scope, failed.status_code) == (eligibility.ELIGIBILITIES_API, GROUP, 403)
     # The failure is reported by evaluation for the group; the check gives the subscription no verdict.
     assert list(privileged_role_holders(inventory, HOLDER_PARAMS)) == []
+
+
+def test_the_subscription_listing_keeps_what_is_at_or_above_it() -> None:
+    management_group = "/providers/Microsoft.Management/managementGroups/mul2"
+    inherited = instance("inherited", "u3", scope=management_group)
+    # An endpoint that answers more than atScope() asks for: the group's own eligibility is read per group.
+    body = json.dumps({"value": [instance("on-sub", "u1"), instance("on-group", "u2", scope=GROUP), inherited]})
+    with serve(e.estate() | {"raw": [{"path": LIST_PATH, "body": body}]}) as (_, session):
+        inventory = collect_inventory(session, steps=eligibility.STEPS)
+    assert sorted((r.name, r.scope) for r in inventory.role_eligibilities) == [
+        ("inherited", management_group),
+        ("on-sub", f"/subscriptions/{e.SUB}"),
+    ]

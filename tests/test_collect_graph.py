@@ -15,7 +15,7 @@ from azure.core.credentials import AccessToken
 from azure.core.rest import HttpRequest
 
 from auditor.checks.identity import privileged_user_mfa_registration
-from auditor.collect import authorization, graph
+from auditor.collect import authorization, eligibility, firewall, graph
 from auditor.collect.base import PerParent
 from auditor.collect.policies import ForeignHostError, WriteRefusedError
 from auditor.collect.scan import collect_inventory
@@ -1020,11 +1020,13 @@ def test_steps_are_tenant_listings_named_after_their_graph_paths() -> None:
         (MEMBERS_API, "group_memberships"),
         (MEMBERS_API, "group_memberships"),
         (MEMBERS_API, "group_memberships"),
+        (MEMBERS_API, "group_memberships"),
     ]
-    assert [s.parent_field for s in graph.STEPS if isinstance(s, PerParent)] == [
-        "directory_role_assignments",
-        "directory_role_eligibilities",
-        "role_assignments",
+    assert [(s.parent_field, s.phase) for s in graph.STEPS if isinstance(s, PerParent)] == [
+        ("directory_role_assignments", 1),
+        ("directory_role_eligibilities", 1),
+        ("role_assignments", 1),
+        ("role_eligibilities", 2),
     ]
 
 
@@ -1039,3 +1041,35 @@ def test_a_group_id_from_an_answer_stays_one_path_segment() -> None:
     (failed,) = [c for c in inventory.collections if c.api == MEMBERS_API and not c.ok]
     assert failed.status_code == 404
     assert inventory.group_memberships == ()
+
+
+def test_a_group_eligible_for_an_azure_role_on_a_resource_group_is_expanded() -> None:
+    group_scope = f"/subscriptions/{e.SUB}/resourceGroups/rg-app"
+    eligibility_item = {
+        "id": f"{group_scope}/providers/Microsoft.Authorization/roleEligibilityScheduleInstances/i1",
+        "name": "i1",
+        "type": "Microsoft.Authorization/roleEligibilityScheduleInstances",
+        "properties": {
+            "scope": group_scope,
+            "roleDefinitionId": f"/subscriptions/{e.SUB}/providers/Microsoft.Authorization/roleDefinitions/"
+            "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+            "principalId": ADMINS_GROUP,
+            "principalType": "Group",
+            "memberType": "Direct",
+        },
+    }
+    members = [{"@odata.type": "#microsoft.graph.user", "id": "u1", "userPrincipalName": "user1@contoso.example"}]
+    estate = e.estate(eligibility_item, graph=tenant() | {f"/groups/{ADMINS_GROUP}/transitiveMembers": members})
+    estate["resourceGroups"] = [{"id": group_scope, "name": "rg-app", "location": "eastus"}]
+    groups = tuple(s for s in firewall.STEPS if getattr(s, "field", "") == "resource_group_records")
+    with serve(estate) as (_, session):
+        inventory = collect_inventory(session, steps=groups + eligibility.STEPS + graph.STEPS)
+    (record,) = inventory.role_eligibilities
+    assert (record.principal_id, record.scope) == (ADMINS_GROUP, group_scope)
+    (membership,) = inventory.group_memberships
+    assert (membership.group_id, membership.subscription_id, [m.id for m in membership.members]) == (
+        ADMINS_GROUP,
+        e.SUB,
+        ["u1"],
+    )
+    assert members_listed(inventory)

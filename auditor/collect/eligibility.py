@@ -81,7 +81,11 @@ def list_role_eligibilities(session: AzureSession, subscription_id: str) -> Iter
         api_version=API_VERSION,
         **{"$filter": "atScope()"},
     )
-    return build_all(list_objects(pipeline, session.arm_url, url), role_eligibility, subscription_id)
+    below = f"/subscriptions/{subscription_id}/".lower()
+    for record in build_all(list_objects(pipeline, session.arm_url, url), role_eligibility, subscription_id):
+        # atScope() means at or above; anything below that an endpoint returns anyway is read per group, once.
+        if not record.scope.lower().startswith(below):
+            yield record
 
 
 def list_group_eligibilities(session: AzureSession, group: ResourceGroup) -> Iterator[RoleEligibility]:

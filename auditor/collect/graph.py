@@ -431,4 +431,6 @@ STEPS: tuple[Step, ...] = (
     PerParent(GROUP_MEMBERS_API, "directory_role_assignments", "group_memberships", members_of_group_holder),
     PerParent(GROUP_MEMBERS_API, "directory_role_eligibilities", "group_memberships", members_of_group_holder),
     PerParent(GROUP_MEMBERS_API, "role_assignments", "group_memberships", members_of_group_holder),
+    # Phase 2: eligibilities on resource groups are themselves read per group, in phase 1.
+    PerParent(GROUP_MEMBERS_API, "role_eligibilities", "group_memberships", members_of_group_holder, phase=2),
 )
