@@ -1073,3 +1073,16 @@ def test_a_group_eligible_for_an_azure_role_on_a_resource_group_is_expanded() ->
         ["u1"],
     )
     assert members_listed(inventory)
+
+
+def test_the_endpoint_expands_a_principal_only_when_asked() -> None:
+    holding = role_assignment(6, ADMINS_GROUP) | {"principal": expanded("group", ADMINS_GROUP)}
+    graph_map = tenant() | {"/roleManagement/directory/roleAssignments": [holding]}
+    with serve(e.estate(graph=graph_map)) as (_, session):
+        plain = list(graph.graph_list(session, graph.ROLE_ASSIGNMENTS_PATH))
+        url = graph.graph_url(session, graph.ROLE_ASSIGNMENTS_PATH, query="$expand=principal")
+        wanted = list(graph.graph_list(session, graph.ROLE_ASSIGNMENTS_PATH, url=url))
+    assert "principal" not in plain[0]
+    assert wanted[0]["principal"]["@odata.type"] == "#microsoft.graph.group"
+    assert graph.directory_role_assignment(plain[0]).principal_type is None
+    assert graph.directory_role_assignment(wanted[0]).principal_type == "group"
