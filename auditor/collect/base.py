@@ -409,6 +409,10 @@ class Reader:
                 self.bad(f"{field_path}[{i}]", item)
         return tuple(found)
 
+    def ref_id(self) -> str | None:
+        """This object's own ``id`` as a reference (``""`` reads as none)."""
+        return self.text("id")
+
     def ref_ids(self, field_path: str) -> tuple[str, ...]:
         """The ids of a list of sub-resource references, empty ids left out."""
         return tuple(i for i in (r.text("id") for r in self.items(field_path)) if i)
