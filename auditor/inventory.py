@@ -15,8 +15,12 @@ from auditor.records.compute import Disk, DiskEncryptionSet, Snapshot, VirtualMa
 from auditor.records.identity import (
     ConditionalAccessPolicy,
     DirectoryRoleAssignment,
+    DirectoryRoleDefinition,
+    DirectoryRoleEligibility,
+    GroupMembership,
     RoleAssignment,
     RoleDefinition,
+    RoleEligibility,
     SecurityDefaults,
     UserRegistration,
 )
@@ -129,6 +133,10 @@ class Inventory:
     conditional_access_policies: tuple[ConditionalAccessPolicy, ...] = ()
     directory_role_assignments: tuple[DirectoryRoleAssignment, ...] = ()
     user_registrations: tuple[UserRegistration, ...] = ()
+    directory_role_definitions: tuple[DirectoryRoleDefinition, ...] = ()
+    directory_role_eligibilities: tuple[DirectoryRoleEligibility, ...] = ()
+    group_memberships: tuple[GroupMembership, ...] = ()
+    role_eligibilities: tuple[RoleEligibility, ...] = ()
     tls_endpoints: tuple[TlsEndpoint, ...] = ()
 
     @property

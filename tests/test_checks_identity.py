@@ -8,10 +8,12 @@ from typing import Any
 import pytest
 
 from auditor.checks.identity import (
+    GROUP_MEMBERS_API,
     MANAGEMENT_APP_ID,
-    PRIVILEGED_DIRECTORY_ROLES,
+    RESOURCE_GROUPS_API,
     ROLE_ASSIGNMENTS_API,
     ROLE_DEFINITIONS_API,
+    ROLE_ELIGIBILITIES_API,
     TENANT_RESOURCE_ID,
     Privilege,
     custom_role_privilege,
@@ -27,11 +29,17 @@ from auditor.parameters import Params
 from auditor.records.identity import (
     ConditionalAccessPolicy,
     DirectoryRoleAssignment,
+    DirectoryRoleDefinition,
+    DirectoryRoleEligibility,
+    GroupMember,
+    GroupMembership,
     RoleAssignment,
     RoleDefinition,
+    RoleEligibility,
     SecurityDefaults,
     UserRegistration,
 )
+from auditor.records.unreadable import Unreadable
 from tests.builders import SUB, make_inventory
 
 SUB_ID = f"/subscriptions/{SUB}"
@@ -48,6 +56,10 @@ CUSTOM = "11111111-2222-3333-4444-555555555555"
 GLOBAL_ADMIN = "62e90394-69f5-4237-9190-012177145e10"
 SECURITY_ADMIN = "194ae4cb-b126-40b2-bd5b-6091b380977d"
 HELPDESK_ADMIN = "729827e3-9c14-49f7-bb1b-9608f156bbb8"
+PRIVILEGED_ROLE_ADMIN = "e8611ab8-c189-46e8-94e1-60213ab1f814"
+USER_ADMIN = "fe930be7-5e62-47db-91af-98c3a49a38b1"
+REPORTS_READER = "4a5d8f65-41da-4de4-8968-e035b65339cf"
+UNMARKED_ROLE = "0f971eea-41eb-4569-a71e-57bb8a3eff1e"
 
 BREAK_GLASS = "5c22c469-63e9-48fd-a4d4-748ca3c77ebf"
 BREAK_GLASS_UPN = "breakglass01@contoso.example"
@@ -61,6 +73,23 @@ HOLDER_PARAMS = Params({"max_privileged_principals": 4, "allowed_owner_principal
 
 
 # --- builders -----------------------------------------------------------------------------------
+
+
+def make_role_definition(role: str, name: str, privileged: bool | None = True) -> DirectoryRoleDefinition:
+    """A built-in directory role definition with Microsoft's isPrivileged marking."""
+    return DirectoryRoleDefinition(role, name, role, True, privileged)
+
+
+# Marked as Microsoft marks them (the beta roleDefinitions listing).
+DIRECTORY_DEFINITIONS = (
+    make_role_definition(GLOBAL_ADMIN, "Global Administrator"),
+    make_role_definition(PRIVILEGED_ROLE_ADMIN, "Privileged Role Administrator"),
+    make_role_definition(SECURITY_ADMIN, "Security Administrator"),
+    make_role_definition(USER_ADMIN, "User Administrator"),
+    make_role_definition(HELPDESK_ADMIN, "Helpdesk Administrator"),
+    make_role_definition(REPORTS_READER, "Reports Reader", privileged=False),
+)
+PRIVILEGED_TEMPLATE_IDS = tuple(d.id for d in DIRECTORY_DEFINITIONS if d.is_privileged)
 
 
 def make_policy(**changes: Any) -> ConditionalAccessPolicy:
@@ -95,9 +124,38 @@ def make_user(
     return UserRegistration(object_id, upn, upn.split("@", maxsplit=1)[0].title(), user_type, True, mfa, methods)
 
 
-def make_directory_role(principal: str = ADMIN, role: str = GLOBAL_ADMIN) -> DirectoryRoleAssignment:
+def make_directory_role(
+    principal: str = ADMIN, role: str = GLOBAL_ADMIN, principal_type: str | None = None
+) -> DirectoryRoleAssignment:
     """An active directory role assignment at tenant scope."""
-    return DirectoryRoleAssignment(f"{role}-{principal}", principal, role, "/")
+    return DirectoryRoleAssignment(f"{role}-{principal}", principal, role, "/", principal_type)
+
+
+def make_directory_eligibility(principal: str = ADMIN, role: str = GLOBAL_ADMIN) -> DirectoryRoleEligibility:
+    """A PIM eligibility for a directory role at tenant scope."""
+    return DirectoryRoleEligibility(f"{role}-{principal}-e", principal, role, "/", "user", "Direct")
+
+
+def make_eligibility(
+    principal: str = ADMIN, role: str = OWNER, *, principal_type: str | None = "User", **changes: Any
+) -> RoleEligibility:
+    """A PIM eligibility for an Azure role on the test subscription."""
+    values: dict[str, Any] = {
+        "id": f"{SUB_ID}/providers/Microsoft.Authorization/roleEligibilityScheduleInstances/{role[:8]}-{principal[:8]}",
+        "name": f"{role[:8]}-{principal[:8]}",
+        "subscription_id": SUB,
+        "scope": SUB_ID,
+        "role_definition_id": f"{SUB_ID}/providers/Microsoft.Authorization/roleDefinitions/{role}",
+        "principal_id": principal,
+        "principal_type": principal_type,
+        "member_type": "Direct",
+    } | changes
+    return RoleEligibility(**values)
+
+
+def make_membership(group: str = GROUP, *members: tuple[str, str | None]) -> GroupMembership:
+    """A group's transitive members as (object id, Graph kind) pairs."""
+    return GroupMembership(f"/groups/{group}", group, tuple(GroupMember(m, kind) for m, kind in members))
 
 
 def make_assignment(
@@ -150,12 +208,14 @@ def tenant_verdict(
     defaults: SecurityDefaults | None = None,
     users: tuple[UserRegistration, ...] = (),
     params: Params = TENANT_PARAMS,
+    definitions: tuple[DirectoryRoleDefinition, ...] = DIRECTORY_DEFINITIONS,
 ) -> CheckResult:
     """The one tenant result of management_mfa_enforced."""
     inventory = make_inventory(
         security_defaults=[defaults] if defaults is not None else [],
         conditional_access_policies=policies,
         user_registrations=users,
+        directory_role_definitions=definitions,
     )
     (result,) = management_mfa_enforced(inventory, params)
     return result
@@ -163,6 +223,7 @@ def tenant_verdict(
 
 def holder_results(**records: Any) -> dict[str, CheckResult]:
     """Results of privileged_user_mfa_registration keyed by the last segment of the resource id."""
+    records.setdefault("directory_role_definitions", DIRECTORY_DEFINITIONS)
     results = privileged_user_mfa_registration(make_inventory(**records), Params({}))
     return {r.resource_id.rsplit("/", 1)[-1]: r for r in results}
 
@@ -198,7 +259,7 @@ PASSING_TENANTS: dict[str, dict[str, Any]] = {
         "policies": (make_policy(grant_operator="AND", built_in_controls=("mfa", "compliantDevice")),)
     },
     "every privileged role instead of All users": {
-        "policies": (make_policy(include_users=(), include_roles=tuple(PRIVILEGED_DIRECTORY_ROLES)),)
+        "policies": (make_policy(include_users=(), include_roles=PRIVILEGED_TEMPLATE_IDS),)
     },
     "break-glass listed by UPN, matched case-insensitively": {
         "policies": (make_policy(),),
@@ -239,7 +300,7 @@ FAILING_POLICIES: dict[str, tuple[ConditionalAccessPolicy, str]] = {
     ),
     "some privileged roles only": (
         make_policy(include_users=(), include_roles=(GLOBAL_ADMIN,)),
-        "missing Privileged Role Administrator",
+        "Privileged Role Administrator",
     ),
     "one user only": (make_policy(include_users=(ADMIN,)), "covers neither All users"),
     "an unlisted user excluded": (make_policy(exclude_users=(BREAK_GLASS, OTHER)), f"user {OTHER}"),
@@ -403,7 +464,7 @@ def test_unregistered_privileged_user_fails_naming_the_roles(records: dict[str, 
 @pytest.mark.parametrize(
     "records",
     [
-        {"directory_role_assignments": [make_directory_role(role=HELPDESK_ADMIN)]},
+        {"directory_role_assignments": [make_directory_role(role=REPORTS_READER)]},
         {
             "role_assignments": [make_assignment(role=READER)],
             "role_definitions": [make_definition(READER, "Reader", ("*/read",), role_type="BuiltInRole")],
@@ -420,7 +481,7 @@ def test_unregistered_privileged_user_fails_naming_the_roles(records: dict[str, 
         },
     ],
     ids=[
-        "non-privileged directory role",
+        "directory role Microsoft marks not privileged",
         "Reader",
         "Owner of one resource only",
         "service principal Owner",
@@ -633,6 +694,7 @@ def test_evidence_lists_each_principal_with_type_role_and_scope() -> None:
         "scope": SUB_ID,
         "scope_level": "subscription",
         "role_assignment_id": "",
+        "eligible": False,
     }
     (grant,) = by_id[APP]["grants"]
     assert by_id[APP]["principal_type"] == "ServicePrincipal"
@@ -690,7 +752,7 @@ def test_assignments_are_judged_per_subscription() -> None:
     ]
     collections = [
         Collection(api, sub, f"/subscriptions/{sub}", ok=True)
-        for api in (ROLE_ASSIGNMENTS_API, ROLE_DEFINITIONS_API)
+        for api in (ROLE_ASSIGNMENTS_API, ROLE_DEFINITIONS_API, ROLE_ELIGIBILITIES_API, RESOURCE_GROUPS_API)
         for sub in (SUB, other)
     ]
     inventory = make_inventory(
@@ -738,6 +800,194 @@ def test_scope_level(scope: str, expected: str | None) -> None:
     assert scope_level(scope, SUB) == expected
 
 
+# --- isPrivileged, group members and PIM eligibilities -----------------------------------------
+
+
+def test_a_role_scoped_policy_without_role_definitions_is_an_error() -> None:
+    result = tenant_verdict(make_policy(include_users=(), include_roles=PRIVILEGED_TEMPLATE_IDS), definitions=())
+    assert result.status is Status.ERROR
+    assert "directory role definitions were not collected" in result.message
+
+
+def test_a_role_scoped_policy_must_also_cover_roles_whose_marking_is_unknown() -> None:
+    unmarked = make_role_definition(UNMARKED_ROLE, "Teams Administrator", privileged=None)
+    policy = make_policy(include_users=(), include_roles=PRIVILEGED_TEMPLATE_IDS)
+    result = tenant_verdict(policy, definitions=(*DIRECTORY_DEFINITIONS, unmarked))
+    assert result.status is Status.ERROR
+    assert "leaves out Teams Administrator, whose isPrivileged Graph did not report" in result.message
+    covered = make_policy(include_users=(), include_roles=(*PRIVILEGED_TEMPLATE_IDS, UNMARKED_ROLE))
+    assert tenant_verdict(covered, definitions=(*DIRECTORY_DEFINITIONS, unmarked)).status is Status.PASS
+
+
+def test_a_role_scoped_policy_need_not_cover_roles_microsoft_marks_not_privileged() -> None:
+    policy = make_policy(include_users=(), include_roles=PRIVILEGED_TEMPLATE_IDS)
+    assert REPORTS_READER not in PRIVILEGED_TEMPLATE_IDS
+    assert tenant_verdict(policy).status is Status.PASS
+
+
+def test_an_all_users_policy_needs_no_role_definitions() -> None:
+    assert tenant_verdict(make_policy(), definitions=()).status is Status.PASS
+
+
+@pytest.mark.parametrize(
+    "definitions",
+    [(make_role_definition(UNMARKED_ROLE, "Teams Administrator", privileged=None),), ()],
+    ids=["isPrivileged not reported", "definition not collected"],
+)
+def test_a_directory_role_of_unknown_marking_cannot_fail_or_pass_an_unregistered_user(
+    definitions: tuple[DirectoryRoleDefinition, ...],
+) -> None:
+    records: dict[str, Any] = {
+        "directory_role_assignments": [make_directory_role(role=UNMARKED_ROLE)],
+        "directory_role_definitions": definitions,
+    }
+    unregistered = holder_results(user_registrations=[make_user(mfa=False)], **records)[ADMIN]
+    assert unregistered.status is Status.ERROR
+    assert "did not report whether the role is privileged" in unregistered.message
+    registered = holder_results(user_registrations=[make_user()], **records)[ADMIN]
+    assert registered.status is Status.PASS
+
+
+def test_a_known_privileged_role_decides_even_beside_one_of_unknown_marking() -> None:
+    unmarked = make_role_definition(UNMARKED_ROLE, "Teams Administrator", privileged=None)
+    result = holder_results(
+        directory_role_assignments=[make_directory_role(role=UNMARKED_ROLE), make_directory_role()],
+        directory_role_definitions=(*DIRECTORY_DEFINITIONS, unmarked),
+        user_registrations=[make_user(mfa=False)],
+    )[ADMIN]
+    assert result.status is Status.FAIL
+    assert "Teams Administrator (directory) (isPrivileged not reported)" in result.message
+
+
+def test_members_of_a_privileged_directory_group_are_judged_one_by_one() -> None:
+    results = holder_results(
+        directory_role_assignments=[make_directory_role(GROUP, USER_ADMIN, principal_type="group")],
+        group_memberships=[
+            make_membership(
+                GROUP,
+                (ADMIN, "user"),
+                (OTHER, "user"),
+                (APP, "servicePrincipal"),
+                ("dddddddd-0000-0000-0000-000000000001", "device"),
+                ("eeeeeeee-0000-0000-0000-000000000001", "group"),
+            )
+        ],
+        user_registrations=[make_user(), make_user(OTHER, "lee.chen@contoso.example", mfa=False)],
+    )
+    assert set(results) == {ADMIN, OTHER}
+    assert results[ADMIN].status is Status.PASS
+    assert results[OTHER].status is Status.FAIL
+    assert f"User Administrator (directory) through group {GROUP}" in results[OTHER].message
+    assert results[OTHER].evidence["roles"][0]["through_group"] == GROUP
+
+
+def test_a_member_graph_does_not_type_is_an_error() -> None:
+    results = holder_results(
+        role_assignments=[make_assignment(GROUP, OWNER, principal_type="Group")],
+        group_memberships=[make_membership(GROUP, (OTHER, None))],
+    )
+    assert results[OTHER].status is Status.ERROR
+    assert "neither a user in the MFA registration report nor known to be a service principal" in results[OTHER].message
+
+
+def test_a_group_whose_members_failed_to_list_names_the_failure() -> None:
+    assignment = make_assignment(GROUP, OWNER, principal_type="Group")
+    failure = Collection(
+        GROUP_MEMBERS_API, SUB, assignment.id, ok=False, status_code=403, reason="Insufficient privileges"
+    )
+    records: dict[str, Any] = {"role_assignments": [assignment], "collections": [failure]}
+    (result,) = holder_results(**records).values()
+    assert result.status is Status.ERROR
+    assert "its members were not collected (" in result.message
+    assert "Insufficient privileges" in result.message
+    verdict = privileged_role_holders(
+        make_inventory(subscriptions=[make_subscription()], user_registrations=ALL_USERS, **records), HOLDER_PARAMS
+    )
+    (holders,) = verdict
+    assert holders.status is Status.ERROR
+    assert "Insufficient privileges" in holders.message
+
+
+def test_pim_eligible_holders_count_as_holders() -> None:
+    directory = holder_results(
+        directory_role_eligibilities=[make_directory_eligibility()], user_registrations=[make_user(mfa=False)]
+    )[ADMIN]
+    assert directory.status is Status.FAIL
+    assert "Global Administrator (directory) (PIM-eligible)" in directory.message
+    azure = holder_results(role_eligibilities=[make_eligibility()], user_registrations=[make_user(mfa=False)])[ADMIN]
+    assert azure.status is Status.FAIL
+    assert f"Owner at {SUB_ID} (PIM-eligible)" in azure.message
+
+
+def test_an_unreadable_eligibility_is_an_error_for_both_checks() -> None:
+    broken = make_eligibility(principal_id="", unreadable=(Unreadable("properties.principalId", "absent"),))
+    records: dict[str, Any] = {"role_eligibilities": [broken], "user_registrations": ALL_USERS}
+    (result,) = holder_results(**records).values()
+    assert result.status is Status.ERROR
+    assert "properties.principalId = absent" in result.message
+    (holders,) = privileged_role_holders(make_inventory(subscriptions=[make_subscription()], **records), HOLDER_PARAMS)
+    assert holders.status is Status.ERROR
+    assert "properties.principalId = absent" in holders.message
+
+
+def eligible_verdict(*eligibilities: RoleEligibility, **records: Any) -> CheckResult:
+    """privileged_role_holders over PIM eligibilities (and any other records) of the test subscription."""
+    inventory = make_inventory(
+        subscriptions=[make_subscription()], role_eligibilities=eligibilities, user_registrations=ALL_USERS, **records
+    )
+    (result,) = privileged_role_holders(inventory, HOLDER_PARAMS)
+    return result
+
+
+def test_an_eligible_guest_fails_the_subscription() -> None:
+    result = eligible_verdict(make_eligibility(GUEST_BY_TYPE.id, CONTRIBUTOR))
+    assert result.status is Status.FAIL
+    assert "guest user r.alvarez@contoso.example (User): Contributor (PIM-eligible)" in result.message
+
+
+def test_eligible_holders_count_towards_the_limit() -> None:
+    eligible = [make_eligibility(m.id, OWNER) for m in MEMBERS[:5]]
+    result = eligible_verdict(*eligible)
+    assert result.status is Status.FAIL
+    assert "5 distinct principals hold privileged roles (at most 4)" in result.message
+    assert eligible_verdict(*eligible[:4]).status is Status.PASS
+
+
+def test_a_privileged_group_counts_its_people_not_itself() -> None:
+    members = make_membership(GROUP, *((m.id, "user") for m in MEMBERS[:3]))
+    grant = make_assignment(GROUP, OWNER, principal_type="Group")
+    passing = eligible_verdict(role_assignments=[grant, member(0)], group_memberships=[members])
+    assert passing.status is Status.PASS, passing.message
+    assert passing.evidence["privileged_principal_count"] == 3
+    crowded = make_membership(GROUP, *((m.id, "user") for m in MEMBERS[:5]))
+    failing = eligible_verdict(role_assignments=[grant], group_memberships=[crowded])
+    assert failing.status is Status.FAIL
+    assert f"Owner at subscription {SUB_ID} through group {GROUP}" in failing.message
+
+
+def test_a_guest_in_a_privileged_group_fails_the_subscription() -> None:
+    members = make_membership(GROUP, (MEMBERS[0].id, "user"), (GUEST_BY_UPN.id, "user"))
+    result = eligible_verdict(
+        role_assignments=[make_assignment(GROUP, CONTRIBUTOR, principal_type="Group")], group_memberships=[members]
+    )
+    assert result.status is Status.FAIL
+    assert "guest user r.alvarez_fabrikam.example#EXT#@contoso.example (User): Contributor" in result.message
+
+
+def test_a_service_principal_owner_through_a_group_is_not_allowed_unless_listed() -> None:
+    members = make_membership(GROUP, (APP, "servicePrincipal"))
+    grant = make_assignment(GROUP, OWNER, principal_type="Group")
+    result = eligible_verdict(role_assignments=[grant], group_memberships=[members])
+    assert result.status is Status.FAIL
+    assert f"service principal {APP}" in result.message
+
+
+def test_an_eligibility_listing_that_failed_leaves_the_verdict_to_the_collection_error() -> None:
+    failure = Collection(ROLE_ELIGIBILITIES_API, SUB, SUB_ID, ok=False, status_code=403, reason="denied")
+    inventory = make_inventory(subscriptions=[make_subscription()], collections=[failure])
+    assert list(privileged_role_holders(inventory, HOLDER_PARAMS)) == []
+
+
 # --- the demo estate ----------------------------------------------------------------------------
 
 DEMO_PARAMS = Params(
@@ -780,10 +1030,20 @@ def test_demo_tenant_fails_without_the_break_glass_parameter(demo: Inventory) ->
 
 def test_demo_privileged_users_mfa_registration(demo: Inventory) -> None:
     names = {u.id: u.user_principal_name.split("@")[0] for u in demo.user_registrations}
-    assert _statuses(privileged_user_mfa_registration(demo, DEMO_PARAMS), names) == {
-        "pass": {"dana.ortiz", "sam.patel", "breakglass01", "jordan.blake"},
-        "fail": {"lee.chen", "r.alvarez_fabrikam-consulting.example#EXT#"},
+    results = list(privileged_user_mfa_registration(demo, DEMO_PARAMS))
+    assert _statuses(iter(results), names) == {
+        "pass": {"dana.ortiz", "sam.patel", "breakglass01", "jordan.blake", "k.novak_northwind-partners.example#EXT#"},
+        # taylor.kim holds Helpdesk Administrator, which Microsoft marks privileged; morgan.reyes holds User
+        # Administrator only through the MUL2 Identity Operators group.
+        "fail": {"lee.chen", "r.alvarez_fabrikam-consulting.example#EXT#", "taylor.kim", "morgan.reyes"},
     }
+    by_name = {names.get(r.resource_id.rsplit("/", 1)[-1]): r for r in results}
+    assert "User Administrator (directory) through group 9a7ab2e4" in by_name["morgan.reyes"].message
+    assert "Privileged Role Administrator (directory) (PIM-eligible)" in by_name["jordan.blake"].message
+    assert "Reports Reader" not in by_name["jordan.blake"].message
+    assert "User Access Administrator at /subscriptions/3f8c2a71-5d4e-4b9a-8c6f-1e2d7a9b0c43 (PIM-eligible)" in (
+        by_name["dana.ortiz"].message
+    )
 
 
 def test_demo_privileged_role_holders(demo: Inventory) -> None:
@@ -791,8 +1051,18 @@ def test_demo_privileged_role_holders(demo: Inventory) -> None:
     results = list(privileged_role_holders(demo, DEMO_PARAMS))
     assert _statuses(iter(results), names) == {"pass": {"MUL2 Production"}, "fail": {"MUL2 Staging"}}
     (staging,) = [r for r in results if r.status is Status.FAIL]
-    assert "5 distinct principals hold privileged roles (at most 4)" in staging.message
+    assert "6 distinct principals hold privileged roles (at most 4)" in staging.message
     assert "guest user r.alvarez_fabrikam-consulting.example#EXT#" in staging.message
+    assert (
+        "guest user k.novak_northwind-partners.example#EXT#@mul2demo.onmicrosoft.com (User): Contributor (PIM-eligible)"
+        in (staging.message)
+    )
     assert "service principal e08137f3-3a08-4ec9-9f95-e90587134be1" in staging.message
     (production,) = [r for r in results if r.status is Status.PASS]
+    # The operators group's Contributor grant is held by its two members, who already hold other roles.
     assert production.evidence["privileged_principal_count"] == 4
+    grants = [g for p in production.evidence["principals"] for g in p["grants"]]
+    assert {g.get("through_group") for g in grants} == {None, "2d5e8f1a-7b3c-4e9d-a6f0-1c8b4d7e9a32"}
+    eligible = {(g["role"], g["scope_level"]) for g in grants if g["eligible"]}
+    # Read from the subscription listing and from the per-group call, respectively.
+    assert eligible == {("User Access Administrator", "subscription"), ("Owner", "resource group")}

@@ -757,7 +757,8 @@ def test_demo_estate_records() -> None:
         "secops@mul2demo.onmicrosoft.com",
     )
     assert (groups["ag-mul2-stg-devops"].email_receivers, groups["ag-mul2-stg-devops"].webhook_receivers) == ((), 1)
-    assert len(inventory.role_assignments) == 12
+    # 12, plus the production operators group's Contributor grant on rg-mul2-prod-app.
+    assert len(inventory.role_assignments) == 13
     assert {a.resource_group for a in inventory.role_assignments} == {
         "",
         "rg-mul2-backup",

@@ -14,15 +14,23 @@ import pytest
 from azure.core.credentials import AccessToken
 from azure.core.rest import HttpRequest
 
-from auditor.collect import graph
+from auditor.checks.identity import privileged_user_mfa_registration
+from auditor.collect import authorization, eligibility, firewall, graph
+from auditor.collect.base import PerParent
 from auditor.collect.policies import ForeignHostError, WriteRefusedError
 from auditor.collect.scan import collect_inventory
 from auditor.collect.session import AzureSession
 from auditor.emulator import Emulator, Estate, Fault, demo_estate_path
 from auditor.inventory import Collection, Inventory
+from auditor.model import Status
+from auditor.parameters import Params
 from auditor.records.identity import (
     ConditionalAccessPolicy,
     DirectoryRoleAssignment,
+    DirectoryRoleDefinition,
+    DirectoryRoleEligibility,
+    GroupMember,
+    GroupMembership,
     SecurityDefaults,
     UserRegistration,
 )
@@ -41,7 +49,11 @@ DEFAULTS_API = "graph:/policies/identitySecurityDefaultsEnforcementPolicy"
 POLICIES_API = "graph:/identity/conditionalAccess/policies"
 ROLES_API = "graph:/roleManagement/directory/roleAssignments"
 USERS_API = "graph:/reports/authenticationMethods/userRegistrationDetails"
-GRAPH_APIS = (DEFAULTS_API, POLICIES_API, ROLES_API, USERS_API)
+DEFINITIONS_API = "graph:/roleManagement/directory/roleDefinitions"
+ELIGIBILITIES_API = "graph:/roleManagement/directory/roleEligibilityScheduleInstances"
+MEMBERS_API = "graph:/groups/{id}/transitiveMembers"
+GRAPH_APIS = (DEFAULTS_API, POLICIES_API, ROLES_API, USERS_API, DEFINITIONS_API, ELIGIBILITIES_API)
+HELPDESK_ADMINISTRATOR = "729827e3-9c14-49f7-bb1b-9608f156bbb8"
 USERS_PATH = "/v1.0/reports/authenticationMethods/userRegistrationDetails"
 ROLES_PATH = "/v1.0/roleManagement/directory/roleAssignments"
 
@@ -183,7 +195,34 @@ def tenant(users: int = 3) -> dict[str, Any]:
         "/reports/authenticationMethods/userRegistrationDetails": [
             registration(f"u{n}", f"user{n}@contoso.example", mfa=n % 2 == 0, admin=n < 2) for n in range(users)
         ],
+        "/roleManagement/directory/roleDefinitions": [
+            role_definition(GLOBAL_ADMINISTRATOR, "Global Administrator", privileged=True),
+            role_definition(PRIVILEGED_ROLE_ADMINISTRATOR, "Privileged Role Administrator", privileged=True),
+        ],
+        "/roleManagement/directory/roleEligibilityScheduleInstances": [],
     }
+
+
+def role_definition(role: str, name: str, *, privileged: bool | None) -> dict[str, Any]:
+    """A built-in unifiedRoleDefinition as the beta listing gives it (isPrivileged left out when None)."""
+    body: dict[str, Any] = {
+        "id": role,
+        "description": f"{name} role",
+        "displayName": name,
+        "isBuiltIn": True,
+        "isEnabled": True,
+        "templateId": role,
+        "version": "1",
+        "rolePermissions": [{"allowedResourceActions": ["microsoft.directory/users/standard/read"], "condition": None}],
+    }
+    if privileged is not None:
+        body["isPrivileged"] = privileged
+    return body
+
+
+def expanded(kind: str, object_id: str) -> dict[str, Any]:
+    """The ``principal`` Graph embeds in an assignment or eligibility under ``$expand=principal``."""
+    return {"@odata.type": f"#microsoft.graph.{kind}", "id": object_id, "displayName": f"{kind} {object_id}"}
 
 
 def scan(graph_map: dict[str, Any], **options: Any) -> Inventory:
@@ -196,6 +235,12 @@ def outcome(inventory: Inventory, api: str) -> Collection:
     """The one Collection of a tenant-wide listing."""
     (found,) = [c for c in inventory.collections if c.api == api]
     return found
+
+
+def members_listed(inventory: Inventory) -> bool:
+    """True when every group-member call of the scan succeeded (one outcome per step and scope)."""
+    found = [c for c in inventory.collections if c.api == MEMBERS_API]
+    return bool(found) and all(c.ok for c in found)
 
 
 @contextmanager
@@ -229,6 +274,12 @@ def test_microsoft_graph_examples_are_collected() -> None:
         ],
         "/reports/authenticationMethods/userRegistrationDetails": graph_example(
             "authenticationmethodsroot-list-userregistrationdetails.json"
+        )["value"],
+        "/roleManagement/directory/roleDefinitions": graph_example("rbacapplication-list-roledefinitions-beta.json")[
+            "value"
+        ],
+        "/roleManagement/directory/roleEligibilityScheduleInstances": graph_example(
+            "rbacapplication-list-roleeligibilityscheduleinstances.json"
         )["value"],
     }
     inventory = scan(graph_map, page_size=1)
@@ -283,9 +334,68 @@ def test_microsoft_graph_examples_are_collected() -> None:
     )
     assert (allan.user_type, allan.is_mfa_registered, allan.methods_registered) == ("guest", False, ())
     assert bianca.methods_registered == ("mobilePhone", "microsoftAuthenticatorPush", "softwareOneTimePasscode")
+    assert inventory.directory_role_definitions == (
+        DirectoryRoleDefinition(HELPDESK_ADMINISTRATOR, "Helpdesk Administrator", HELPDESK_ADMINISTRATOR, True, True),
+        DirectoryRoleDefinition(
+            "b0f54661-2d74-4c50-afa3-1ec803f12efe",
+            "Billing Administrator",
+            "b0f54661-2d74-4c50-afa3-1ec803f12efe",
+            True,
+            False,
+        ),
+        DirectoryRoleDefinition(
+            "f023fd81-a637-4b56-95fd-791ac0226033",
+            "Service Support Administrator",
+            "f023fd81-a637-4b56-95fd-791ac0226033",
+            True,
+            False,
+        ),
+    )
+    assert inventory.directory_role_eligibilities == (
+        DirectoryRoleEligibility(
+            id="8MYkhImhnkm70CbBdTyW1BbHHAdHgZdDpbqyEFlRzAs-1-e",
+            principal_id="071cc716-8147-4397-a5ba-b2105951cc0b",
+            role_definition_id="8424c6f0-a189-499e-bbd0-26c1753c96d4",
+            directory_scope_id="/",
+            principal_type=None,
+            member_type="Direct",
+        ),
+    )
+    # Neither example expands its principal: no group is known, so none is expanded.
+    assert inventory.group_memberships == ()
     for api in GRAPH_APIS:
         assert outcome(inventory, api).ok
         assert (outcome(inventory, api).subscription_id, outcome(inventory, api).scope) == ("", "/tenants/tenant")
+    # Microsoft's examples, judged: the Global Administrator holder is not in the registration report, and
+    # the eligible principal's role is not among the listed definitions, so neither can be shown.
+    verdicts = {r.resource_id: r for r in privileged_user_mfa_registration(inventory, Params({}))}
+    assert verdicts["/directoryObjects/f1847572-48aa-47aa-96a3-2ec61904f41f"].status is Status.ERROR
+    assert "isPrivileged not reported" in verdicts["/directoryObjects/071cc716-8147-4397-a5ba-b2105951cc0b"].message
+
+
+def test_microsoft_transitive_members_example_expands_a_privileged_group() -> None:
+    group = "02bd9fd6-8f93-4758-87c3-1fb73740a315"
+    member = "11111111-2222-3333-4444-555555555555"
+    assignment = role_assignment(7, group, HELPDESK_ADMINISTRATOR) | {"principal": expanded("group", group)}
+    graph_map = tenant() | {
+        "/roleManagement/directory/roleAssignments": [assignment],
+        "/roleManagement/directory/roleDefinitions": graph_example("rbacapplication-list-roledefinitions-beta.json")[
+            "value"
+        ],
+        f"/groups/{group}/transitiveMembers": graph_example("group-list-transitivemembers.json")["value"],
+        "/reports/authenticationMethods/userRegistrationDetails": [
+            registration(member, "group1@contoso.com", mfa=False, admin=True)
+        ],
+    }
+    with serve(e.estate(graph=graph_map)) as (endpoint, session):
+        inventory = collect_inventory(session, steps=graph.STEPS)
+        paths = [r.path for r in endpoint.requests if "transitiveMembers" in r.path]
+    assert paths == [f"/v1.0/groups/{group}/transitiveMembers"]
+    assert inventory.group_memberships == (GroupMembership(f"/groups/{group}", group, (GroupMember(member, "user"),)),)
+    assert members_listed(inventory)
+    (verdict,) = privileged_user_mfa_registration(inventory, Params({}))
+    assert (verdict.resource_id, verdict.status) == (f"/users/{member}", Status.FAIL)
+    assert f"Helpdesk Administrator (directory) through group {group}" in verdict.message
 
 
 # --- records field by field ----------------------------------------------------------------------------
@@ -412,13 +522,25 @@ def test_demo_estate_graph_section_is_read() -> None:
     assert management.built_in_controls == ("mfa",)
     assert policies["CA002: Require MFA for all users and apps"].state == "enabledForReportingButNotEnforced"
     assert policies["CA003: Block legacy authentication"].built_in_controls == ("block",)
-    assert len(inventory.directory_role_assignments) == 5
+    assert len(inventory.directory_role_assignments) == 7
     holders = {
         a.principal_id for a in inventory.directory_role_assignments if a.role_definition_id == GLOBAL_ADMINISTRATOR
     }
     assert holders == {"e2a214e8-bbe9-4675-9d52-490575ffc53d", BREAK_GLASS}
+    assert {a.principal_type for a in inventory.directory_role_assignments} == {"user", "group"}
+    marked = {d.display_name: d.is_privileged for d in inventory.directory_role_definitions}
+    assert (marked["Helpdesk Administrator"], marked["Reports Reader"]) == (True, False)
+    (eligible,) = inventory.directory_role_eligibilities
+    assert (eligible.role_definition_id, eligible.principal_type) == (PRIVILEGED_ROLE_ADMINISTRATOR, "user")
+    (operators,) = inventory.group_memberships
+    assert [(m.user_principal_name or m.display_name, m.kind) for m in operators.members] == [
+        ("sam.patel@mul2demo.onmicrosoft.com", "user"),
+        ("MUL2 Identity Operators (on call)", "group"),
+        ("morgan.reyes@mul2demo.onmicrosoft.com", "user"),
+    ]
+    assert members_listed(inventory)
     users = {u.user_principal_name.split("@")[0]: u for u in inventory.user_registrations}
-    assert len(users) == 7
+    assert len(users) == 9
     assert (users["taylor.kim"].is_admin, users["taylor.kim"].is_mfa_registered) == (True, False)
     assert users["taylor.kim"].methods_registered == ("mobilePhone",)
     assert users["r.alvarez_fabrikam-consulting.example#EXT#"].user_type == "guest"
@@ -495,7 +617,166 @@ def test_a_next_link_that_repeats_is_a_failure_not_a_loop() -> None:
     assert not failed.ok
     assert "repeated the @odata.nextLink" in failed.reason
     assert inventory.directory_role_assignments == ()
-    assert asked == [(ROLES_PATH, ""), (ROLES_PATH, "$skiptoken=1")]
+    assert asked == [(ROLES_PATH, "$expand=principal"), (ROLES_PATH, "$skiptoken=1")]
+
+
+# --- the Graph contract: shapes, bounds, pages ------------------------------------------------------------
+
+DEFINITIONS_PATH = "/beta/roleManagement/directory/roleDefinitions"
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("{}", "without a 'value' list"),
+        ('{"value": {}}', "without a 'value' list"),
+        ('{"value": null}', "without a 'value' list"),
+        ('{"value": [], "@odata.nextLink": 7}', "@odata.nextLink of /roleManagement/directory/roleDefinitions is not"),
+        ("[]", "a JSON list, not an object"),
+        ('{"value": [' + "[" * 100_000 + "]" * 100_000 + "]}", "nests deeper than 64 levels"),
+        ('{"value": [' + "[" * 63 + "]" * 63 + "]}", "nests deeper than 64 levels"),
+        ('{"value": [{"id": "r1"' + "," * 3 + "}]}", "is not valid JSON"),
+    ],
+    ids=[
+        "empty object",
+        "value an object",
+        "value null",
+        "link not a string",
+        "a list",
+        "100,000 deep",
+        "65 deep",
+        "bad",
+    ],
+)
+def test_a_malformed_listing_is_named_as_such_and_never_empty(body: str, reason: str) -> None:
+    raw = [{"path": DEFINITIONS_PATH, "body": body}]
+    with serve(e.estate(graph=tenant()) | {"raw": raw}) as (_, session):
+        inventory = collect_inventory(session, steps=graph.STEPS)
+    failed = outcome(inventory, DEFINITIONS_API)
+    assert not failed.ok
+    assert failed.reason.startswith("malformed response")
+    assert reason in failed.reason
+    assert inventory.directory_role_definitions == ()
+    # The other listings of the tenant are untouched.
+    assert outcome(inventory, ROLES_API).ok
+
+
+def test_a_deep_body_fails_its_listing_without_recursion() -> None:
+    body = '{"value": [' + "[" * 100_000 + "]" * 100_000 + "]}"
+    raw = [{"path": "/v1.0/roleManagement/directory/roleEligibilityScheduleInstances", "body": body}]
+    with serve(e.estate(graph=tenant()) | {"raw": raw}) as (_, session):
+        inventory = collect_inventory(session, steps=graph.STEPS)
+    failed = outcome(inventory, ELIGIBILITIES_API)
+    assert (failed.ok, failed.status_code) == (False, 200)
+    assert "nests deeper than 64 levels" in failed.reason
+    assert all(outcome(inventory, api).ok for api in GRAPH_APIS if api != ELIGIBILITIES_API)
+
+
+def test_paging_stops_with_an_error_after_the_page_limit() -> None:
+    with serve(e.estate(graph=tenant(users=5)), page_size=1) as (endpoint, session):
+        url = graph.graph_url(session, graph.USER_REGISTRATIONS_PATH)
+        pages = graph.graph_list(session, graph.USER_REGISTRATIONS_PATH, url=url, max_pages=3)
+        with pytest.raises(ValueError, match="more than 3 pages for /reports/authenticationMethods"):
+            list(pages)
+        asked = [r for r in endpoint.requests if r.path == USERS_PATH]
+    assert len(asked) == 3
+
+
+def test_role_definitions_come_from_beta_and_holdings_expand_their_principal() -> None:
+    with serve(e.estate(graph=tenant())) as (endpoint, session):
+        inventory = collect_inventory(session, steps=graph.STEPS)
+        asked = {r.path: r.params for r in endpoint.requests if "/roleManagement/" in r.path}
+    assert set(asked) == {
+        DEFINITIONS_PATH,
+        "/v1.0/roleManagement/directory/roleEligibilityScheduleInstances",
+        ROLES_PATH,
+    }
+    assert asked[ROLES_PATH] == {"$expand": "principal"}
+    assert asked["/v1.0/roleManagement/directory/roleEligibilityScheduleInstances"] == {"$expand": "principal"}
+    assert all(outcome(inventory, api).ok for api in GRAPH_APIS)
+
+
+def test_is_privileged_absent_stays_unknown_and_a_wrong_type_is_malformed() -> None:
+    unmarked = role_definition("0f971eea-41eb-4569-a71e-57bb8a3eff1e", "Teams Administrator", privileged=None)
+    graph_map = tenant() | {"/roleManagement/directory/roleDefinitions": [unmarked]}
+    (definition,) = scan(graph_map).directory_role_definitions
+    assert (definition.display_name, definition.is_privileged) == ("Teams Administrator", None)
+    wrong = unmarked | {"isPrivileged": "yes"}
+    failed = outcome(scan(tenant() | {"/roleManagement/directory/roleDefinitions": [wrong]}), DEFINITIONS_API)
+    assert not failed.ok
+    assert "isPrivileged is not true or false" in failed.reason
+
+
+def test_eligibilities_and_their_principals_are_read() -> None:
+    eligibility = {
+        "id": "e1",
+        "principalId": ADMINS_GROUP,
+        "roleDefinitionId": GLOBAL_ADMINISTRATOR,
+        "directoryScopeId": "/",
+        "appScopeId": None,
+        "memberType": "Direct",
+        "principal": expanded("group", ADMINS_GROUP),
+    }
+    graph_map = tenant() | {
+        "/roleManagement/directory/roleEligibilityScheduleInstances": [eligibility],
+        f"/groups/{ADMINS_GROUP}/transitiveMembers": [
+            {"@odata.type": "#microsoft.graph.user", "id": "u1", "userPrincipalName": "user1@contoso.example"},
+            {"@odata.type": "#microsoft.graph.servicePrincipal", "id": "sp1", "displayName": "deploy"},
+            {"id": "x1"},
+        ],
+    }
+    inventory = scan(graph_map)
+    assert inventory.directory_role_eligibilities == (
+        DirectoryRoleEligibility("e1", ADMINS_GROUP, GLOBAL_ADMINISTRATOR, "/", "group", "Direct"),
+    )
+    (membership,) = inventory.group_memberships
+    assert membership.members == (
+        GroupMember("u1", "user", "user1@contoso.example"),
+        GroupMember("sp1", "servicePrincipal", None, "deploy"),
+        GroupMember("x1", None),
+    )
+
+
+def test_only_group_principals_are_expanded_and_a_failed_expansion_names_its_holding() -> None:
+    group_holding = role_assignment(3, ADMINS_GROUP) | {"principal": expanded("group", ADMINS_GROUP)}
+    user_holding = role_assignment(4, "u0") | {"principal": expanded("user", "u0")}
+    graph_map = tenant() | {"/roleManagement/directory/roleAssignments": [group_holding, user_holding]}
+    with serve(e.estate(graph=graph_map)) as (endpoint, session):
+        inventory = collect_inventory(session, steps=graph.STEPS)
+        expansions = [r.path for r in endpoint.requests if r.path.startswith("/v1.0/groups/")]
+    assert expansions == [f"/v1.0/groups/{ADMINS_GROUP}/transitiveMembers"]
+    (failed,) = [c for c in inventory.collections if c.api == MEMBERS_API and not c.ok]
+    assert (failed.scope, failed.status_code, failed.subscription_id) == (group_holding["id"], 404, "")
+    assert inventory.group_memberships == ()
+    # The failure is the group's alone: the directory listing itself stands.
+    assert outcome(inventory, ROLES_API).ok
+    assert len(inventory.directory_role_assignments) == 2
+
+
+def test_a_group_holding_an_azure_role_is_expanded_with_its_subscription() -> None:
+    assignment_id = f"/subscriptions/{e.SUB}/providers/Microsoft.Authorization/roleAssignments/a1"
+    assignment = {
+        "id": assignment_id,
+        "name": "a1",
+        "type": "Microsoft.Authorization/roleAssignments",
+        "properties": {
+            "roleDefinitionId": f"/subscriptions/{e.SUB}/providers/Microsoft.Authorization/roleDefinitions/"
+            "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+            "principalId": ADMINS_GROUP,
+            "principalType": "Group",
+            "scope": f"/subscriptions/{e.SUB}",
+        },
+    }
+    members = [{"@odata.type": "#microsoft.graph.user", "id": "u1", "userPrincipalName": "user1@contoso.example"}]
+    graph_map = tenant() | {f"/groups/{ADMINS_GROUP}/transitiveMembers": members}
+    with serve(e.estate(assignment, graph=graph_map)) as (_, session):
+        inventory = collect_inventory(session, steps=authorization.STEPS + graph.STEPS)
+    assert inventory.group_memberships == (
+        GroupMembership(
+            f"/groups/{ADMINS_GROUP}", ADMINS_GROUP, (GroupMember("u1", "user", "user1@contoso.example"),), e.SUB
+        ),
+    )
+    assert members_listed(inventory)
 
 
 # --- refusals and errors -------------------------------------------------------------------------------
@@ -558,6 +839,20 @@ def test_an_unlicensed_tenant_is_told_apart_from_a_missing_permission() -> None:
     assert (failed.status_code, failed.error_code) == (403, "Authentication_RequestFromNonPremiumTenantOrB2CTenant")
     assert "P1 or P2 licence" in failed.reason
     assert "AuditLog.Read.All" not in failed.reason
+
+
+def test_a_tenant_without_pim_licences_is_named_as_such_for_eligibilities() -> None:
+    body = graph_error_body(
+        "AadPremiumLicenseRequired",
+        "The tenant needs to have Microsoft Entra ID P2 or Microsoft Entra ID Governance license.",
+    )
+    path = "/v1.0/roleManagement/directory/roleEligibilityScheduleInstances"
+    with serve(e.estate(graph=tenant()) | {"raw": [{"path": path, "status": 400, "body": body}]}) as (_, session):
+        inventory = collect_inventory(session, steps=graph.STEPS)
+    failed = outcome(inventory, ELIGIBILITIES_API)
+    assert (failed.ok, failed.status_code, failed.error_code) == (False, 400, "AadPremiumLicenseRequired")
+    assert "needs a Microsoft Entra ID P2 or Microsoft Entra ID Governance licence" in failed.reason
+    assert "RoleEligibilitySchedule.Read.Directory" not in failed.reason
 
 
 def test_a_403_with_an_unknown_code_keeps_graph_s_message_as_it_is() -> None:
@@ -639,7 +934,7 @@ def test_throttling_is_retried_and_then_collected() -> None:
         ('{"value": [{"id": "p1", "conditions": {"users": {"includeUsers": "All"}}}]}', "is not a list of strings"),
         ('{"value": [{"id": "p1", "state": 1}]}', "state is not a string"),
         ('[{"id": "p1"}]', "not an object"),
-        ("{ not json", "a body that is not JSON: JSON is invalid"),
+        ("{ not json", "is not valid JSON (Expecting property name"),
     ],
 )
 def test_malformed_answers_are_failures(body: str, reason: str) -> None:
@@ -720,4 +1015,74 @@ def test_steps_are_tenant_listings_named_after_their_graph_paths() -> None:
         (POLICIES_API, "conditional_access_policies"),
         (ROLES_API, "directory_role_assignments"),
         (USERS_API, "user_registrations"),
+        (DEFINITIONS_API, "directory_role_definitions"),
+        (ELIGIBILITIES_API, "directory_role_eligibilities"),
+        (MEMBERS_API, "group_memberships"),
+        (MEMBERS_API, "group_memberships"),
+        (MEMBERS_API, "group_memberships"),
+        (MEMBERS_API, "group_memberships"),
     ]
+    assert [(s.parent_field, s.phase) for s in graph.STEPS if isinstance(s, PerParent)] == [
+        ("directory_role_assignments", 1),
+        ("directory_role_eligibilities", 1),
+        ("role_assignments", 1),
+        ("role_eligibilities", 2),
+    ]
+
+
+def test_a_group_id_from_an_answer_stays_one_path_segment() -> None:
+    odd = "../../reports/authenticationMethods/userRegistrationDetails?x="
+    holding = role_assignment(5, odd) | {"principal": expanded("group", odd)}
+    graph_map = tenant() | {"/roleManagement/directory/roleAssignments": [holding]}
+    with serve(e.estate(graph=graph_map)) as (endpoint, session):
+        inventory = collect_inventory(session, steps=graph.STEPS)
+        asked = [r.path for r in endpoint.requests if r.path.startswith("/v1.0/groups/")]
+    assert asked == [f"/v1.0/groups/{odd}/transitiveMembers"]
+    (failed,) = [c for c in inventory.collections if c.api == MEMBERS_API and not c.ok]
+    assert failed.status_code == 404
+    assert inventory.group_memberships == ()
+
+
+def test_a_group_eligible_for_an_azure_role_on_a_resource_group_is_expanded() -> None:
+    group_scope = f"/subscriptions/{e.SUB}/resourceGroups/rg-app"
+    eligibility_item = {
+        "id": f"{group_scope}/providers/Microsoft.Authorization/roleEligibilityScheduleInstances/i1",
+        "name": "i1",
+        "type": "Microsoft.Authorization/roleEligibilityScheduleInstances",
+        "properties": {
+            "scope": group_scope,
+            "roleDefinitionId": f"/subscriptions/{e.SUB}/providers/Microsoft.Authorization/roleDefinitions/"
+            "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+            "principalId": ADMINS_GROUP,
+            "principalType": "Group",
+            "memberType": "Direct",
+        },
+    }
+    members = [{"@odata.type": "#microsoft.graph.user", "id": "u1", "userPrincipalName": "user1@contoso.example"}]
+    estate = e.estate(eligibility_item, graph=tenant() | {f"/groups/{ADMINS_GROUP}/transitiveMembers": members})
+    estate["resourceGroups"] = [{"id": group_scope, "name": "rg-app", "location": "eastus"}]
+    groups = tuple(s for s in firewall.STEPS if getattr(s, "field", "") == "resource_group_records")
+    with serve(estate) as (_, session):
+        inventory = collect_inventory(session, steps=groups + eligibility.STEPS + graph.STEPS)
+    (record,) = inventory.role_eligibilities
+    assert (record.principal_id, record.scope) == (ADMINS_GROUP, group_scope)
+    (membership,) = inventory.group_memberships
+    assert (membership.group_id, membership.subscription_id, [m.id for m in membership.members]) == (
+        ADMINS_GROUP,
+        e.SUB,
+        ["u1"],
+    )
+    assert members_listed(inventory)
+
+
+def test_the_endpoint_expands_a_principal_only_when_asked() -> None:
+    holding = role_assignment(6, ADMINS_GROUP) | {"principal": expanded("group", ADMINS_GROUP)}
+    graph_map = tenant() | {"/roleManagement/directory/roleAssignments": [holding]}
+    with serve(e.estate(graph=graph_map)) as (_, session):
+        plain = list(graph.graph_list(session, graph.ROLE_ASSIGNMENTS_PATH))
+        url = graph.graph_url(session, graph.ROLE_ASSIGNMENTS_PATH, query="$expand=principal")
+        wanted = list(graph.graph_list(session, graph.ROLE_ASSIGNMENTS_PATH, url=url))
+    assert "principal" not in plain[0]
+    assert wanted[0]["principal"]["@odata.type"] == "#microsoft.graph.group"
+    assert graph.directory_role_assignment(plain[0]).principal_type is None
+    assert graph.directory_role_assignment(wanted[0]).principal_type == "group"

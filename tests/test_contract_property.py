@@ -28,6 +28,7 @@ from auditor.collect import (
     backup,
     compute,
     defender,
+    eligibility,
     firewall,
     keys,
     keyvault,
@@ -139,6 +140,12 @@ TOP_LEVEL: dict[str, tuple[Builder, tuple[Field, ...], str, str]] = {
         authorization.ASSIGNMENT_CONTRACT,
         authorization.ASSIGNMENTS_API,
         authorization.API_VERSION,
+    ),
+    "role_eligibilities": (
+        eligibility.role_eligibility,
+        eligibility.ELIGIBILITY_CONTRACT,
+        eligibility.ELIGIBILITIES_API,
+        eligibility.API_VERSION,
     ),
 }
 # Alert rules come from two listings with two builders into one field.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -14,8 +15,13 @@ from auditor.model import CheckResult, Severity, Status, errored, failed, passed
 from auditor.parameters import Params
 from auditor.records.identity import (
     ConditionalAccessPolicy,
+    DirectoryRoleAssignment,
+    DirectoryRoleDefinition,
+    DirectoryRoleEligibility,
+    GroupMembership,
     RoleAssignment,
     RoleDefinition,
+    RoleEligibility,
     SecurityDefaults,
     UserRegistration,
 )
@@ -24,23 +30,18 @@ from auditor.registry import Remediation, check
 SECURITY_DEFAULTS_API = "graph:/policies/identitySecurityDefaultsEnforcementPolicy"
 CONDITIONAL_ACCESS_API = "graph:/identity/conditionalAccess/policies"
 DIRECTORY_ROLES_API = "graph:/roleManagement/directory/roleAssignments"
+DIRECTORY_ROLE_DEFINITIONS_API = "graph:/roleManagement/directory/roleDefinitions"
+DIRECTORY_ELIGIBILITIES_API = "graph:/roleManagement/directory/roleEligibilityScheduleInstances"
 REGISTRATIONS_API = "graph:/reports/authenticationMethods/userRegistrationDetails"
+GROUP_MEMBERS_API = "graph:/groups/{id}/transitiveMembers"
 ROLE_ASSIGNMENTS_API = "Microsoft.Authorization/roleAssignments"
 ROLE_DEFINITIONS_API = "Microsoft.Authorization/roleDefinitions"
+ROLE_ELIGIBILITIES_API = "Microsoft.Authorization/roleEligibilityScheduleInstances"
+# Eligibilities on resource groups are read per group: without the group listing they were not looked for.
+RESOURCE_GROUPS_API = "Microsoft.Resources/resourceGroups"
 
 # The "Windows Azure Service Management API" app: the portal, Azure CLI, PowerShell and ARM itself.
 MANAGEMENT_APP_ID = "797f4846-ba00-4fd7-ba43-dac1f8f63013"
-
-# Directory roles whose holders can take over the tenant or its Azure subscriptions (role template ids).
-PRIVILEGED_DIRECTORY_ROLES: Mapping[str, str] = {
-    "62e90394-69f5-4237-9190-012177145e10": "Global Administrator",
-    "e8611ab8-c189-46e8-94e1-60213ab1f814": "Privileged Role Administrator",
-    "194ae4cb-b126-40b2-bd5b-6091b380977d": "Security Administrator",
-    "fe930be7-5e62-47db-91af-98c3a49a38b1": "User Administrator",
-    "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3": "Application Administrator",
-    "158c047a-c907-4556-b7ef-446551a6b5f7": "Cloud Application Administrator",
-    "7be44c8a-adaf-4e2a-84d6-ab2649e08a13": "Privileged Authentication Administrator",
-}
 
 # The tenant is not an ARM resource and the inventory does not carry its id: one fixed id keeps the
 # tenant-wide finding stable across runs, whichever policy happens to satisfy it.
@@ -69,6 +70,78 @@ BUILTIN_PRIVILEGED_ROLES: Mapping[str, Privilege] = {
 
 
 # --- shared logic: who holds what ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DirectoryRoles:
+    """Microsoft's own marking of privileged directory roles (``isPrivileged``), by definition or template id."""
+
+    by_id: Mapping[str, DirectoryRoleDefinition]
+
+    @classmethod
+    def of(cls, definitions: Iterable[DirectoryRoleDefinition]) -> DirectoryRoles:
+        """Index definitions by lower-case id and template id (assignments and policies name either)."""
+        by_id: dict[str, DirectoryRoleDefinition] = {}
+        for definition in definitions:
+            by_id[definition.id.lower()] = definition
+            if definition.template_id:
+                by_id.setdefault(definition.template_id.lower(), definition)
+        return cls(by_id)
+
+    @property
+    def collected(self) -> bool:
+        """True when definitions were read: every tenant has the built-in ones, so none means not collected."""
+        return bool(self.by_id)
+
+    def privileged(self, role_id: str) -> bool | None:
+        """Microsoft's marking of the role; None when the definition or its isPrivileged is missing."""
+        definition = self.by_id.get(role_id.lower())
+        return None if definition is None else definition.is_privileged
+
+    def name(self, role_id: str) -> str:
+        """The role's display name, or its id when the definition was not collected."""
+        definition = self.by_id.get(role_id.lower())
+        return definition.display_name if definition is not None else role_id
+
+    def with_marking(self, marking: bool | None) -> dict[str, str]:
+        """Roles marked so (True, False, or None for not reported), as template id (else id) to display name."""
+        found: dict[str, str] = {}
+        for definition in self.by_id.values():
+            if definition.is_privileged is marking:
+                found[(definition.template_id or definition.id).lower()] = definition.display_name
+        return dict(sorted(found.items(), key=lambda item: item[1]))
+
+
+# Transitive members that can hold an Azure or directory role in their own right. Nested groups are
+# flattened by transitiveMembers; devices and organisational contacts cannot sign in to use a role.
+MEMBER_PRINCIPAL_TYPES: Mapping[str, str] = {"user": "User", "serviceprincipal": "ServicePrincipal"}
+NON_PRINCIPAL_MEMBER_KINDS = frozenset({"group", "device", "orgcontact"})
+
+
+def memberships_by_group(memberships: Iterable[GroupMembership]) -> dict[str, GroupMembership]:
+    """One membership per group (lower-case id); a group expanded for several holdings is listed once."""
+    return {m.group_id.lower(): m for m in memberships}
+
+
+def is_group(principal_type: str | None) -> bool:
+    """True for a group principal as ARM (Group) or Graph (group) reports it."""
+    return (principal_type or "").lower() == "group"
+
+
+def member_principals(membership: GroupMembership) -> list[tuple[str, str]]:
+    """(member id, principal type) of each member that can use a role; Unknown for an untyped member."""
+    found: list[tuple[str, str]] = []
+    for member in membership.members:
+        kind = (member.kind or "").lower()
+        if kind in NON_PRINCIPAL_MEMBER_KINDS:
+            continue
+        found.append((member.id, MEMBER_PRINCIPAL_TYPES.get(kind, "Unknown")))
+    return found
+
+
+def membership_failures(inventory: Inventory) -> dict[str, str]:
+    """Why a group's members could not be listed, keyed by the lower-case id of the holding it was listed for."""
+    return {c.scope.lower(): c.describe() for c in inventory.collections if c.api == GROUP_MEMBERS_API and not c.ok}
 
 
 def registrations_by_id(registrations: Iterable[UserRegistration]) -> dict[str, UserRegistration]:
@@ -139,34 +212,50 @@ class PrivilegedGrant:
     scope: str
     level: str
     assignment_id: str
+    # A PIM eligibility: its holder can activate the role whenever they like, so it counts as held.
+    eligible: bool = False
+    # The group through which a member holds the grant; None for a grant held directly.
+    through_group: str | None = None
 
     def describe(self) -> str:
         """Role and scope in one phrase."""
         role = f"{self.role_name} (custom role, {self.privilege}-equivalent)" if self.custom else self.role_name
-        return f"{role} at {self.level} {self.scope}"
+        how = " (PIM-eligible)" if self.eligible else ""
+        via = f" through group {self.through_group}" if self.through_group else ""
+        return f"{role}{how} at {self.level} {self.scope}{via}"
 
     def evidence(self) -> dict[str, Any]:
         """The assignment fields that make the grant privileged."""
-        return {
+        found: dict[str, Any] = {
             "role": self.role_name,
             "privilege": self.privilege.value,
             "custom_role": self.custom,
             "scope": self.scope,
             "scope_level": self.level,
             "role_assignment_id": self.assignment_id,
+            "eligible": self.eligible,
         }
+        if self.through_group:
+            found["through_group"] = self.through_group
+        return found
+
+    def held_by(self, principal_id: str, principal_type: str) -> PrivilegedGrant:
+        """The same grant as a member of this grant's group holds it."""
+        return dataclasses.replace(
+            self, principal_id=principal_id, principal_type=principal_type, through_group=self.principal_id
+        )
 
 
 @dataclass(frozen=True)
 class UnresolvedAssignment:
     """An assignment at a privileged-relevant scope whose role definition was not collected."""
 
-    assignment: RoleAssignment
+    assignment: RoleAssignment | RoleEligibility
     level: str
 
 
 def privileged_grants(
-    assignments: Iterable[RoleAssignment], definitions: Iterable[RoleDefinition]
+    assignments: Iterable[RoleAssignment | RoleEligibility], definitions: Iterable[RoleDefinition]
 ) -> tuple[list[PrivilegedGrant], list[UnresolvedAssignment]]:
     """Owner, Contributor and User Access Administrator grants (built-in or custom equivalents) at sub/group scope."""
     by_guid = {d.guid: d for d in definitions}
@@ -202,9 +291,43 @@ def privileged_grants(
                 scope=assignment.scope,
                 level=level,
                 assignment_id=assignment.id,
+                eligible=isinstance(assignment, RoleEligibility),
             )
         )
     return grants, unresolved
+
+
+def azure_holdings(inventory: Inventory) -> list[RoleAssignment | RoleEligibility]:
+    """Active Azure role assignments and the PIM eligibilities that could be read, together.
+
+    An eligibility with unreadable fields is left out here and reported by each check as unknown.
+    """
+    return [*inventory.role_assignments, *(e for e in inventory.role_eligibilities if not e.unreadable)]
+
+
+def unreadable_eligibility(eligibility: RoleEligibility) -> str:
+    """Why an eligibility cannot be judged, naming the fields Azure returned unreadable."""
+    fields = "; ".join(p.describe() for p in eligibility.unreadable)
+    return f"PIM eligibility {eligibility.id} could not be read ({fields}), so its holder and role are unknown"
+
+
+def azure_grants(inventory: Inventory) -> tuple[list[PrivilegedGrant], list[UnresolvedAssignment]]:
+    """Privileged grants of active assignments and of PIM eligibilities alike."""
+    return privileged_grants(azure_holdings(inventory), inventory.role_definitions)
+
+
+def expand_groups(
+    grants: Iterable[PrivilegedGrant], memberships: Mapping[str, GroupMembership]
+) -> list[PrivilegedGrant]:
+    """Each grant held by an expanded group becomes one grant per member; other grants stay as they are."""
+    expanded: list[PrivilegedGrant] = []
+    for grant in grants:
+        membership = memberships.get(grant.principal_id.lower()) if is_group(grant.principal_type) else None
+        if membership is None:
+            expanded.append(grant)
+            continue
+        expanded += [grant.held_by(member, kind) for member, kind in member_principals(membership)]
+    return expanded
 
 
 def principal_kind(principal_type: str | None, user: UserRegistration | None) -> str:
@@ -243,16 +366,25 @@ def covers_management_app(policy: ConditionalAccessPolicy) -> bool:
     return bool(included & {"all", MANAGEMENT_APP_ID}) and MANAGEMENT_APP_ID not in excluded
 
 
-def uncovered_privileged_roles(policy: ConditionalAccessPolicy) -> list[str]:
-    """Privileged directory roles the policy's users condition leaves out; empty when it covers All users."""
+def uncovered_privileged_roles(policy: ConditionalAccessPolicy, roles: DirectoryRoles) -> tuple[list[str], list[str]]:
+    """Privileged directory roles the users condition leaves out, and what about that cannot be shown.
+
+    A policy for All users covers every role. Otherwise it must include every role Microsoft marks
+    privileged, and a role whose marking Graph did not report may be privileged, so it must be included too.
+    """
     if "all" in {u.lower() for u in policy.include_users}:
-        return []
+        return [], []
+    if not roles.collected:
+        return [], ["directory role definitions were not collected, so the privileged roles it must cover are unknown"]
     included = {r.lower() for r in policy.include_roles}
-    return [name for role, name in PRIVILEGED_DIRECTORY_ROLES.items() if role not in included]
+    missing = [name for role, name in roles.with_marking(True).items() if role not in included]
+    unmarked = [name for role, name in roles.with_marking(None).items() if role not in included]
+    unknown = [f"leaves out {', '.join(unmarked)}, whose isPrivileged Graph did not report"] if unmarked else []
+    return missing, unknown
 
 
 def disallowed_exclusions(
-    policy: ConditionalAccessPolicy, break_glass: Iterable[str], upn_of: Mapping[str, str]
+    policy: ConditionalAccessPolicy, break_glass: Iterable[str], upn_of: Mapping[str, str], roles: DirectoryRoles
 ) -> list[str]:
     """Every exclusion other than a listed break-glass account (matched by object id or UPN), named."""
     allowed = {b.strip().lower() for b in break_glass}
@@ -263,14 +395,15 @@ def disallowed_exclusions(
             continue
         found.append(f"user {upn} ({user})" if upn else f"user {user}")
     found += [f"group {group}" for group in policy.exclude_groups]
-    found += [f"role {PRIVILEGED_DIRECTORY_ROLES.get(role.lower(), role)}" for role in policy.exclude_roles]
+    found += [f"role {roles.name(role)}" for role in policy.exclude_roles]
     return found
 
 
 def policy_shortfalls(
-    policy: ConditionalAccessPolicy, break_glass: Iterable[str], upn_of: Mapping[str, str]
-) -> list[str]:
-    """Each reason the policy does not enforce MFA on Azure management for every administrator; empty when none."""
+    policy: ConditionalAccessPolicy, break_glass: Iterable[str], upn_of: Mapping[str, str], roles: DirectoryRoles
+) -> tuple[list[str], list[str]]:
+    """Each reason the policy does not enforce MFA on Azure management for every administrator, and each
+    fact about it that cannot be shown; both empty when it does."""
     problems: list[str] = []
     if (policy.state or "").lower() != "enabled":
         state = policy.state or "not reported"
@@ -285,16 +418,16 @@ def policy_shortfalls(
             f"does not cover the Azure management app (include {list(policy.include_applications)}, "
             f"exclude {list(policy.exclude_applications)})"
         )
-    missing = uncovered_privileged_roles(policy)
+    missing, unknown = uncovered_privileged_roles(policy, roles)
     if missing:
         problems.append(f"covers neither All users nor every privileged role (missing {', '.join(missing)})")
-    excluded = disallowed_exclusions(policy, break_glass, upn_of)
+    excluded = disallowed_exclusions(policy, break_glass, upn_of, roles)
     if excluded:
         problems.append(f"excludes {', '.join(excluded)}, which are not listed break-glass accounts")
-    return problems
+    return problems, unknown
 
 
-def _policy_evidence(policy: ConditionalAccessPolicy, problems: list[str]) -> dict[str, Any]:
+def _policy_evidence(policy: ConditionalAccessPolicy, problems: list[str], unknown: list[str]) -> dict[str, Any]:
     return {
         "id": policy.id,
         "displayName": policy.display_name,
@@ -310,6 +443,7 @@ def _policy_evidence(policy: ConditionalAccessPolicy, problems: list[str]) -> di
         "excludeGroups": list(policy.exclude_groups),
         "excludeRoles": list(policy.exclude_roles),
         "shortfalls": problems,
+        "unverifiable": unknown,
     }
 
 
@@ -354,20 +488,23 @@ def management_mfa_enforced(inventory: Inventory, params: Params) -> Iterator[Ch
     # stays unmatched and fails (never passes by absence), and the verdict of a security-defaults tenant,
     # which lacks the licence the report needs, is not lost to a collection error.
     upn_of = {r.id.lower(): r.user_principal_name for r in inventory.user_registrations}
+    # Role definitions matter only to a policy that names roles instead of All users; likewise not in
+    # `requires`, and their absence leaves such a policy unproven (error), never passed.
+    roles = DirectoryRoles.of(inventory.directory_role_definitions)
     defaults: SecurityDefaults | None = next(iter(inventory.security_defaults), None)
     enabled_defaults = defaults.is_enabled if defaults is not None else None
-    judged = [(p, policy_shortfalls(p, break_glass, upn_of)) for p in inventory.conditional_access_policies]
+    judged = [(p, *policy_shortfalls(p, break_glass, upn_of, roles)) for p in inventory.conditional_access_policies]
     evidence: dict[str, Any] = {
         "securityDefaults.isEnabled": enabled_defaults,
         "break_glass_accounts": list(break_glass),
-        "policies": [_policy_evidence(p, problems) for p, problems in judged],
+        "policies": [_policy_evidence(p, problems, unknown) for p, problems, unknown in judged],
     }
     if enabled_defaults is True:
         yield _tenant_result(
             Status.PASS, "Security defaults are enabled: MFA is required for Azure management", evidence
         )
         return
-    enforcing = [p for p, problems in judged if not problems]
+    enforcing = [p for p, problems, unknown in judged if not problems and not unknown]
     if enforcing:
         names = ", ".join(f"'{p.display_name}' ({p.id})" for p in enforcing)
         excluded = sorted({upn_of.get(u.lower()) or u for p in enforcing for u in p.exclude_users})
@@ -378,8 +515,18 @@ def management_mfa_enforced(inventory: Inventory, params: Params) -> Iterator[Ch
             evidence | {"enforced_by": [p.id for p in enforcing]},
         )
         return
+    unproven = [(p, unknown) for p, problems, unknown in judged if not problems]
+    if unproven:
+        detail = "; ".join(f"'{p.display_name}': {', '.join(unknown)}" for p, unknown in unproven)
+        yield _tenant_result(
+            Status.ERROR,
+            f"No Conditional Access policy is shown to enforce MFA for Azure management for every administrator: "
+            f"{detail}",
+            evidence,
+        )
+        return
     # Policies that ask for MFA are the near misses worth naming; the rest are in the evidence.
-    near = [(p, problems) for p, problems in judged if requires_mfa(p)]
+    near = [(p, problems) for p, problems, _ in judged if requires_mfa(p)]
     detail = "; ".join(f"'{p.display_name}': {', '.join(problems)}" for p, problems in near)
     policies = detail if near else f"none of {len(judged)} Conditional Access policies requires MFA"
     if enabled_defaults is None:
@@ -403,40 +550,105 @@ def management_mfa_enforced(inventory: Inventory, params: Params) -> Iterator[Ch
 
 @dataclass(frozen=True)
 class PrivilegedHolder:
-    """A principal holding privileged directory or Azure roles, with the type Azure reported for it."""
+    """A principal holding privileged directory or Azure roles, with the type Azure or Graph reported for it."""
 
     principal_id: str
     principal_type: str | None
     roles: tuple[dict[str, Any], ...]
+    # The assignments and eligibilities behind the roles, to name a failed member listing of a group.
+    holdings: tuple[str, ...] = ()
+
+    @property
+    def certainly_privileged(self) -> bool:
+        """True when a role is known to be privileged, not only possibly (isPrivileged not reported)."""
+        return any(r["privileged"] is True for r in self.roles)
+
+
+class _Holdings:
+    """Roles gathered per principal (lower-case id), with the type reported for each principal."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, str] = {}
+        self.types: dict[str, str] = {}
+        self.roles: dict[str, list[dict[str, Any]]] = {}
+        self.holdings: dict[str, list[str]] = {}
+
+    def add(self, principal_id: str, principal_type: str | None, role: dict[str, Any], holding: str) -> None:
+        key = principal_id.lower()
+        self.ids.setdefault(key, principal_id)
+        if principal_type:
+            self.types.setdefault(key, principal_type)
+        self.roles.setdefault(key, []).append(role)
+        self.holdings.setdefault(key, []).append(holding)
 
 
 def privileged_holders(inventory: Inventory) -> list[PrivilegedHolder]:
-    """Every holder of a privileged directory role or of a privileged Azure role at sub/group scope."""
-    roles: dict[str, list[dict[str, Any]]] = {}
-    ids: dict[str, str] = {}
-    for assignment in inventory.directory_role_assignments:
-        name = PRIVILEGED_DIRECTORY_ROLES.get(assignment.role_definition_id.lower())
-        if name is None:
+    """Every holder of a privileged directory role or of a privileged Azure role at sub/group scope.
+
+    PIM-eligible holders count as holders. A group's role is held by each of its transitive members;
+    a group whose members were not collected stays a holder of its own, which cannot be judged.
+    """
+    directory = DirectoryRoles.of(inventory.directory_role_definitions)
+    found = _Holdings()
+    directory_holdings: list[DirectoryRoleAssignment | DirectoryRoleEligibility] = [
+        *inventory.directory_role_assignments,
+        *inventory.directory_role_eligibilities,
+    ]
+    for holding in directory_holdings:
+        marking = directory.privileged(holding.role_definition_id)
+        if marking is False:
             continue
-        key = assignment.principal_id.lower()
-        ids.setdefault(key, assignment.principal_id)
-        scope = assignment.directory_scope_id or "/"
-        roles.setdefault(key, []).append({"role": name, "kind": "directory role", "scope": scope})
-    grants, _ = privileged_grants(inventory.role_assignments, inventory.role_definitions)
+        role = {
+            "role": directory.name(holding.role_definition_id),
+            "kind": "directory role",
+            "scope": holding.directory_scope_id or "/",
+            "eligible": isinstance(holding, DirectoryRoleEligibility),
+            "privileged": marking,
+        }
+        found.add(holding.principal_id, holding.principal_type, role, holding.id)
+    grants, _ = azure_grants(inventory)
     for grant in grants:
-        key = grant.principal_id.lower()
-        ids.setdefault(key, grant.principal_id)
-        roles.setdefault(key, []).append({"kind": "Azure role"} | grant.evidence())
-    # Azure role assignments say what kind of principal an id is; directory role assignments do not.
-    types = {a.principal_id.lower(): a.principal_type for a in inventory.role_assignments if a.principal_type}
-    return [PrivilegedHolder(ids[key], types.get(key), tuple(roles[key])) for key in sorted(roles)]
+        found.add(
+            grant.principal_id,
+            grant.principal_type,
+            {"kind": "Azure role", "privileged": True} | grant.evidence(),
+            grant.assignment_id,
+        )
+    for assignment in azure_holdings(inventory):
+        # Azure says what kind of principal an id is, also for ids Graph left untyped.
+        if assignment.principal_type:
+            found.types.setdefault(assignment.principal_id.lower(), assignment.principal_type)
+    memberships = memberships_by_group(inventory.group_memberships)
+    expanded = _Holdings()
+    for key, roles in found.roles.items():
+        membership = memberships.get(key) if is_group(found.types.get(key)) else None
+        if membership is None:
+            for role, held_by in zip(roles, found.holdings[key], strict=True):
+                expanded.add(found.ids[key], found.types.get(key), role, held_by)
+            continue
+        for member, kind in member_principals(membership):
+            for role, held_by in zip(roles, found.holdings[key], strict=True):
+                expanded.add(member, kind, role | {"through_group": found.ids[key]}, held_by)
+    return [
+        PrivilegedHolder(
+            expanded.ids[key], expanded.types.get(key), tuple(expanded.roles[key]), tuple(expanded.holdings[key])
+        )
+        for key in sorted(expanded.roles)
+    ]
 
 
 def _role_phrase(roles: Iterable[Mapping[str, Any]]) -> str:
-    phrases = sorted(
-        {f"{r['role']} (directory)" if r["kind"] == "directory role" else f"{r['role']} at {r['scope']}" for r in roles}
-    )
-    return ", ".join(phrases)
+    phrases = set()
+    for r in roles:
+        phrase = f"{r['role']} (directory)" if r["kind"] == "directory role" else f"{r['role']} at {r['scope']}"
+        if r.get("eligible"):
+            phrase += " (PIM-eligible)"
+        if r.get("through_group"):
+            phrase += f" through group {r['through_group']}"
+        if r["privileged"] is None:
+            phrase += " (isPrivileged not reported)"
+        phrases.add(phrase)
+    return ", ".join(sorted(phrases))
 
 
 @check(
@@ -444,7 +656,16 @@ def _role_phrase(roles: Iterable[Mapping[str, Any]]) -> str:
     title="Every holder of a privileged directory role or of Owner, Contributor or User Access Administrator has MFA",
     severity=Severity.CRITICAL,
     resource_types=(USER_RESOURCE_TYPE,),
-    requires=(DIRECTORY_ROLES_API, REGISTRATIONS_API, ROLE_ASSIGNMENTS_API, ROLE_DEFINITIONS_API),
+    requires=(
+        DIRECTORY_ROLES_API,
+        DIRECTORY_ROLE_DEFINITIONS_API,
+        DIRECTORY_ELIGIBILITIES_API,
+        REGISTRATIONS_API,
+        ROLE_ASSIGNMENTS_API,
+        ROLE_DEFINITIONS_API,
+        ROLE_ELIGIBILITIES_API,
+        RESOURCE_GROUPS_API,
+    ),
     rationale="A policy that requires MFA protects an administrator only once a second factor is registered; "
     "until then the first sign-in registers whatever the holder of the password chooses.",
     remediation=Remediation(
@@ -462,6 +683,14 @@ def _role_phrase(roles: Iterable[Mapping[str, Any]]) -> str:
 def privileged_user_mfa_registration(inventory: Inventory, params: Params) -> Iterator[CheckResult]:
     """One result per privileged user; service principals are skipped as MFA does not apply to them."""
     users = registrations_by_id(inventory.user_registrations)
+    unlisted = membership_failures(inventory)
+    for eligibility in inventory.role_eligibilities:
+        if eligibility.unreadable:
+            message = unreadable_eligibility(eligibility) + ", and so whether they are registered for MFA"
+            unread = {"unreadable": [p.describe() for p in eligibility.unreadable]}
+            yield CheckResult(
+                eligibility.id, eligibility.type, eligibility.subscription_id, Status.ERROR, message, unread
+            )
     for holder in privileged_holders(inventory):
         user = users.get(holder.principal_id.lower())
         kind = principal_kind(holder.principal_type, user)
@@ -479,7 +708,7 @@ def privileged_user_mfa_registration(inventory: Inventory, params: Params) -> It
                 USER_RESOURCE_TYPE if kind == "User" else DIRECTORY_OBJECT_RESOURCE_TYPE,
                 "",
                 Status.ERROR,
-                _unverifiable(kind, holder, held, len(users)),
+                _unverifiable(kind, holder, held, len(users), unlisted),
                 evidence,
             )
             continue
@@ -490,11 +719,11 @@ def privileged_user_mfa_registration(inventory: Inventory, params: Params) -> It
             "isMfaRegistered": user.is_mfa_registered,
             "methodsRegistered": list(user.methods_registered),
         }
-        status, message = _registration_verdict(user, held)
+        status, message = _registration_verdict(user, held, holder.certainly_privileged)
         yield CheckResult(f"/users/{user.id}", USER_RESOURCE_TYPE, "", status, message, evidence)
 
 
-def _unverifiable(kind: str, holder: PrivilegedHolder, held: str, listed: int) -> str:
+def _unverifiable(kind: str, holder: PrivilegedHolder, held: str, listed: int, unlisted: Mapping[str, str]) -> str:
     principal_id = holder.principal_id
     if kind == "User":
         return (
@@ -502,8 +731,10 @@ def _unverifiable(kind: str, holder: PrivilegedHolder, held: str, listed: int) -
             "listed), so its MFA registration cannot be shown"
         )
     if kind == "Group":
+        reasons = sorted({unlisted[h.lower()] for h in holder.holdings if h.lower() in unlisted})
+        why = f" ({'; '.join(reasons)})" if reasons else ""
         return (
-            f"Group {principal_id} holds {held}; its members were not collected, so their MFA registration "
+            f"Group {principal_id} holds {held}; its members were not collected{why}, so their MFA registration "
             "cannot be shown"
         )
     return (
@@ -512,13 +743,18 @@ def _unverifiable(kind: str, holder: PrivilegedHolder, held: str, listed: int) -
     )
 
 
-def _registration_verdict(user: UserRegistration, held: str) -> tuple[Status, str]:
+def _registration_verdict(user: UserRegistration, held: str, certain: bool) -> tuple[Status, str]:
     label = user_label(user)
     if user.is_mfa_registered is True:
         methods = ", ".join(user.methods_registered) or "methods not listed"
         return Status.PASS, f"{label} holds {held} and is registered for MFA ({methods})"
-    if user.is_mfa_registered is False:
+    if user.is_mfa_registered is False and certain:
         return Status.FAIL, f"{label} holds {held} but is not registered for MFA"
+    if user.is_mfa_registered is False:
+        return (
+            Status.ERROR,
+            f"{label} holds {held} and is not registered for MFA; Graph did not report whether the role is privileged",
+        )
     return Status.ERROR, f"{label} holds {held}; the registration report gives no isMfaRegistered value"
 
 
@@ -581,7 +817,10 @@ def principals_by_subscription(
 
 
 def privileged_principal_shortfalls(
-    principals: list[PrincipalGrants], max_principals: int, allowed_owners: Iterable[str]
+    principals: list[PrincipalGrants],
+    max_principals: int,
+    allowed_owners: Iterable[str],
+    unlisted: Mapping[str, str] | None = None,
 ) -> tuple[list[str], list[str]]:
     """Violations (fail) and facts that cannot be shown (error) for one subscription's privileged principals."""
     allowed = {a.strip().lower() for a in allowed_owners}
@@ -600,9 +839,12 @@ def privileged_principal_shortfalls(
         if p.kind == "ServicePrincipal" and p.holds_owner and p.principal_id.lower() not in allowed:
             problems.append(f"service principal {p.describe()} is not in allowed_owner_principals")
         if p.kind == "Group":
+            failed = unlisted or {}
+            reasons = sorted({failed[g.assignment_id.lower()] for g in p.grants if g.assignment_id.lower() in failed})
+            why = f" ({'; '.join(reasons)})" if reasons else ""
             unknown.append(
                 f"group {p.principal_id} holds {'; '.join(sorted({g.describe() for g in p.grants}))}: its members "
-                "were not collected, so the people holding the role cannot be counted"
+                f"were not collected{why}, so the people holding the role cannot be counted"
             )
         if p.kind == "Unknown":
             unknown.append(
@@ -625,7 +867,13 @@ def _listing_state(inventory: Inventory, api: str, subscription_id: str) -> bool
     title="At most max_privileged_principals hold Owner, Contributor or User Access Administrator; no guests",
     severity=Severity.HIGH,
     resource_types=("Microsoft.Resources/subscriptions",),
-    requires=(ROLE_ASSIGNMENTS_API, ROLE_DEFINITIONS_API, REGISTRATIONS_API),
+    requires=(
+        ROLE_ASSIGNMENTS_API,
+        ROLE_DEFINITIONS_API,
+        ROLE_ELIGIBILITIES_API,
+        RESOURCE_GROUPS_API,
+        REGISTRATIONS_API,
+    ),
     parameters=("max_privileged_principals", "allowed_owner_principals"),
     rationale="Every Owner, Contributor or User Access Administrator can read or hand out MUL2 data; the "
     "policy limits that power to a few of the company's own authorised people.",
@@ -655,23 +903,38 @@ def privileged_role_holders(inventory: Inventory, params: Params) -> Iterator[Ch
     """One result per subscription: count, guests and service principal Owners of privileged Azure roles."""
     maximum = params.get_int("max_privileged_principals")
     allowed_owners = params.get_list("allowed_owner_principals")
-    grants, unresolved = privileged_grants(inventory.role_assignments, inventory.role_definitions)
+    grants, unresolved = azure_grants(inventory)
+    # A group's grant is held by each of its members: they are the people counted, and judged as guests.
+    grants = expand_groups(grants, memberships_by_group(inventory.group_memberships))
+    unlisted = membership_failures(inventory)
     by_subscription = principals_by_subscription(grants, registrations_by_id(inventory.user_registrations))
     subscriptions = {s.subscription_id.lower(): s for s in inventory.subscriptions}
-    for assignment in inventory.role_assignments:
+    for assignment in azure_holdings(inventory):
         # An assignment of a subscription the listing did not name still needs a verdict.
         sub_id = assignment.subscription_id
         subscriptions.setdefault(sub_id.lower(), Subscription(sub_id, "", ""))
     for key, subscription in sorted(subscriptions.items()):
-        listed = [_listing_state(inventory, api, key) for api in (ROLE_ASSIGNMENTS_API, ROLE_DEFINITIONS_API)]
+        listed = [
+            _listing_state(inventory, api, key)
+            for api in (ROLE_ASSIGNMENTS_API, ROLE_DEFINITIONS_API, ROLE_ELIGIBILITIES_API, RESOURCE_GROUPS_API)
+        ]
         if False in listed:
             # The failed listing is already reported as an error for this subscription.
             continue
         if None in listed:
-            yield errored(subscription, "Role assignments or definitions were not collected for this subscription")
+            yield errored(
+                subscription,
+                "Role assignments, eligibilities, definitions or resource groups were not collected for this "
+                "subscription",
+            )
             continue
         principals = by_subscription.get(key, [])
-        problems, unknown = privileged_principal_shortfalls(principals, maximum, allowed_owners)
+        problems, unknown = privileged_principal_shortfalls(principals, maximum, allowed_owners, unlisted)
+        unknown += [
+            unreadable_eligibility(e)
+            for e in inventory.role_eligibilities
+            if e.unreadable and e.subscription_id.lower() == key
+        ]
         unknown += [
             f"assignment {u.assignment.id} at {u.level} scope names role definition "
             f"{u.assignment.role_definition_id}, which was not collected, so it may be privileged"

@@ -24,6 +24,7 @@ from auditor.collect import (
     backup,
     compute,
     defender,
+    eligibility,
     firewall,
     graph,
     keys,
@@ -36,6 +37,7 @@ from auditor.collect import (
 )
 from auditor.collect.base import (
     COLLECTION_ERRORS,
+    TENANT_SCOPE,
     Enrichment,
     Listing,
     PerParent,
@@ -67,6 +69,7 @@ COLLECTORS = (
     defender,
     monitor,
     authorization,
+    eligibility,
     web,
     graph,
 )
@@ -74,6 +77,18 @@ STEPS: tuple[Step, ...] = tuple(step for module in COLLECTORS for step in module
 SUBSCRIPTIONS_API = "Microsoft.Resources/subscriptions"
 # The api-version azure-mgmt-resource-subscriptions 1.0 sends.
 SUBSCRIPTIONS_API_VERSION = "2022-12-01"
+
+
+def tenant_wide(steps: Sequence[Step]) -> list[Step]:
+    """Tenant-wide listings, and the per-parent steps over what they list: these run once, not per subscription."""
+    fields = {s.field for s in steps if isinstance(s, TenantListing)}
+    return [s for s in steps if isinstance(s, TenantListing) or (isinstance(s, PerParent) and s.parent_field in fields)]
+
+
+def per_subscription(steps: Sequence[Step]) -> list[Step]:
+    """Every step that runs once for each subscription."""
+    once = tenant_wide(steps)
+    return [s for s in steps if s not in once]
 
 
 @dataclass(frozen=True)
@@ -238,6 +253,9 @@ class _Collector:
         self.relay.emit(ProgressEvent("phase", api, subscription, ok=not failures))
         failed_subs = {c.subscription_id for c in failures}
         self.collections.extend(failures)
+        if not self.scope and not failures:
+            # The tenant-wide run (no subscription) records its success once, at the tenant scope.
+            self.collections.append(Collection(api, "", TENANT_SCOPE, ok=True))
         self.collections.extend(
             Collection(api, sub.subscription_id, f"/subscriptions/{sub.subscription_id}", ok=True)
             for sub in self.scope
@@ -266,7 +284,7 @@ def collect_inventory(
     scope, subscription_listing = resolve_scope(session, subscriptions)
     parallel = processes > 1 and len(scope) > 1 and session.recipe is not None and tuple(steps) == STEPS
     relay = _ProgressRelay(progress)
-    relay.emit(_plan(scope, [s for s in steps if isinstance(s, TenantListing)] if parallel else steps))
+    relay.emit(_plan(scope, tenant_wide(steps) if parallel else steps))
     if parallel:
         records, collections = _collect_in_processes(session, scope, max_workers, min(processes, len(scope)), relay)
     else:
@@ -292,9 +310,10 @@ Collected = tuple[dict[str, list[Any]], list[Collection]]
 def _plan(scope: Sequence[Subscription], steps: Sequence[Step]) -> ProgressEvent:
     """The plan event: how many listing and phase events each API will send for these steps."""
     expected: Counter[str] = Counter()
+    once = tenant_wide(steps)
     for step in steps:
-        # Every step but a tenant-wide listing runs, and reports, once per subscription.
-        expected[step.api] += 1 if isinstance(step, TenantListing) else len(scope)
+        # Every step but the tenant-wide ones runs, and reports, once per subscription.
+        expected[step.api] += 1 if step in once else len(scope)
     return ProgressEvent("plan", subscriptions=tuple(s.subscription_id for s in scope), expected=dict(expected))
 
 
@@ -311,8 +330,8 @@ def _collect_in_threads(
     of one subscription's large pages overlaps with another's many small per-parent calls. All calls
     share one pool, which bounds the requests in flight.
     """
-    tenant_steps = [s for s in steps if isinstance(s, TenantListing)]
-    scoped_steps = [s for s in steps if not isinstance(s, TenantListing)]
+    tenant_steps = tenant_wide(steps)
+    scoped_steps = per_subscription(steps)
     with (
         ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="collect") as pool,
         ThreadPoolExecutor(max_workers=len(scope) + 1, thread_name_prefix="subscription") as drivers,
@@ -348,8 +367,7 @@ def _collect_in_processes(
     """Tenant-wide listings here; subscription-scoped steps in worker processes, a share of subscriptions each."""
     assert session.recipe is not None
     relay = relay or _ProgressRelay(None)
-    tenant_steps = [s for s in STEPS if isinstance(s, TenantListing)]
-    records, collections = _collect_in_threads(session, (), tenant_steps, max_workers, relay)
+    records, collections = _collect_in_threads(session, (), tenant_wide(STEPS), max_workers, relay)
     shares = [tuple(scope[i::processes]) for i in range(processes)]
     workers = max(1, max_workers // processes)
     # "spawn" starts clean interpreters: forking a process that already runs threads is unsafe.
@@ -369,7 +387,7 @@ def _collect_in_processes(
 
 def _collect_share(recipe: SessionRecipe, share: tuple[Subscription, ...], workers: int) -> tuple[Collected, int]:
     """In a worker process: every subscription-scoped step over a share of the subscriptions."""
-    subscription_steps = [s for s in STEPS if not isinstance(s, TenantListing)]
+    subscription_steps = per_subscription(STEPS)
     with recipe.build(max_connections=workers) as session:
         return _collect_in_threads(session, share, subscription_steps, workers), session.requests_sent
 

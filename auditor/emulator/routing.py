@@ -13,6 +13,8 @@ from auditor.emulator.responses import Reply, error_reply, json_reply
 
 GRAPH_VERSIONS = ("v1.0", "beta")
 SKIP_PARAMETER = "$skiptoken"
+# Navigation properties Graph returns only when ``$expand`` names them; the estate may give them anyway.
+GRAPH_EXPANDABLE = ("principal",)
 
 
 class Router:
@@ -51,6 +53,7 @@ class Router:
             )
         if isinstance(answer, dict):
             return json_reply(answer)
+        answer = _unexpanded(answer, query)
         page_size = self._page_size
         top = _query_value(query, "$top")
         if top is not None:
@@ -161,6 +164,15 @@ def _resource_not_found(resource_id: str) -> Reply:
 
 def _path_not_found(path: str) -> Reply:
     return error_reply(404, "PathNotFound", f"The requested path '{path}' is not recognized.")
+
+
+def _unexpanded(items: list[Any], query: str) -> list[Any]:
+    """The items without the navigation properties the query's ``$expand`` does not ask for, as Graph sends them."""
+    asked = {name.strip().lower() for name in (_query_value(query, "$expand") or "").split(",")}
+    dropped = [name for name in GRAPH_EXPANDABLE if name.lower() not in asked]
+    if not dropped:
+        return items
+    return [{k: v for k, v in i.items() if k not in dropped} if isinstance(i, dict) else i for i in items]
 
 
 def _query_value(query: str, name: str) -> str | None:

@@ -1,8 +1,10 @@
-"""Identity records: Azure role assignments and definitions, and Microsoft Graph's MFA evidence."""
+"""Identity records: Azure role assignments, eligibilities and definitions, and Microsoft Graph's directory data."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from auditor.records.unreadable import Unreadable
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,30 @@ class RoleAssignment:
 
 
 @dataclass(frozen=True)
+class RoleEligibility:
+    """A PIM-eligible Azure role (a ``roleEligibilityScheduleInstance``): its holder can activate it at will."""
+
+    id: str
+    name: str
+    subscription_id: str
+    scope: str
+    role_definition_id: str
+    principal_id: str
+    principal_type: str | None
+    # Direct, Group (held through a group's eligibility) or Inherited (from a parent scope), as ARM reports it.
+    member_type: str | None = None
+    resource_group: str = ""
+    location: str = ""
+    type: str = "Microsoft.Authorization/roleEligibilityScheduleInstances"
+    unreadable: tuple[Unreadable, ...] = ()
+
+    @property
+    def role_guid(self) -> str:
+        """The GUID of the eligible role definition."""
+        return self.role_definition_id.rstrip("/").rsplit("/", 1)[-1].lower()
+
+
+@dataclass(frozen=True)
 class ConditionalAccessPolicy:
     """A Conditional Access policy, reduced to what decides MFA coverage."""
 
@@ -78,8 +104,60 @@ class DirectoryRoleAssignment:
     principal_id: str
     role_definition_id: str
     directory_scope_id: str | None = None
+    # user, group or servicePrincipal: the expanded principal's @odata.type; None when Graph did not say.
+    principal_type: str | None = None
     subscription_id: str = ""
     type: str = "microsoft.graph.unifiedRoleAssignment"
+
+
+@dataclass(frozen=True)
+class DirectoryRoleEligibility:
+    """A PIM-eligible directory role (a ``unifiedRoleEligibilityScheduleInstance``)."""
+
+    id: str
+    principal_id: str
+    role_definition_id: str
+    directory_scope_id: str | None = None
+    principal_type: str | None = None
+    member_type: str | None = None
+    subscription_id: str = ""
+    type: str = "microsoft.graph.unifiedRoleEligibilityScheduleInstance"
+
+
+@dataclass(frozen=True)
+class DirectoryRoleDefinition:
+    """A Microsoft Entra role definition with Microsoft's own privileged marking."""
+
+    id: str
+    display_name: str
+    template_id: str | None
+    is_built_in: bool | None
+    # Graph's isPrivileged: None when Graph did not report it, which no documented default fills.
+    is_privileged: bool | None
+    subscription_id: str = ""
+    type: str = "microsoft.graph.unifiedRoleDefinition"
+
+
+@dataclass(frozen=True)
+class GroupMember:
+    """One transitive member of a group: a user, service principal, device, contact or nested group."""
+
+    id: str
+    # The member's @odata.type without its "#microsoft.graph." prefix; None when Graph did not say.
+    kind: str | None
+    user_principal_name: str | None = None
+    display_name: str | None = None
+
+
+@dataclass(frozen=True)
+class GroupMembership:
+    """Every transitive member of a group that holds a directory or Azure role."""
+
+    id: str
+    group_id: str
+    members: tuple[GroupMember, ...] = ()
+    subscription_id: str = ""
+    type: str = "microsoft.graph.group"
 
 
 @dataclass(frozen=True)
