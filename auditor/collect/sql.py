@@ -269,9 +269,7 @@ def with_auto_backup(session: AzureSession, machine: SqlVirtualMachine) -> SqlVi
     pipeline = arm_pipeline(session, SqlVirtualMachineManagementClient, machine.subscription_id)
     url = session.arm_url + resource_path(machine.id) + path("", api_version=SQL_VM_API_VERSION, **{"$expand": "*"})
     body = child_reader(machine, "", get_object(pipeline, url))
-    return dataclasses.replace(
-        machine, auto_backup=automated_backup(body.part(AUTO_BACKUP)), unreadable=body.found()
-    )
+    return dataclasses.replace(machine, auto_backup=automated_backup(body.part(AUTO_BACKUP)), unreadable=body.found())
 
 
 def list_sql_virtual_machines(session: AzureSession, subscription_id: str) -> Iterator[SqlVirtualMachine]:
