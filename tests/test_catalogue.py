@@ -112,6 +112,7 @@ def test_demo_reports_no_unimplemented_control_and_no_collection_failure(demo: S
 DEMO_EXCEPTIONS: dict[str, str] = {
     "management_mfa_enforced": "one verdict per tenant; the demo tenant passes, unit tests cover the failures",
     "sql_vm_tde_attestation": "TDE inside a VM is invisible to ARM: always manual until attested",
-    "sql_backup_policy": "Azure Backup cannot back up logs every 5 minutes, so no policy can pass the promise",
+    "sql_backup_policy": "neither Azure Backup (15-minute logs) nor Automated Backup (no differentials) can keep the "
+    "promise as written; with differentials dropped the demo's Automated Backup passes (test_checks_backup_monitoring)",
     "backup_policy_contradiction": "the policy contradicts itself whatever the estate holds",
 }
