@@ -268,7 +268,12 @@ def with_auto_backup(session: AzureSession, machine: SqlVirtualMachine) -> SqlVi
     """The SQL VM with its Automated Backup settings, read from the GET with ``$expand=*``."""
     pipeline = arm_pipeline(session, SqlVirtualMachineManagementClient, machine.subscription_id)
     url = session.arm_url + resource_path(machine.id) + path("", api_version=SQL_VM_API_VERSION, **{"$expand": "*"})
-    body = child_reader(machine, "", get_object(pipeline, url))
+    return with_auto_backup_settings(get_object(pipeline, url), machine)
+
+
+def with_auto_backup_settings(raw: Mapping[str, Any], machine: SqlVirtualMachine) -> SqlVirtualMachine:
+    """The SQL VM with the Automated Backup settings of its GET body (``$expand=*``)."""
+    body = child_reader(machine, "", raw)
     return dataclasses.replace(machine, auto_backup=automated_backup(body.part(AUTO_BACKUP)), unreadable=body.found())
 
 
