@@ -838,6 +838,18 @@ def test_promises_beyond_automated_backup_name_its_limits(params: Params, limit:
     assert limit in result.message
 
 
+@pytest.mark.parametrize(("offer", "named"), [("SQL2014SP3-WS2012R2", True), ("sql2019-ws2022", False)])
+def test_automated_backup_on_sql_server_2014_names_its_v1_limits(offer: str, named: bool) -> None:
+    v1 = AutomatedBackup(
+        enabled=True, retention_days=30, encryption=True, storage_account_url=AUTOMATED_AS_PROMISED.storage_account_url
+    )
+    machine = dataclasses.replace(make_sql_vm(v1), image_offer=offer)
+    result = sql_vm_verdict(sql_virtual_machines=[machine])
+    assert result.status is Status.FAIL
+    assert "backup schedule type not reported" in result.message
+    assert ("SQL Server 2014 gets Automated Backup v1 only" in result.message) is named
+
+
 def test_automated_backup_target_joins_the_backup_storage_of_bak_04() -> None:
     listed = with_params(backup_storage_accounts=("stother",))
     machine = make_sql_vm(AUTOMATED_AS_PROMISED)

@@ -36,6 +36,14 @@ AZURE_BACKUP_MAX_DIFFERENTIALS_PER_DAY = 1
 # (no differentials), log backups every 5 to 60 minutes, retention 1 to 90 days.
 AUTOMATED_BACKUP_MIN_LOG_INTERVAL_MINUTES = 5
 AUTOMATED_BACKUP_MAX_RETENTION_DAYS = 90
+# SQL Server 2014 gets Automated Backup v1 only (v2 needs SQL Server 2016): SQL Server managed backup, which
+# picks backup times from the workload (a log backup at least every 2 hours) and keeps backups 30 days at most.
+_SQL_2014_OFFER = re.compile(r"^sql2014", re.IGNORECASE)
+SQL_2014_AUTOMATED_BACKUP_LIMIT = (
+    "SQL Server 2014 gets Automated Backup v1 only, whose managed backup picks full and log backup times from "
+    "the workload (log backups up to 2 hours apart) and keeps backups at most 30 days; a schedule of its own "
+    "needs SQL Server 2016 or later"
+)
 # Azure SQL Database keeps point-in-time restore backups 1 to 35 days; longer needs long-term retention.
 AZURE_SQL_MAX_SHORT_TERM_RETENTION_DAYS = 35
 
@@ -537,6 +545,8 @@ def sql_vm_backup_result(
     auto_problems, auto_platform = (
         automated_backup_shortfalls(auto, retention, interval, per_day) if auto is not None and auto_on else ([], [])
     )
+    if auto_on and auto_problems and _SQL_2014_OFFER.match(machine.image_offer or ""):
+        auto_platform.append(SQL_2014_AUTOMATED_BACKUP_LIMIT)
     evidence: dict[str, object] = {
         "vm_id": machine.vm_id,
         "azure_backup": [v.evidence | {"problems": list(v.problems)} for v in verdicts],
