@@ -720,6 +720,15 @@ def test_sql_vm_that_nothing_backs_up_fails_rather_than_not_applicable(machine: 
     assert result.evidence["azure_backup"] == []
 
 
+def test_sql_vm_whose_vm_is_not_reported_is_an_error_not_unprotected() -> None:
+    machine = dataclasses.replace(make_sql_vm(), vm_id=None)
+    result = sql_vm_verdict(
+        sql_virtual_machines=[machine], protected_items=[sql_item(KEPT_AS_PROMISED)], backup_policies=[KEPT_AS_PROMISED]
+    )
+    assert result.status is Status.ERROR
+    assert "Azure Backup of its databases cannot be shown" in result.message
+
+
 def test_sql_vm_backed_up_by_azure_backup_as_promised_passes() -> None:
     result = sql_vm_verdict(
         sql_virtual_machines=[make_sql_vm()],

@@ -552,6 +552,14 @@ def sql_vm_backup_result(
         "azure_backup": [v.evidence | {"problems": list(v.problems)} for v in verdicts],
         "automated_backup": _automated_backup_evidence(auto),
     }
+    if not verdicts and not auto_on and machine.vm_id is None:
+        # Azure Backup items name the VM, so without its id they cannot be matched: unknown, not unprotected.
+        return errored(
+            machine,
+            "The VM of this SQL Server is not reported, so Azure Backup of its databases cannot "
+            "be shown, and Automated Backup is not on",
+            **evidence,
+        )
     if not verdicts and not auto_on:
         state = "off" if auto is not None else "not configured"
         return failed(
