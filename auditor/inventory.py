@@ -25,7 +25,7 @@ from auditor.records.identity import (
     UserRegistration,
 )
 from auditor.records.keyvault import KeyVault, KeyVaultKey
-from auditor.records.monitor import ActionGroup, AlertRule, DefenderPlan, DiagnosticSetting, SecurityContact
+from auditor.records.monitor import ActionGroup, AlertRule, DefenderPlan, SecurityContact
 from auditor.records.network import (
     AzureFirewall,
     FirewallPolicy,
@@ -125,7 +125,6 @@ class Inventory:
     defender_plans: tuple[DefenderPlan, ...] = ()
     action_groups: tuple[ActionGroup, ...] = ()
     alert_rules: tuple[AlertRule, ...] = ()
-    diagnostic_settings: tuple[DiagnosticSetting, ...] = ()
     role_assignments: tuple[RoleAssignment, ...] = ()
     role_definitions: tuple[RoleDefinition, ...] = ()
     web_apps: tuple[WebApp, ...] = ()

@@ -29,7 +29,7 @@ from auditor.records.backup import BackupPolicy, ProtectedItem, RecoveryVault, R
 from auditor.records.compute import VirtualMachine
 from auditor.records.keyvault import KeyVaultKey
 from auditor.records.monitor import ActionGroup, AlertRule, DefenderPlan, SecurityContact
-from auditor.records.sql import SqlDatabase, SqlServer
+from auditor.records.sql import AutomatedBackup, SqlDatabase, SqlServer, SqlVirtualMachine
 from auditor.records.storage import StorageAccount
 from tests.builders import SUB, make_des, make_disk, make_inventory, make_vm, rid
 
@@ -654,6 +654,245 @@ def test_policy_assigned_to_an_item_is_judged_even_without_a_count() -> None:
     assert only(sql_backup_policy, backup_policies=[policy], protected_items=[item]).status is Status.FAIL
 
 
+# --- BAK-02: SQL Server on VMs, by either way Azure backs it up ----------------------------------------
+
+SQL_HOST = make_vm("sqlvm-01")
+AUTOMATED_AS_PROMISED = AutomatedBackup(
+    enabled=True,
+    schedule_type="Manual",
+    full_frequency="Weekly",
+    full_days=("Sunday",),
+    full_start_hour=1,
+    log_interval_minutes=5,
+    retention_days=60,
+    encryption=True,
+    storage_account_url="https://stbackup.blob.core.windows.net/",
+    system_databases=True,
+)
+# The policy's promise with differentials dropped: what Automated Backup can keep.
+NO_DIFFERENTIALS = with_params(differential_backups_per_day=0)
+
+
+def make_sql_vm(auto_backup: AutomatedBackup | None = None, name: str = "sqlvm-01") -> SqlVirtualMachine:
+    """A SQL IaaS Agent registration of the test SQL host."""
+    return SqlVirtualMachine(
+        rid("Microsoft.SqlVirtualMachine/sqlVirtualMachines", name),
+        name,
+        SUB,
+        "rg-test",
+        "eastus",
+        SQL_HOST.id,
+        "SQL2014SP3-WS2012R2",
+        "Enterprise",
+        auto_backup=auto_backup,
+    )
+
+
+def sql_item(policy: BackupPolicy | None, *, state: str = "Protected", policy_id: str | None = None) -> ProtectedItem:
+    """Azure Backup of database MUL2 on the test SQL host."""
+    item = make_item(
+        SQL_HOST,
+        policy,
+        state=state,
+        item_type="AzureVmWorkloadSQLDatabase",
+        workload="SQLDataBase",
+        policy_id=policy_id,
+    )
+    return dataclasses.replace(item, name="SQLDataBase;mssqlserver;mul2", friendly_name="MUL2")
+
+
+def sql_vm_verdict(params: Params = PARAMS, **records: Any) -> CheckResult:
+    """The one verdict on the test SQL VM."""
+    results = run(sql_backup_policy, params, **records)
+    (result,) = [r for r in results if r.resource_type == "Microsoft.SqlVirtualMachine/sqlVirtualMachines"]
+    return result
+
+
+@pytest.mark.parametrize(
+    "machine",
+    [make_sql_vm(), make_sql_vm(AutomatedBackup(enabled=False))],
+    ids=["not-configured", "off"],
+)
+def test_sql_vm_that_nothing_backs_up_fails_rather_than_not_applicable(machine: SqlVirtualMachine) -> None:
+    result = sql_vm_verdict(sql_virtual_machines=[machine])
+    assert result.status is Status.FAIL
+    assert "Nothing backs up the databases of this SQL Server" in result.message
+    assert result.evidence["azure_backup"] == []
+
+
+def test_sql_vm_whose_vm_is_not_reported_is_an_error_not_unprotected() -> None:
+    machine = dataclasses.replace(make_sql_vm(), vm_id=None)
+    result = sql_vm_verdict(
+        sql_virtual_machines=[machine], protected_items=[sql_item(KEPT_AS_PROMISED)], backup_policies=[KEPT_AS_PROMISED]
+    )
+    assert result.status is Status.ERROR
+    assert "Azure Backup of its databases cannot be shown" in result.message
+
+
+def test_sql_vm_backed_up_by_azure_backup_as_promised_passes() -> None:
+    result = sql_vm_verdict(
+        sql_virtual_machines=[make_sql_vm()],
+        protected_items=[sql_item(KEPT_AS_PROMISED)],
+        backup_policies=[KEPT_AS_PROMISED],
+    )
+    assert result.status is Status.PASS
+    assert "Azure Backup policy pol-sql" in result.message
+    assert result.evidence["azure_backup"][0]["database"] == "MUL2"
+
+
+def test_sql_vm_under_an_azure_backup_policy_it_cannot_keep_fails_with_the_limits() -> None:
+    result = sql_vm_verdict(
+        sql_virtual_machines=[make_sql_vm(AutomatedBackup(enabled=False))],
+        protected_items=[sql_item(AZURE_LIKE)],
+        backup_policies=[AZURE_LIKE],
+    )
+    assert result.status is Status.FAIL
+    assert "Azure Backup of MUL2: " in result.message
+    assert "shortest SQL log backup interval is 15 minutes" in result.message
+    assert "Automated Backup is off" in result.message
+    assert len(result.evidence["platform_limits"]) == 3
+
+
+def test_sql_vm_whose_database_backup_is_stopped_fails() -> None:
+    result = sql_vm_verdict(
+        sql_virtual_machines=[make_sql_vm()],
+        protected_items=[sql_item(KEPT_AS_PROMISED, state="ProtectionStopped")],
+        backup_policies=[KEPT_AS_PROMISED],
+    )
+    assert result.status is Status.FAIL
+    assert "protection state ProtectionStopped" in result.message
+
+
+def test_sql_vm_whose_backup_policy_was_not_collected_is_an_error() -> None:
+    result = sql_vm_verdict(
+        sql_virtual_machines=[make_sql_vm()],
+        protected_items=[sql_item(None, policy_id=f"{VAULT_ID}/backupPolicies/gone")],
+    )
+    assert result.status is Status.ERROR
+    assert "backupPolicies/gone was not collected" in result.message
+
+
+def test_policy_judged_through_its_sql_vm_is_not_judged_again() -> None:
+    results = run(
+        sql_backup_policy,
+        sql_virtual_machines=[make_sql_vm()],
+        protected_items=[sql_item(AZURE_LIKE)],
+        backup_policies=[AZURE_LIKE],
+    )
+    assert [r.resource_type for r in results] == ["Microsoft.SqlVirtualMachine/sqlVirtualMachines"]
+
+
+def test_automated_backup_as_promised_fails_on_differentials_and_names_the_limit() -> None:
+    result = sql_vm_verdict(sql_virtual_machines=[make_sql_vm(AUTOMATED_AS_PROMISED)])
+    assert result.status is Status.FAIL
+    assert result.message.startswith("Database backups fall short: Automated Backup: no differential backups")
+    assert "Automated Backup takes full and log backups only, never differentials" in result.message
+    assert result.evidence["automated_backup"]["logBackupFrequency"] == 5
+
+
+def test_automated_backup_passes_once_differentials_are_not_promised() -> None:
+    result = sql_vm_verdict(NO_DIFFERENTIALS, sql_virtual_machines=[make_sql_vm(AUTOMATED_AS_PROMISED)])
+    assert result.status is Status.PASS
+    assert result.message == (
+        "Automated Backup to storage account stbackup: Weekly full backups, log backups every 5 minutes, "
+        "kept 60 days, encrypted"
+    )
+
+
+def test_either_way_passing_is_enough() -> None:
+    result = sql_vm_verdict(
+        NO_DIFFERENTIALS,
+        sql_virtual_machines=[make_sql_vm(AUTOMATED_AS_PROMISED)],
+        protected_items=[sql_item(AZURE_LIKE)],
+        backup_policies=[AZURE_LIKE],
+    )
+    assert result.status is Status.PASS
+    assert result.message.startswith("Automated Backup to storage account stbackup")
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"log_interval_minutes": 60}, "log backups every 60 minutes, policy promises every 5"),
+        ({"retention_days": 30}, "backups kept 30 days < 60"),
+        ({"encryption": False}, "backups are not encrypted (enableEncryption off)"),
+        ({"storage_account_url": None}, "no target storage account reported"),
+        ({"schedule_type": "Automated"}, "schedule type Automated"),
+        ({"schedule_type": None}, "backup schedule type not reported"),
+        ({"full_frequency": None}, "full backup frequency not reported"),
+        ({"log_interval_minutes": None}, "log backup interval not reported"),
+        ({"retention_days": None}, "retention period not reported"),
+    ],
+    ids=["hourly-log", "short", "clear", "no-target", "automated", "no-type", "no-full", "no-log", "no-retention"],
+)
+def test_automated_backup_short_of_the_promise_fails(change: dict[str, Any], reason: str) -> None:
+    backup = dataclasses.replace(AUTOMATED_AS_PROMISED, **change)
+    result = sql_vm_verdict(NO_DIFFERENTIALS, sql_virtual_machines=[make_sql_vm(backup)])
+    assert result.status is Status.FAIL
+    assert reason in result.message
+
+
+@pytest.mark.parametrize(
+    ("params", "limit"),
+    [
+        (with_params(differential_backups_per_day=0, log_backup_interval_minutes=1), "shortest log backup interval"),
+        (with_params(differential_backups_per_day=0, db_backup_retention_days=120), "at most 90 days"),
+    ],
+    ids=["one-minute-log", "120-days"],
+)
+def test_promises_beyond_automated_backup_name_its_limits(params: Params, limit: str) -> None:
+    backup = dataclasses.replace(AUTOMATED_AS_PROMISED, log_interval_minutes=5, retention_days=90)
+    result = sql_vm_verdict(params, sql_virtual_machines=[make_sql_vm(backup)])
+    assert result.status is Status.FAIL
+    assert limit in result.message
+
+
+@pytest.mark.parametrize(("offer", "named"), [("SQL2014SP3-WS2012R2", True), ("sql2019-ws2022", False)])
+def test_automated_backup_on_sql_server_2014_names_its_v1_limits(offer: str, named: bool) -> None:
+    v1 = AutomatedBackup(
+        enabled=True, retention_days=30, encryption=True, storage_account_url=AUTOMATED_AS_PROMISED.storage_account_url
+    )
+    machine = dataclasses.replace(make_sql_vm(v1), image_offer=offer)
+    result = sql_vm_verdict(sql_virtual_machines=[machine])
+    assert result.status is Status.FAIL
+    assert "backup schedule type not reported" in result.message
+    assert ("SQL Server 2014 gets Automated Backup v1 only" in result.message) is named
+
+
+def test_automated_backup_target_joins_the_backup_storage_of_bak_04() -> None:
+    listed = with_params(backup_storage_accounts=("stother",))
+    machine = make_sql_vm(AUTOMATED_AS_PROMISED)
+    lrs = make_account("stbackup", sku="Standard_LRS", secondary=None)
+    results = run(
+        backup_geo_redundancy, listed, sql_virtual_machines=[machine], storage_accounts=[lrs, make_account("stother")]
+    )
+    by_name = {r.resource_id.rsplit("/", 1)[-1]: r for r in results}
+    assert by_name["stbackup"].status is Status.FAIL
+    assert by_name["stbackup"].evidence["automated_backup_of"] == ["sqlvm-01"]
+    assert by_name["stother"].status is Status.PASS
+
+
+def test_automated_backup_target_outside_the_scan_is_an_error() -> None:
+    (result,) = run(backup_geo_redundancy, sql_virtual_machines=[make_sql_vm(AUTOMATED_AS_PROMISED)])
+    assert result.status is Status.ERROR
+    assert result.message == (
+        "Storage account stbackup, the Automated Backup target of SQL VM sqlvm-01, was not found in the scanned "
+        "subscriptions, so its replication cannot be shown"
+    )
+
+
+def test_disabled_automated_backup_names_no_backup_storage() -> None:
+    off = dataclasses.replace(AUTOMATED_AS_PROMISED, enabled=False)
+    listed = with_params(backup_storage_accounts=("stother",))
+    results = run(
+        backup_geo_redundancy,
+        listed,
+        sql_virtual_machines=[make_sql_vm(off)],
+        storage_accounts=[make_account("stbackup", sku="Standard_LRS"), make_account("stother")],
+    )
+    assert [(r.resource_id.rsplit("/", 1)[-1], r.status) for r in results] == [("stother", Status.PASS)]
+
+
 @pytest.mark.parametrize(
     ("text", "days"),
     [("P9W", 63), ("P60D", 60), ("P2M", 60), ("P1Y", 365), ("PT0S", 0), ("P1DT12H", 1.5), ("p8w", 56)],
@@ -987,7 +1226,8 @@ DEMO_EXPECTED: dict[str, tuple[CheckFunction, dict[str, set[str]]]] = {
             },
         },
     ),
-    "BAK-02 policy": (sql_backup_policy, {"fail": {"pol-mul2-sql-weekly-full"}}),
+    # Production backs up by Azure Backup (15-minute logs), staging by Automated Backup (no differentials).
+    "BAK-02 policy": (sql_backup_policy, {"fail": {"sqlvm-mul2-01", "sqlvm-mul2-stg-01"}}),
     "BAK-02 database": (
         sql_database_retention,
         {"pass": {"sqldb-mul2-reporting"}, "fail": {"sqldb-mul2-stg-reporting"}},
@@ -1014,9 +1254,26 @@ def test_demo_estate_pass_and_fail_sets(demo: Inventory, control: str) -> None:
     assert verdicts(demo, check) == expected
 
 
+def test_demo_shows_both_ways_of_backing_up_sql_vms_passing_and_failing(demo: Inventory) -> None:
+    relaxed = Params(dict(DEMO_PARAMS.values) | {"differential_backups_per_day": 0})
+    by_name = {r.resource_id.rsplit("/", 1)[-1]: r for r in sql_backup_policy(demo, relaxed)}
+    assert {n: r.status for n, r in by_name.items()} == {
+        "sqlvm-mul2-01": Status.FAIL,
+        "sqlvm-mul2-stg-01": Status.PASS,
+    }
+    assert by_name["sqlvm-mul2-stg-01"].message.startswith("Automated Backup to storage account stmul2stgbackup")
+    assert "log backups every 15 minutes" in by_name["sqlvm-mul2-01"].message
+    # The account Automated Backup writes to is backup storage even when the list names others.
+    listed = Params(dict(DEMO_PARAMS.values) | {"backup_storage_accounts": ("stmul2prodbackup",)})
+    geo = {r.resource_id.rsplit("/", 1)[-1]: r.status for r in backup_geo_redundancy(demo, listed)}
+    assert geo["stmul2stgbackup"] is Status.FAIL
+    assert "stmul2proddiag" not in geo
+
+
 def test_demo_estate_messages_name_the_platform_limits_and_missing_plans(demo: Inventory) -> None:
-    (policy,) = sql_backup_policy(demo, DEMO_PARAMS)
-    assert "Azure Backup's shortest SQL log backup interval is 15 minutes" in policy.message
+    by_name = {r.resource_id.rsplit("/", 1)[-1]: r for r in sql_backup_policy(demo, DEMO_PARAMS)}
+    assert "Azure Backup's shortest SQL log backup interval is 15 minutes" in by_name["sqlvm-mul2-01"].message
+    assert "never differentials" in by_name["sqlvm-mul2-stg-01"].message
     staging = next(r for r in defender_plans(demo, DEMO_PARAMS) if r.status is Status.FAIL)
     assert "VirtualMachines (Free), SqlServers (Free)" in staging.message
     legacy = next(r for r in protecting_keys_hygiene(demo, DEMO_PARAMS) if r.resource_id.endswith("stg-legacy-kek"))

@@ -28,7 +28,7 @@ from auditor.parameters import Params
 from auditor.records.backup import RecoveryVault
 from auditor.records.compute import DiskEncryption, ImageReference, Snapshot, VirtualMachine, VmDisk, VmExtension
 from auditor.records.monitor import DefenderPlan
-from auditor.records.sql import SqlDatabase, SqlVirtualMachine
+from auditor.records.sql import AutomatedBackup, SqlDatabase, SqlVirtualMachine
 from auditor.records.storage import StorageAccount
 from auditor.registry import CheckFunction
 from tests.builders import RG, SUB, make_des, make_inventory, rid
@@ -473,6 +473,30 @@ def test_key_source_counts_for_backup_accounts_only(listed: tuple[str, ...], exp
     )
     assert result.status is expected
     assert result.evidence["backup_account"] is (expected is Status.FAIL)
+
+
+@pytest.mark.parametrize(("enabled", "expected"), [(True, Status.FAIL), (False, Status.PASS)], ids=["on", "off"])
+def test_automated_backup_target_is_a_backup_account_whatever_the_list_says(enabled: bool, expected: Status) -> None:
+    account = make_account("stsqlbackup", key_source="Microsoft.Storage")
+    machine = SqlVirtualMachine(
+        rid("Microsoft.SqlVirtualMachine/sqlVirtualMachines", "sqlvm-01"),
+        "sqlvm-01",
+        SUB,
+        "rg-test",
+        "eastus",
+        rid("Microsoft.Compute/virtualMachines", "sqlvm-01"),
+        "SQL2014SP3-WS2012R2",
+        "Enterprise",
+        auto_backup=AutomatedBackup(enabled=enabled, storage_account_url="https://stsqlbackup.blob.core.windows.net/"),
+    )
+    result = only(
+        storage_account_private_https,
+        Params({"backup_storage_accounts": ("stother",)}),
+        storage_accounts=[account],
+        sql_virtual_machines=[machine],
+    )
+    assert result.status is expected
+    assert result.evidence["automated_backup_of"] == (["sqlvm-01"] if enabled else [])
 
 
 # --- ENC-05 ---------------------------------------------------------------------------------------------

@@ -73,8 +73,9 @@ def test_param_override_changes_the_verdict(tmp_path: Path) -> None:
         for x in ("a", "b")
     ]
     assert nsg_fail[0] > 0
-    # With every IPv4 address whitelisted only IPv6 sources ("*", "Internet") can still fail.
-    assert nsg_fail[1] <= nsg_fail[0]
+    # With every IPv4 address whitelisted only IPv6 sources ("*", "Internet") can still fail: the rules with
+    # IPv4 public sources no longer do.
+    assert nsg_fail[1] < nsg_fail[0]
     assert findings(tmp_path / "b")["scan"]["parameters"]["allowed_rdp_sources"] == ["0.0.0.0/1", "128.0.0.0/1"]
 
 
@@ -91,8 +92,51 @@ def test_scan_against_the_endpoint_gates_on_severity(tmp_path: Path, monkeypatch
     assert {s for s in document["scan"]["subscriptions"]} == {s.subscription_id for s in estate.subscriptions}
 
 
+ADMIN_ID = "7d3c1f0e-2b4a-4c8e-9f61-0a5b3d2e1c47"
+ADMIN_UPN = "admin@clean.onmicrosoft.com"
+# A tenant whose one Global Administrator is MFA-registered and where security defaults enforce MFA.
+CLEAN_TENANT: dict[str, Any] = {
+    "/policies/identitySecurityDefaultsEnforcementPolicy": {
+        "id": "00000000-0000-0000-0000-000000000005",
+        "displayName": "Security Defaults",
+        "isEnabled": True,
+    },
+    "/identity/conditionalAccess/policies": [],
+    "/roleManagement/directory/roleAssignments": [
+        {
+            "id": "clean-global-admin",
+            "principalId": ADMIN_ID,
+            "resourceScope": "/",
+            "directoryScopeId": "/",
+            "roleDefinitionId": "62e90394-69f5-4237-9190-012177145e10",
+        }
+    ],
+    "/reports/authenticationMethods/userRegistrationDetails": [
+        {
+            "id": ADMIN_ID,
+            "userPrincipalName": ADMIN_UPN,
+            "userDisplayName": "Clean Admin",
+            "userType": "member",
+            "isAdmin": True,
+            "isMfaRegistered": True,
+            "isMfaCapable": True,
+            "methodsRegistered": ["microsoftAuthenticatorPush"],
+        }
+    ],
+    "/users": [
+        {
+            "id": ADMIN_ID,
+            "displayName": "Clean Admin",
+            "userPrincipalName": ADMIN_UPN,
+            "userType": "Member",
+            "accountEnabled": True,
+        }
+    ],
+}
+
+
 def test_scan_of_a_clean_estate_exits_zero_at_its_threshold(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    clean = e.estate(e.vault("kv-clean"), e.nsg("nsg-clean"))
+    clean = e.estate(e.vault("kv-clean"), e.nsg("nsg-clean"), graph=CLEAN_TENANT)
 
     with Emulator(Estate.from_dict(clean, source="clean")) as endpoint:
         monkeypatch.setenv("AUDITOR_BEARER_TOKEN", endpoint.token)
@@ -111,12 +155,36 @@ def test_scan_of_a_clean_estate_exits_zero_at_its_threshold(tmp_path: Path, monk
         )
         AUDITED_REQUESTS.extend(endpoint.requests)
     statuses = {(f["control_id"], f["status"]) for f in findings(tmp_path)["findings"]}
-    assert ("KV-01", "pass") in statuses and ("NET-01", "pass") in statuses
-    # Unimplemented critical controls still gate: unverified is not compliant.
-    critical_errors = [
-        f for f in findings(tmp_path)["findings"] if f["severity"] == "critical" and f["status"] == "error"
-    ]
-    assert code == (1 if critical_errors else 0)
+    assert ("KV-01", "pass") in statuses and ("NET-01", "pass") in statuses and ("IAM-01", "pass") in statuses
+    critical = {(f["check_id"], f["status"]) for f in findings(tmp_path)["findings"] if f["severity"] == "critical"}
+    assert {status for _, status in critical} <= {"pass", "not_applicable"}, critical
+    assert code == 0
+
+
+def test_the_clean_estate_gates_once_a_critical_fact_is_unknown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tenant = {k: v for k, v in CLEAN_TENANT.items() if k != "/policies/identitySecurityDefaultsEnforcementPolicy"}
+    clean = e.estate(e.vault("kv-clean"), e.nsg("nsg-clean"), graph=tenant)
+    with Emulator(Estate.from_dict(clean, source="clean")) as endpoint:
+        monkeypatch.setenv("AUDITOR_BEARER_TOKEN", endpoint.token)
+        code = run(
+            "scan",
+            "--subscription",
+            e.SUB,
+            "--arm-endpoint",
+            endpoint.url,
+            "--ca-bundle",
+            str(endpoint.ca_file),
+            "--out",
+            str(tmp_path),
+            "--fail-on",
+            "critical",
+        )
+        AUDITED_REQUESTS.extend(endpoint.requests)
+    statuses = {(f["check_id"], f["status"]) for f in findings(tmp_path)["findings"]}
+    assert ("management_mfa_enforced", "error") in statuses
+    assert code == 1
 
 
 @pytest.mark.parametrize(

@@ -26,9 +26,6 @@ PRICING_EXAMPLE = (
     "security/resource-manager/Microsoft.Security/stable/2024-01-01/examples/Pricings/"
     "GetPricingByNameVirtualMachines_example.json"
 )
-DIAGNOSTIC_EXAMPLE = (
-    "monitor/resource-manager/Microsoft.Insights/preview/2021-05-01-preview/examples/getDiagnosticSetting.json"
-)
 OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
 CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
 READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
@@ -171,16 +168,6 @@ def static_criteria(*names: str) -> dict[str, Any]:
             }
             for n in names
         ],
-    }
-
-
-def diagnostic(resource_id: str, name: str, **props: Any) -> dict[str, Any]:
-    """A diagnostic setting beneath a resource."""
-    return {
-        "id": f"{resource_id}/providers/Microsoft.Insights/diagnosticSettings/{name}",
-        "name": name,
-        "type": "Microsoft.Insights/diagnosticSettings",
-        "properties": props,
     }
 
 
@@ -527,54 +514,6 @@ def test_forbidden_activity_log_alerts_do_not_hide_metric_alerts() -> None:
     assert {r.kind for r in inventory.alert_rules} == {"metric"}
 
 
-def test_key_vault_diagnostic_settings_per_vault_with_microsofts_example() -> None:
-    logged, silent, broken = e.vault("kv-logged"), e.vault("kv-silent"), e.vault("kv-broken")
-    example = rebase(example_body(DIAGNOSTIC_EXAMPLE))
-    example["id"] = f"{logged['id']}/providers/microsoft.insights/diagnosticSettings/mysetting"
-    audit_only = diagnostic(
-        logged["id"],
-        "to-workspace",
-        workspaceId=e.arm_id("Microsoft.OperationalInsights/workspaces", "law", group="rg-ops"),
-        logs=[
-            {"category": "AuditEvent", "enabled": True},
-            {"category": "AzurePolicyEvaluationDetails", "enabled": False},
-        ],
-        metrics=[{"category": "AllMetrics", "enabled": True}],
-    )
-    fault = Fault(pattern=r"/vaults/kv-broken/providers/Microsoft\.Insights/diagnosticSettings$", status=500)
-    estate = e.estate(logged, silent, broken, example, audit_only)
-    with serve(estate, faults=(fault,)) as (endpoint, session):
-        inventory = collect_inventory(session, steps=MONITOR_STEPS)
-        diagnostic_calls = {r.path for r in endpoint.requests if r.path.endswith("/diagnosticSettings")}
-    assert diagnostic_calls == {
-        f"{v['id']}/providers/Microsoft.Insights/diagnosticSettings" for v in (logged, silent, broken)
-    }
-    (failed,) = failures(inventory)
-    assert (failed.api, failed.subscription_id, failed.scope, failed.status_code, failed.error_code) == (
-        "Microsoft.Insights/diagnosticSettings",
-        e.SUB,
-        broken["id"],
-        500,
-        "InternalServerError",
-    )
-    settings = {s.name: s for s in inventory.diagnostic_settings}
-    assert set(settings) == {"mysetting", "to-workspace"}
-    microsoft = settings["mysetting"]
-    assert (microsoft.id, microsoft.resource_id, microsoft.subscription_id) == (example["id"], logged["id"], e.SUB)
-    assert microsoft.resource_group == "rg-keys"
-    assert microsoft.enabled_log_categories == ("allLogs",)
-    # The example's workspaceId is "": no Log Analytics destination.
-    assert microsoft.workspace_id is None
-    assert microsoft.storage_account_id is not None and microsoft.storage_account_id.endswith("/appteststorage1")
-    assert microsoft.event_hub_rule_id is not None and microsoft.event_hub_rule_id.endswith(
-        "/authorizationrules/myrule"
-    )
-    workspace = settings["to-workspace"]
-    assert workspace.enabled_log_categories == ("AuditEvent",)
-    assert workspace.workspace_id == e.arm_id("Microsoft.OperationalInsights/workspaces", "law", group="rg-ops")
-    assert (workspace.storage_account_id, workspace.event_hub_rule_id) == (None, None)
-
-
 # --- Authorization --------------------------------------------------------------------------------
 
 
@@ -771,4 +710,3 @@ def test_demo_estate_records() -> None:
         for name in ("Owner", "Contributor", "Reader", "User Access Administrator")
     }
     assert {a.name for a in inventory.web_apps} == {"app-mul2-prod-portal", "app-mul2-stg-portal"}
-    assert inventory.diagnostic_settings == ()

@@ -7,17 +7,25 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from auditor.collect import sql, storage
 from auditor.collect.scan import collect_inventory
 from auditor.emulator import Fault
 from auditor.inventory import Collection, Inventory
+from auditor.records.sql import AutomatedBackup
 from tests import estates as e
-from tests.harness import example_body, serve
+from tests.harness import EXAMPLES, example_body, serve
 
 SQL_EXAMPLES = "sql/resource-manager/Microsoft.Sql/stable/2023-08-01/examples"
 SERVER_EXAMPLE = f"{SQL_EXAMPLES}/ServerGet.json"
 TDE_EXAMPLE = f"{SQL_EXAMPLES}/TransparentDataEncryptionGet.json"
 PROTECTOR_EXAMPLE = f"{SQL_EXAMPLES}/EncryptionProtectorGet.json"
+# Microsoft's example of a SQL VM with weekly Automated Backup (see tests/data/azure-rest-examples/ORIGIN.md).
+AUTOMATED_BACKUP_EXAMPLE = (
+    "sqlvirtualmachine/resource-manager/Microsoft.SqlVirtualMachine/stable/2023-10-01/examples/"
+    "CreateOrUpdateSqlVirtualMachineAutomatedBackupWeekly.json"
+)
 STORAGE_EXAMPLE = (
     "storage/resource-manager/Microsoft.Storage/stable/2023-05-01/examples/StorageAccountGetProperties.json"
 )
@@ -307,6 +315,91 @@ def test_sql_servers_databases_and_their_settings_are_collected_across_pages_and
     assert (old.subscription_id, old.resource_group, old.location) == (e.SUB, "rg-data", "eastus")
     assert machines["sqlvm-2019"].license_type == "AHUB"
     assert (machines["sqlvm-stg"].subscription_id, machines["sqlvm-stg"].management) == (e.SUB2, "LightWeight")
+
+
+def automated_backup_vm(**settings: Any) -> dict[str, Any]:
+    """Microsoft's weekly Automated Backup example as the GET with $expand=* answers it: the 200 body with
+    the settings the request sent, less the write-only password and storage key ARM never returns."""
+    document = json.loads((EXAMPLES / AUTOMATED_BACKUP_EXAMPLE).read_text(encoding="utf-8"))
+    sent = document["parameters"]["parameters"]["properties"]["autoBackupSettings"]
+    returned = {k: v for k, v in sent.items() if k not in {"password", "storageAccessKey"}} | settings
+    body = example_body(AUTOMATED_BACKUP_EXAMPLE)
+    body["properties"]["autoBackupSettings"] = returned
+    return rebase(body)
+
+
+def test_automated_backup_settings_are_read_from_microsofts_example() -> None:
+    with serve(e.estate(automated_backup_vm())) as (endpoint, session):
+        inventory = collect_inventory(session, steps=STEPS)
+        requests = endpoint.requests
+    assert not failures(inventory)
+    (machine,) = inventory.sql_virtual_machines
+    assert machine.unreadable == ()
+    assert machine.auto_backup == AutomatedBackup(
+        enabled=True,
+        schedule_type="Manual",
+        full_frequency="Weekly",
+        full_days=("Monday", "Friday"),
+        full_start_hour=6,
+        log_interval_minutes=10,
+        retention_days=17,
+        encryption=True,
+        storage_account_url="https://teststorage.blob.core.windows.net/",
+        system_databases=True,
+    )
+    assert machine.auto_backup.storage_account == "teststorage"
+    (get,) = [r for r in requests if r.path.endswith("/sqlVirtualMachines/testvm")]
+    assert get.params.get("$expand") == "*"
+
+
+@pytest.mark.parametrize(
+    ("settings", "field"),
+    [
+        ({"logBackupFrequency": 2}, "logBackupFrequency"),
+        ({"retentionPeriod": 120}, "retentionPeriod"),
+        ({"fullBackupStartTime": 24}, "fullBackupStartTime"),
+        ({"backupScheduleType": "Hourly"}, "backupScheduleType"),
+        ({"storageAccountUrl": "http://teststorage.blob.core.windows.net/"}, "storageAccountUrl"),
+        ({"enable": "yes"}, "enable"),
+    ],
+    ids=["log-below-5", "retention-over-90", "hour-24", "schedule", "plain-http", "enable"],
+)
+def test_automated_backup_values_outside_the_contract_are_unreadable(settings: dict[str, Any], field: str) -> None:
+    with serve(e.estate(automated_backup_vm(**settings))) as (_, session):
+        inventory = collect_inventory(session, steps=STEPS)
+    (machine,) = inventory.sql_virtual_machines
+    assert [u.field for u in machine.unreadable] == [f"properties.autoBackupSettings.{field}"]
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        (None, None),
+        ({"enableEncryption": True}, AutomatedBackup(enabled=False, encryption=True, system_databases=False)),
+    ],
+    ids=["no-settings", "no-enable"],
+)
+def test_absent_automated_backup_settings_read_as_documented_defaults(
+    settings: dict[str, Any] | None, expected: AutomatedBackup | None
+) -> None:
+    body = automated_backup_vm()
+    if settings is None:
+        del body["properties"]["autoBackupSettings"]
+    else:
+        body["properties"]["autoBackupSettings"] = settings
+    with serve(e.estate(body)) as (_, session):
+        inventory = collect_inventory(session, steps=STEPS)
+    (machine,) = inventory.sql_virtual_machines
+    assert (machine.auto_backup, machine.unreadable) == (expected, ())
+
+
+def test_a_failed_automated_backup_read_is_scoped_to_its_sql_vm() -> None:
+    body = automated_backup_vm()
+    fault = Fault(pattern=re.escape(body["id"]) + "$", status=403)
+    with serve(e.estate(body), faults=(fault,)) as (_, session):
+        inventory = collect_inventory(session, steps=STEPS)
+    (failed,) = failures(inventory)
+    assert (failed.api, failed.scope, failed.status_code) == (sql.SQL_VM_SETTINGS_API, body["id"], 403)
 
 
 def test_a_failed_database_listing_is_scoped_to_its_server() -> None:

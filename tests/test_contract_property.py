@@ -90,9 +90,10 @@ TOP_LEVEL: dict[str, tuple[Builder, tuple[Field, ...], str, str]] = {
         storage.API_VERSION,
     ),
     "sql_servers": (sql.sql_server, sql.SERVER_CONTRACT, sql.SERVERS_API, sql.SQL_API_VERSION),
+    # The endpoint answers the list and the GET with $expand=* with one body, so one subject covers both reads.
     "sql_virtual_machines": (
-        sql.sql_virtual_machine,
-        sql.SQL_VM_CONTRACT,
+        lambda raw, sid: sql.with_auto_backup_settings(raw, sql.sql_virtual_machine(raw, sid)),
+        sql.SQL_VM_CONTRACT + sql.AUTO_BACKUP_CONTRACT,
         sql.SQL_VMS_API,
         sql.SQL_VM_API_VERSION,
     ),

@@ -16,7 +16,7 @@ from auditor.model import CheckResult, Severity, Status, errored, failed, passed
 from auditor.parameters import Params
 from auditor.records.backup import BackupPolicy, ProtectedItem, RecoveryVault, RetentionRule, SubPolicy
 from auditor.records.compute import VirtualMachine
-from auditor.records.sql import SqlDatabase
+from auditor.records.sql import AutomatedBackup, SqlDatabase, SqlVirtualMachine
 from auditor.records.storage import StorageAccount
 from auditor.registry import Remediation, check
 
@@ -24,12 +24,26 @@ VAULTS_API = "Microsoft.RecoveryServices/vaults"
 VAULT_STORAGE_CONFIG_API = "Microsoft.RecoveryServices/vaults/backupstorageconfig"
 POLICIES_API = "Microsoft.RecoveryServices/vaults/backupPolicies"
 PROTECTED_ITEMS_API = "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems"
+SQL_VMS_API = "Microsoft.SqlVirtualMachine/sqlVirtualMachines"
+SQL_VM_SETTINGS_API = "Microsoft.SqlVirtualMachine/sqlVirtualMachines/autoBackupSettings"
 
 # What Azure Backup can do for SQL Server in Azure VMs, as Microsoft documents it: log backups every
 # 15 minutes at best and kept at most 35 days, at most one differential backup a day.
 AZURE_BACKUP_MIN_LOG_INTERVAL_MINUTES = 15
 AZURE_BACKUP_MAX_LOG_RETENTION_DAYS = 35
 AZURE_BACKUP_MAX_DIFFERENTIALS_PER_DAY = 1
+# What the SQL IaaS Agent's Automated Backup can do, as Microsoft documents it: full and log backups only
+# (no differentials), log backups every 5 to 60 minutes, retention 1 to 90 days.
+AUTOMATED_BACKUP_MIN_LOG_INTERVAL_MINUTES = 5
+AUTOMATED_BACKUP_MAX_RETENTION_DAYS = 90
+# SQL Server 2014 gets Automated Backup v1 only (v2 needs SQL Server 2016): SQL Server managed backup, which
+# picks backup times from the workload (a log backup at least every 2 hours) and keeps backups 30 days at most.
+_SQL_2014_OFFER = re.compile(r"^sql2014", re.IGNORECASE)
+SQL_2014_AUTOMATED_BACKUP_LIMIT = (
+    "SQL Server 2014 gets Automated Backup v1 only, whose managed backup picks full and log backup times from "
+    "the workload (log backups up to 2 hours apart) and keeps backups at most 30 days; a schedule of its own "
+    "needs SQL Server 2016 or later"
+)
 # Azure SQL Database keeps point-in-time restore backups 1 to 35 days; longer needs long-term retention.
 AZURE_SQL_MAX_SHORT_TERM_RETENTION_DAYS = 35
 
@@ -367,16 +381,223 @@ def sql_policy_shortfalls(
     return problems, platform
 
 
-def _policies_in_use(inventory: Inventory) -> Iterator[BackupPolicy]:
-    """SQL workload policies that protect something: unused defaults (e.g. HourlyLogBackup) are not judged."""
+def is_sql_policy(policy: BackupPolicy) -> bool:
+    """True for an Azure Backup policy of SQL Server databases in Azure VMs."""
+    return (policy.management_type or "").lower() == "azureworkload" and (
+        policy.workload_type or ""
+    ).lower() == "sqldatabase"
+
+
+def is_sql_item(item: ProtectedItem) -> bool:
+    """True for a SQL Server database that a vault backs up inside an Azure VM."""
+    return (item.workload_type or "").lower() == "sqldatabase" or "sqldatabase" in (item.item_type or "").lower()
+
+
+def _policies_in_use(inventory: Inventory, judged: set[str]) -> Iterator[BackupPolicy]:
+    """SQL workload policies that protect something and were not judged through a SQL VM: unused defaults
+    (e.g. HourlyLogBackup) are not judged."""
     assigned = {key(i.policy_id) for i in inventory.protected_items if i.policy_id}
     for policy in inventory.backup_policies:
-        if (policy.management_type or "").lower() != "azureworkload":
-            continue
-        if (policy.workload_type or "").lower() != "sqldatabase":
+        if not is_sql_policy(policy) or key(policy.id) in judged:
             continue
         if key(policy.id) in assigned or (policy.protected_items or 0) > 0:
             yield policy
+
+
+def automated_backup_shortfalls(
+    backup: AutomatedBackup, min_retention_days: int, max_log_interval_minutes: int, differentials_per_day: int
+) -> tuple[list[str], list[str]]:
+    """Shortfalls of an enabled Automated Backup, and which of them Automated Backup itself cannot close."""
+    problems: list[str] = []
+    platform: list[str] = []
+    schedule = backup.schedule_type
+    if schedule is None:
+        problems.append("backup schedule type not reported")
+    elif schedule == "Automated":
+        problems.append(
+            "schedule type Automated: SQL Server picks backup times from log growth, so neither weekly full "
+            "backups nor a log interval is set"
+        )
+    else:
+        if backup.full_frequency is None:
+            problems.append("full backup frequency not reported")
+        interval = backup.log_interval_minutes
+        if interval is None:
+            problems.append("log backup interval not reported")
+        elif interval > max_log_interval_minutes:
+            problems.append(f"log backups every {interval} minutes, policy promises every {max_log_interval_minutes}")
+        if max_log_interval_minutes < AUTOMATED_BACKUP_MIN_LOG_INTERVAL_MINUTES:
+            platform.append(
+                f"Automated Backup's shortest log backup interval is {AUTOMATED_BACKUP_MIN_LOG_INTERVAL_MINUTES} "
+                f"minutes, so a {max_log_interval_minutes}-minute promise cannot be met with it"
+            )
+    if differentials_per_day > 0:
+        problems.append(f"no differential backups, policy promises {differentials_per_day} a day")
+        platform.append(
+            "Automated Backup takes full and log backups only, never differentials, so "
+            f"{differentials_per_day} differential backups a day cannot be met with it"
+        )
+    days = backup.retention_days
+    if days is None:
+        problems.append("retention period not reported")
+    elif days < min_retention_days:
+        problems.append(f"backups kept {days} days < {min_retention_days}")
+        if min_retention_days > AUTOMATED_BACKUP_MAX_RETENTION_DAYS:
+            platform.append(
+                f"Automated Backup keeps backups at most {AUTOMATED_BACKUP_MAX_RETENTION_DAYS} days, so "
+                f"{min_retention_days}-day retention cannot be met with it"
+            )
+    if not backup.encryption:
+        problems.append("backups are not encrypted (enableEncryption off), the policy says all backups are")
+    if backup.storage_account is None:
+        problems.append("no target storage account reported")
+    return problems, platform
+
+
+def _automated_backup_evidence(backup: AutomatedBackup | None) -> dict[str, object] | None:
+    if backup is None:
+        return None
+    return {
+        "enable": backup.enabled,
+        "backupScheduleType": backup.schedule_type,
+        "fullBackupFrequency": backup.full_frequency,
+        "daysOfWeek": list(backup.full_days),
+        "fullBackupStartTime": backup.full_start_hour,
+        "logBackupFrequency": backup.log_interval_minutes,
+        "retentionPeriod": backup.retention_days,
+        "enableEncryption": backup.encryption,
+        "storageAccountUrl": backup.storage_account_url,
+        "backupSystemDbs": backup.system_databases,
+    }
+
+
+@dataclass(frozen=True)
+class WorkloadItemVerdict:
+    """How one SQL database backed up by Azure Backup measures up; ``unknown`` names data not collected."""
+
+    database: str
+    problems: tuple[str, ...]
+    platform: tuple[str, ...]
+    evidence: dict[str, object]
+    unknown: str | None = None
+
+
+def workload_item_verdict(
+    item: ProtectedItem, policy: BackupPolicy | None, retention: int, interval: int, per_day: int
+) -> WorkloadItemVerdict:
+    """Each way one Azure Backup SQL database item misses the written schedule."""
+    database = item.friendly_name or item.name
+    problems: list[str] = []
+    platform: list[str] = []
+    unknown: str | None = None
+    evidence: dict[str, object] = {
+        "database": database,
+        "vault": name_of(item.vault_id),
+        "protection_state": item.protection_state,
+        "policy_id": item.policy_id,
+    }
+    state = item.protection_state
+    if state is None:
+        problems.append("protection state not reported")
+    elif state.lower() != "protected":
+        problems.append(f"protection state {state}")
+    if not item.policy_id:
+        problems.append("no backup policy assigned")
+    elif policy is None:
+        unknown = f"backup policy {item.policy_id} was not collected, so its schedule cannot be shown"
+    else:
+        found, platform = sql_policy_shortfalls(policy, retention, interval, per_day)
+        problems += found
+        evidence |= {
+            "policy": policy.name,
+            "full": _sub_policy_evidence(_sub_policy(policy, "full")),
+            "differential": _sub_policy_evidence(_sub_policy(policy, "differential")),
+            "log": _sub_policy_evidence(_sub_policy(policy, "log")),
+        }
+    return WorkloadItemVerdict(database, tuple(problems), tuple(platform), evidence, unknown)
+
+
+def _with_platform_limits(message: str, platform: Iterable[str]) -> str:
+    limits = list(dict.fromkeys(platform))
+    if not limits:
+        return message
+    return (
+        message
+        + ". Platform limits: "
+        + "; ".join(limits)
+        + ". Use native SQL Server backups or log shipping for these, or revise the policy"
+    )
+
+
+def sql_vm_backup_result(
+    machine: SqlVirtualMachine,
+    items: list[ProtectedItem],
+    policies: ById[BackupPolicy],
+    *,
+    retention: int,
+    interval: int,
+    per_day: int,
+) -> CheckResult:
+    """A SQL Server on a VM judged by Azure Backup of its databases and by the agent's Automated Backup."""
+    verdicts = [workload_item_verdict(i, policies.get(i.policy_id), retention, interval, per_day) for i in items]
+    auto = machine.auto_backup
+    auto_on = auto is not None and bool(auto.enabled)
+    auto_problems, auto_platform = (
+        automated_backup_shortfalls(auto, retention, interval, per_day) if auto is not None and auto_on else ([], [])
+    )
+    if auto_on and auto_problems and _SQL_2014_OFFER.match(machine.image_offer or ""):
+        auto_platform.append(SQL_2014_AUTOMATED_BACKUP_LIMIT)
+    evidence: dict[str, object] = {
+        "vm_id": machine.vm_id,
+        "azure_backup": [v.evidence | {"problems": list(v.problems)} for v in verdicts],
+        "automated_backup": _automated_backup_evidence(auto),
+    }
+    if not verdicts and not auto_on and machine.vm_id is None:
+        # Azure Backup items name the VM, so without its id they cannot be matched: unknown, not unprotected.
+        return errored(
+            machine,
+            "The VM of this SQL Server is not reported, so Azure Backup of its databases cannot "
+            "be shown, and Automated Backup is not on",
+            **evidence,
+        )
+    if not verdicts and not auto_on:
+        state = "off" if auto is not None else "not configured"
+        return failed(
+            machine,
+            "Nothing backs up the databases of this SQL Server: no Azure Backup workload item protects them "
+            f"and the SQL IaaS Agent's Automated Backup is {state}",
+            **evidence,
+        )
+    if verdicts and all(not v.problems and v.unknown is None for v in verdicts):
+        named = sorted({str(v.evidence.get("policy")) for v in verdicts})
+        return passed(
+            machine,
+            f"Azure Backup policy {', '.join(named)} meets the database backup schedule and retention for "
+            f"{', '.join(v.database for v in verdicts)}",
+            **evidence,
+        )
+    if auto is not None and auto_on and not auto_problems:
+        return passed(
+            machine,
+            f"Automated Backup to storage account {auto.storage_account}: {auto.full_frequency} full backups, log "
+            f"backups every {auto.log_interval_minutes} minutes, kept {auto.retention_days} days, encrypted",
+            **evidence,
+        )
+    unknown = next((v for v in verdicts if v.unknown is not None and not v.problems), None)
+    if unknown is not None:
+        return errored(
+            machine, f"Database {unknown.database} in vault {unknown.evidence['vault']}: {unknown.unknown}", **evidence
+        )
+    parts = [f"Azure Backup of {v.database}: " + "; ".join(v.problems) for v in verdicts if v.problems]
+    if auto_on:
+        parts.append("Automated Backup: " + "; ".join(auto_problems))
+    elif auto is not None or verdicts:
+        parts.append("Automated Backup is off")
+    platform = [p for v in verdicts for p in v.platform] + auto_platform
+    evidence["platform_limits"] = list(dict.fromkeys(platform))
+    return failed(
+        machine, _with_platform_limits("Database backups fall short: " + ". ".join(parts), platform), **evidence
+    )
 
 
 SQL_POLICY_REMEDIATION = Remediation(
@@ -408,21 +629,32 @@ SQL_POLICY_REMEDIATION = Remediation(
 
 @check(
     id="sql_backup_policy",
-    title="SQL workload backup policies take weekly full, thrice-daily differential, 5-minute log backups kept 60 days",
+    title="SQL Server databases get weekly full, thrice-daily differential, 5-minute log backups kept 60 days",
     severity=Severity.HIGH,
-    resource_types=(POLICIES_API,),
-    requires=(VAULTS_API, POLICIES_API, PROTECTED_ITEMS_API),
+    resource_types=(SQL_VMS_API, POLICIES_API),
+    requires=(VAULTS_API, POLICIES_API, PROTECTED_ITEMS_API, SQL_VMS_API, SQL_VM_SETTINGS_API),
     parameters=("db_backup_retention_days", "log_backup_interval_minutes", "differential_backups_per_day"),
     rationale="The log backup interval bounds how much committed data is lost in a restore, and the retention "
     "bounds how far back a corruption can be undone; the policy promises 5 minutes and 60 days.",
     remediation=SQL_POLICY_REMEDIATION,
 )
 def sql_backup_policy(inventory: Inventory, params: Params) -> Iterator[CheckResult]:
-    """Judge every SQL-in-VM workload policy that protects a database against the written schedule."""
+    """Judge every SQL Server on a VM by either of its backups, and SQL workload policies of other instances."""
     retention = params.get_int("db_backup_retention_days")
     interval = params.get_int("log_backup_interval_minutes")
     per_day = params.get_int("differential_backups_per_day")
-    for policy in _policies_in_use(inventory):
+    policies = ById(inventory.backup_policies)
+    items_by_vm: dict[str, list[ProtectedItem]] = {}
+    for item in inventory.protected_items:
+        if item.source_resource_id and is_sql_item(item):
+            items_by_vm.setdefault(key(item.source_resource_id), []).append(item)
+    judged: set[str] = set()
+    for machine in inventory.sql_virtual_machines:
+        items = items_by_vm.get(key(machine.vm_id), []) if machine.vm_id else []
+        judged |= {key(i.policy_id) for i in items if i.policy_id}
+        yield sql_vm_backup_result(machine, items, policies, retention=retention, interval=interval, per_day=per_day)
+    # Databases of SQL Server instances not registered with the SQL IaaS Agent: their policies, as such.
+    for policy in _policies_in_use(inventory, judged):
         problems, platform = sql_policy_shortfalls(policy, retention, interval, per_day)
         evidence: dict[str, object] = {
             "vault": name_of(policy.vault_id),
@@ -436,13 +668,7 @@ def sql_backup_policy(inventory: Inventory, params: Params) -> Iterator[CheckRes
         if not problems:
             yield passed(policy, f"Policy {policy.name} meets the database backup schedule and retention", **evidence)
             continue
-        message = f"Policy {policy.name} falls short: " + "; ".join(problems)
-        if platform:
-            message += (
-                ". Platform limits: "
-                + "; ".join(platform)
-                + ". Use native SQL Server backups or log shipping for these, or revise the policy"
-            )
+        message = _with_platform_limits(f"Policy {policy.name} falls short: " + "; ".join(problems), platform)
         yield failed(policy, message, problems=problems, **evidence)
 
 
@@ -551,14 +777,34 @@ def geo_replication_shortfalls(account: StorageAccount, primary_region: str, sec
     return problems
 
 
-def _backup_accounts(inventory: Inventory, names: tuple[str, ...]) -> tuple[list[StorageAccount], list[str]]:
-    """The accounts the baseline treats as backup storage, and listed names not found in the inventory."""
-    if not names:
-        return list(inventory.storage_accounts), []
-    wanted = {n.lower() for n in names}
-    chosen = [a for a in inventory.storage_accounts if a.name.lower() in wanted]
-    found = {a.name.lower() for a in chosen}
-    return chosen, [n for n in names if n.lower() not in found]
+def automated_backup_targets(inventory: Inventory) -> dict[str, list[str]]:
+    """The storage accounts (by lower-case name) that Automated Backup writes to, each with its SQL VMs."""
+    targets: dict[str, list[str]] = {}
+    for machine in inventory.sql_virtual_machines:
+        backup = machine.auto_backup
+        if backup is not None and backup.enabled and backup.storage_account:
+            targets.setdefault(backup.storage_account.lower(), []).append(machine.name)
+    return targets
+
+
+def _backup_accounts(
+    inventory: Inventory, names: tuple[str, ...]
+) -> tuple[list[StorageAccount], list[tuple[str, str]]]:
+    """The accounts that hold backups (those listed, or all when none are, and every Automated Backup
+    target), and why each named backup account that is not in the inventory is missing."""
+    targets = automated_backup_targets(inventory)
+    wanted = {n.lower() for n in names} | set(targets)
+    chosen = [a for a in inventory.storage_accounts if not names or a.name.lower() in wanted]
+    found = {a.name.lower() for a in inventory.storage_accounts}
+    missing = [
+        (n, f"Backup storage account {n} named in backup_storage_accounts") for n in names if n.lower() not in found
+    ]
+    missing += [
+        (name, f"Storage account {name}, the Automated Backup target of SQL VM {', '.join(machines)},")
+        for name, machines in targets.items()
+        if name not in found
+    ]
+    return chosen, missing
 
 
 @check(
@@ -566,7 +812,13 @@ def _backup_accounts(inventory: Inventory, names: tuple[str, ...]) -> tuple[list
     title="Backup storage accounts geo-replicate from the primary to the secondary region; vaults are geo-redundant",
     severity=Severity.MEDIUM,
     resource_types=("Microsoft.Storage/storageAccounts", VAULTS_API),
-    requires=("Microsoft.Storage/storageAccounts", VAULTS_API, VAULT_STORAGE_CONFIG_API),
+    requires=(
+        "Microsoft.Storage/storageAccounts",
+        VAULTS_API,
+        VAULT_STORAGE_CONFIG_API,
+        SQL_VMS_API,
+        SQL_VM_SETTINGS_API,
+    ),
     parameters=("backup_storage_accounts", "primary_region", "secondary_region"),
     rationale="Backups held in one region are lost with that region; the policy promises copies replicated "
     "from East US to West US.",
@@ -590,18 +842,19 @@ def backup_geo_redundancy(inventory: Inventory, params: Params) -> Iterator[Chec
     primary = params.get_str("primary_region")
     secondary = params.get_str("secondary_region")
     accounts, missing = _backup_accounts(inventory, params.get_list("backup_storage_accounts"))
-    for name in missing:
+    for name, why in missing:
         yield CheckResult(
             resource_id=name,
             resource_type="Microsoft.Storage/storageAccounts",
             subscription_id="",
             status=Status.ERROR,
-            message=f"Backup storage account {name} named in backup_storage_accounts was not found in the "
-            "scanned subscriptions, so its replication cannot be shown",
+            message=f"{why} was not found in the scanned subscriptions, so its replication cannot be shown",
             evidence={"backup_storage_accounts": list(params.get_list("backup_storage_accounts"))},
         )
+    targets = automated_backup_targets(inventory)
     for account in accounts:
         evidence = {
+            "automated_backup_of": targets.get(account.name.lower(), []),
             "sku": account.sku,
             "primary_location": account.primary_location or account.location,
             "secondary_location": account.secondary_location,
@@ -667,7 +920,13 @@ def redundancy_in_estate(inventory: Inventory, accounts: list[StorageAccount]) -
     title="The policy states both geo-replicated backup storage and locally redundant storage (LRS)",
     severity=Severity.INFO,
     resource_types=("policy",),
-    requires=("Microsoft.Storage/storageAccounts", VAULTS_API, VAULT_STORAGE_CONFIG_API),
+    requires=(
+        "Microsoft.Storage/storageAccounts",
+        VAULTS_API,
+        VAULT_STORAGE_CONFIG_API,
+        SQL_VMS_API,
+        SQL_VM_SETTINGS_API,
+    ),
     parameters=("backup_storage_accounts",),
     rationale="A policy that promises two incompatible redundancy levels cannot be audited as written; the "
     "automated check holds the estate to geo-replication, the stronger statement.",

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from auditor.arm_ids import key, name_of
+from auditor.checks.backup import SQL_VM_SETTINGS_API, SQL_VMS_API, automated_backup_targets
 from auditor.checks.encryption import CUSTOMER_KEY_TYPES
 from auditor.checks.index import ById
 from auditor.inventory import Inventory
@@ -214,7 +215,7 @@ def storage_shortfalls(account: StorageAccount, require_key_vault: bool) -> list
     title="Storage accounts deny public access, require HTTPS with TLS 1.2+, and backup accounts use Key Vault keys",
     severity=Severity.HIGH,
     resource_types=("Microsoft.Storage/storageAccounts",),
-    requires=("Microsoft.Storage/storageAccounts",),
+    requires=("Microsoft.Storage/storageAccounts", SQL_VMS_API, SQL_VM_SETTINGS_API),
     parameters=("backup_storage_accounts",),
     rationale="The policy stores backups in storage accounts with private access protected with security keys; "
     "public blobs, public endpoints or weak transport expose those copies.",
@@ -239,9 +240,11 @@ def storage_shortfalls(account: StorageAccount, require_key_vault: bool) -> list
 def storage_account_private_https(inventory: Inventory, params: Params) -> Iterator[CheckResult]:
     """Fail accounts with any shortfall, naming each; the key source counts for backup accounts only."""
     listed = {name.lower() for name in params.get_list("backup_storage_accounts")}
+    targets = automated_backup_targets(inventory)
     for account in inventory.storage_accounts:
-        # An empty list treats every account as a backup account, per the parameter's description.
-        is_backup = not listed or account.name.lower() in listed
+        # An empty list treats every account as a backup account, per the parameter's description; the
+        # accounts Automated Backup writes to hold backups whatever the list says.
+        is_backup = not listed or account.name.lower() in listed or account.name.lower() in targets
         evidence = {
             "allowBlobPublicAccess": account.allow_blob_public_access,
             "publicNetworkAccess": account.public_network_access,
@@ -252,6 +255,7 @@ def storage_account_private_https(inventory: Inventory, params: Params) -> Itera
             "encryption.keyvaultproperties.keyvaulturi": account.key_vault_uri,
             "encryption.keyvaultproperties.keyname": account.key_name,
             "backup_account": is_backup,
+            "automated_backup_of": targets.get(account.name.lower(), []),
         }
         problems = storage_shortfalls(account, require_key_vault=is_backup)
         if problems:

@@ -1,4 +1,4 @@
-"""Monitor collector: activity-log and metric alert rules, action groups and key vault diagnostic settings."""
+"""Monitor collector: activity-log and metric alert rules and action groups."""
 
 from __future__ import annotations
 
@@ -12,28 +12,23 @@ from auditor.collect.base import (
     UNKNOWN,
     Field,
     Listing,
-    PerParent,
     Reader,
     arm_pipeline,
     build_all,
     list_objects,
     path,
     resource_id,
-    resource_path,
 )
 from auditor.collect.session import AzureSession
-from auditor.records.keyvault import KeyVault
-from auditor.records.monitor import ActionGroup, AlertRule, DiagnosticSetting
+from auditor.records.monitor import ActionGroup, AlertRule
 
 # The api-versions azure-mgmt-monitor 7.0 sends for these lists.
 ACTIVITY_LOG_ALERTS_API_VERSION = "2020-10-01"
 METRIC_ALERTS_API_VERSION = "2018-03-01"
 ACTION_GROUPS_API_VERSION = "2023-01-01"
-DIAGNOSTIC_SETTINGS_API_VERSION = "2021-05-01-preview"
 ACTIVITY_LOG_ALERTS_API = "Microsoft.Insights/activityLogAlerts"
 METRIC_ALERTS_API = "Microsoft.Insights/metricAlerts"
 ACTION_GROUPS_API = "Microsoft.Insights/actionGroups"
-DIAGNOSTIC_SETTINGS_API = "Microsoft.Insights/diagnosticSettings"
 
 # https://learn.microsoft.com/rest/api/monitor/activity-log-alerts/list-by-subscription-id
 ACTIVITY_LOG_ALERT_CONTRACT = (
@@ -65,16 +60,6 @@ ACTION_GROUP_CONTRACT = (
     Field("properties.emailReceivers[].status", False, UNKNOWN),
     Field("properties.smsReceivers", False, "no SMS receivers"),
     Field("properties.webhookReceivers", False, "no webhook receivers"),
-)
-# https://learn.microsoft.com/rest/api/monitor/diagnostic-settings/list
-DIAGNOSTIC_SETTING_CONTRACT = (
-    Field("id", True),
-    Field("name", True),
-    Field("properties.logs", False, "no log categories"),
-    Field("properties.logs[].enabled", True),
-    Field("properties.workspaceId", False, "not sent to a workspace"),
-    Field("properties.storageAccountId", False, "not archived to storage"),
-    Field("properties.eventHubAuthorizationRuleId", False, "not streamed to an event hub"),
 )
 
 
@@ -176,30 +161,6 @@ def action_group(raw: Mapping[str, Any], subscription_id: str) -> ActionGroup:
     )
 
 
-def diagnostic_setting(raw: Mapping[str, Any], resource: KeyVault) -> DiagnosticSetting:
-    """A diagnostic setting of a resource: enabled log categories (or groups) and destinations."""
-    setting = Reader(raw)
-    props = setting.part("properties")
-    logs = props.items("logs")
-    return DiagnosticSetting(
-        id=resource_id(setting, resource.id, DIAGNOSTIC_SETTINGS_API),
-        name=setting.text("name") or "",
-        subscription_id=resource.subscription_id,
-        resource_id=resource.id,
-        enabled_log_categories=tuple(
-            name
-            for log in logs
-            if log.flag("enabled", required=True) is True
-            and (name := log.text("category") or log.text("categoryGroup"))
-        ),
-        workspace_id=props.text("workspaceId"),
-        storage_account_id=props.text("storageAccountId"),
-        event_hub_rule_id=props.text("eventHubAuthorizationRuleId"),
-        resource_group=resource_group_of(resource.id),
-        unreadable=setting.found(),
-    )
-
-
 def list_activity_log_alerts(session: AzureSession, subscription_id: str) -> Iterator[AlertRule]:
     """Every activity-log alert rule of the subscription."""
     items = _subscription_list(session, subscription_id, ACTIVITY_LOG_ALERTS_API, ACTIVITY_LOG_ALERTS_API_VERSION)
@@ -218,19 +179,8 @@ def list_action_groups(session: AzureSession, subscription_id: str) -> Iterator[
     return build_all(items, action_group, subscription_id)
 
 
-def key_vault_diagnostic_settings(session: AzureSession, vault: KeyVault) -> Iterator[DiagnosticSetting]:
-    """The diagnostic settings of one key vault (monitor 7.0 has no diagnostic-settings operations)."""
-    url = resource_path(vault.id) + path(
-        "/providers/" + DIAGNOSTIC_SETTINGS_API, api_version=DIAGNOSTIC_SETTINGS_API_VERSION
-    )
-    for item in list_objects(_pipeline(session, vault.subscription_id), session.arm_url, url):
-        yield diagnostic_setting(item, vault)
-
-
 STEPS = (
     Listing(ACTIVITY_LOG_ALERTS_API, "alert_rules", list_activity_log_alerts),
     Listing(METRIC_ALERTS_API, "alert_rules", list_metric_alerts),
     Listing(ACTION_GROUPS_API, "action_groups", list_action_groups),
-    # Diagnostic settings live on each resource; there is no subscription-wide list (nor Resource Graph).
-    PerParent(DIAGNOSTIC_SETTINGS_API, "key_vaults", "diagnostic_settings", key_vault_diagnostic_settings),
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from azure.mgmt.sql import SqlManagementClient
 from azure.mgmt.sqlvirtualmachine import SqlVirtualMachineManagementClient
@@ -28,7 +29,7 @@ from auditor.collect.base import (
     resource_path,
 )
 from auditor.collect.session import AzureSession
-from auditor.records.sql import SqlDatabase, SqlServer, SqlVirtualMachine
+from auditor.records.sql import AutomatedBackup, SqlDatabase, SqlServer, SqlVirtualMachine
 
 SERVERS_API = "Microsoft.Sql/servers"
 DATABASES_API = "Microsoft.Sql/servers/databases"
@@ -37,6 +38,8 @@ TDE_API = "Microsoft.Sql/servers/databases/transparentDataEncryption"
 SHORT_TERM_RETENTION_API = "Microsoft.Sql/servers/databases/backupShortTermRetentionPolicies"
 LONG_TERM_RETENTION_API = "Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies"
 SQL_VMS_API = "Microsoft.SqlVirtualMachine/sqlVirtualMachines"
+# The per-VM GET with $expand=*: the only answer that carries autoBackupSettings (the list does not).
+SQL_VM_SETTINGS_API = "Microsoft.SqlVirtualMachine/sqlVirtualMachines/autoBackupSettings"
 # The api-versions azure-mgmt-sql 4.0 and azure-mgmt-sqlvirtualmachine 1.0 send.
 SQL_API_VERSION = "2025-01-01"
 SQL_VM_API_VERSION = "2023-10-01"
@@ -78,6 +81,31 @@ SQL_VM_CONTRACT = (
     Field("properties.sqlServerLicenseType", False, UNKNOWN),
     Field("properties.sqlManagement", False, UNKNOWN),
 )
+
+# https://learn.microsoft.com/rest/api/sqlvm/sql-virtual-machines/get (AutoBackupSettings, read with $expand=*);
+# ranges from the spec's descriptions, defaults from "Automated Backup for SQL Server on Azure VMs"
+# (learn.microsoft.com/azure/azure-sql/virtual-machines/windows/automated-backup). Defaults that would pass
+# are never assumed: every absent setting below either disables the backup or is a shortfall of the check.
+AUTO_BACKUP = "properties.autoBackupSettings"
+AUTO_BACKUP_CONTRACT = (
+    Field(AUTO_BACKUP, False, "Automated Backup not configured: its documented default is Disabled"),
+    Field(f"{AUTO_BACKUP}.enable", False, "Disabled (documented default)"),
+    Field(f"{AUTO_BACKUP}.backupScheduleType", False, UNKNOWN),  # Manual or Automated
+    Field(f"{AUTO_BACKUP}.fullBackupFrequency", False, UNKNOWN),  # Daily or Weekly, Manual schedules only
+    Field(f"{AUTO_BACKUP}.daysOfWeek", False, "no day named (Weekly full backups only)"),
+    Field(f"{AUTO_BACKUP}.fullBackupStartTime", False, UNKNOWN),  # 0-23 hours
+    Field(f"{AUTO_BACKUP}.logBackupFrequency", False, UNKNOWN),  # 5-60 minutes
+    Field(f"{AUTO_BACKUP}.retentionPeriod", False, UNKNOWN),  # 1-90 days
+    Field(f"{AUTO_BACKUP}.enableEncryption", False, "Disabled (documented default)"),
+    Field(f"{AUTO_BACKUP}.storageAccountUrl", False, UNKNOWN),  # https blob endpoint
+    Field(f"{AUTO_BACKUP}.backupSystemDbs", False, "Disabled (documented default)"),
+    # password and storageAccessKey are write-only: ARM never returns them.
+)
+SCHEDULE_TYPES = ("Manual", "Automated")
+FULL_FREQUENCIES = ("Daily", "Weekly")
+LOG_MINUTES = range(5, 61)
+RETENTION_DAYS = range(1, 91)
+START_HOURS = range(24)
 
 
 def _pipeline(session: AzureSession, subscription_id: str) -> Any:
@@ -198,6 +226,57 @@ def with_long_term_retention(session: AzureSession, database: SqlDatabase) -> Sq
     )
 
 
+def _bounded(reader: Reader, field_path: str, allowed: range) -> int | None:
+    """An integer setting inside its documented range; outside it, a value the contract cannot read."""
+    value = reader.integer(field_path)
+    if value is not None and value not in allowed:
+        reader.bad(field_path, value)
+        return None
+    return value
+
+
+def _blob_endpoint(reader: Reader, field_path: str) -> str | None:
+    """An https URL with a host; anything else is unreadable (no account can be named from it)."""
+    url = reader.text(field_path)
+    if url is not None:
+        parts = urlsplit(url)
+        if parts.scheme.lower() != "https" or not parts.hostname:
+            reader.bad(field_path, url)
+            return None
+    return url
+
+
+def automated_backup(settings: Reader) -> AutomatedBackup | None:
+    """Automated Backup from ``autoBackupSettings``; None when the agent reports none."""
+    if not settings.raw:
+        return None
+    return AutomatedBackup(
+        enabled=bool(settings.flag("enable")),
+        schedule_type=settings.choice("backupScheduleType", SCHEDULE_TYPES),
+        full_frequency=settings.choice("fullBackupFrequency", FULL_FREQUENCIES),
+        full_days=settings.strings("daysOfWeek"),
+        full_start_hour=_bounded(settings, "fullBackupStartTime", START_HOURS),
+        log_interval_minutes=_bounded(settings, "logBackupFrequency", LOG_MINUTES),
+        retention_days=_bounded(settings, "retentionPeriod", RETENTION_DAYS),
+        encryption=bool(settings.flag("enableEncryption")),
+        storage_account_url=_blob_endpoint(settings, "storageAccountUrl"),
+        system_databases=bool(settings.flag("backupSystemDbs")),
+    )
+
+
+def with_auto_backup(session: AzureSession, machine: SqlVirtualMachine) -> SqlVirtualMachine:
+    """The SQL VM with its Automated Backup settings, read from the GET with ``$expand=*``."""
+    pipeline = arm_pipeline(session, SqlVirtualMachineManagementClient, machine.subscription_id)
+    url = session.arm_url + resource_path(machine.id) + path("", api_version=SQL_VM_API_VERSION, **{"$expand": "*"})
+    return with_auto_backup_settings(get_object(pipeline, url), machine)
+
+
+def with_auto_backup_settings(raw: Mapping[str, Any], machine: SqlVirtualMachine) -> SqlVirtualMachine:
+    """The SQL VM with the Automated Backup settings of its GET body (``$expand=*``)."""
+    body = child_reader(machine, "", raw)
+    return dataclasses.replace(machine, auto_backup=automated_backup(body.part(AUTO_BACKUP)), unreadable=body.found())
+
+
 def list_sql_virtual_machines(session: AzureSession, subscription_id: str) -> Iterator[SqlVirtualMachine]:
     """Every SQL virtual machine registered in the subscription."""
     pipeline = arm_pipeline(session, SqlVirtualMachineManagementClient, subscription_id)
@@ -220,6 +299,7 @@ STEPS: tuple[Step, ...] = (
     Listing(SQL_VMS_API, "sql_virtual_machines", list_sql_virtual_machines),
     PerParent(DATABASES_API, "sql_servers", "sql_databases", list_databases, phase=1),
     Enrichment(PROTECTOR_API, "sql_servers", with_protector, phase=1),
+    Enrichment(SQL_VM_SETTINGS_API, "sql_virtual_machines", with_auto_backup, phase=1),
     Enrichment(TDE_API, "sql_databases", with_tde, phase=2, applies=_user_database),
     Enrichment(SHORT_TERM_RETENTION_API, "sql_databases", with_short_term_retention, phase=2, applies=_user_database),
     Enrichment(LONG_TERM_RETENTION_API, "sql_databases", with_long_term_retention, phase=2, applies=_user_database),

@@ -1,4 +1,4 @@
-"""Monitoring records: Defender for Cloud contacts and plans, alerts, action groups, diagnostic settings."""
+"""Monitoring records: Defender for Cloud contacts and plans, alerts, action groups."""
 
 from __future__ import annotations
 
@@ -81,24 +81,5 @@ class AlertRule:
     action_group_ids: tuple[str, ...] = ()
     location: str = ""
     type: str = "Microsoft.Insights/activityLogAlerts"
-    # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
-    unreadable: tuple[Unreadable, ...] = ()
-
-
-@dataclass(frozen=True)
-class DiagnosticSetting:
-    """A diagnostic setting of a resource: where its logs go."""
-
-    id: str
-    name: str
-    subscription_id: str
-    resource_id: str
-    enabled_log_categories: tuple[str, ...] = ()
-    workspace_id: str | None = None
-    storage_account_id: str | None = None
-    event_hub_rule_id: str | None = None
-    resource_group: str = ""
-    location: str = ""
-    type: str = "Microsoft.Insights/diagnosticSettings"
     # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
     unreadable: tuple[Unreadable, ...] = ()

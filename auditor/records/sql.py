@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from auditor.records.unreadable import Unreadable
 
@@ -55,6 +56,30 @@ class SqlServer:
 
 
 @dataclass(frozen=True)
+class AutomatedBackup:
+    """The SQL IaaS Agent's Automated Backup of one SQL Server instance (``autoBackupSettings``)."""
+
+    enabled: bool | None
+    schedule_type: str | None = None
+    full_frequency: str | None = None
+    full_days: tuple[str, ...] = ()
+    full_start_hour: int | None = None
+    log_interval_minutes: int | None = None
+    retention_days: int | None = None
+    encryption: bool | None = None
+    storage_account_url: str | None = None
+    system_databases: bool | None = None
+
+    @property
+    def storage_account(self) -> str | None:
+        """The target storage account's name: the first label of the blob endpoint's host."""
+        if not self.storage_account_url:
+            return None
+        host = urlsplit(self.storage_account_url).hostname or ""
+        return host.split(".", 1)[0] or None
+
+
+@dataclass(frozen=True)
 class SqlVirtualMachine:
     """A SQL Server running on a VM, as the SQL IaaS extension registers it."""
 
@@ -68,6 +93,8 @@ class SqlVirtualMachine:
     image_sku: str | None
     license_type: str | None = None
     management: str | None = None
+    # None: the agent reports no Automated Backup settings, so Automated Backup does not protect it.
+    auto_backup: AutomatedBackup | None = None
     type: str = "Microsoft.SqlVirtualMachine/sqlVirtualMachines"
     # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
     unreadable: tuple[Unreadable, ...] = ()
