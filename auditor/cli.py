@@ -150,6 +150,13 @@ def _add_evaluation_options(parser: argparse.ArgumentParser, default_out: str) -
     )
     parser.add_argument("--waivers", type=Path, metavar="FILE", help="TOML file of waivers (accepted risks)")
     parser.add_argument(
+        "--root",
+        type=Path,
+        default=Path(),
+        metavar="DIR",
+        help="repository root that reports name files relative to, e.g. the baseline for code scanning (default .)",
+    )
+    parser.add_argument(
         "--format",
         default=",".join(DEFAULT_FORMATS),
         metavar="LIST",
@@ -300,6 +307,7 @@ def _report(inventory: Inventory, args: argparse.Namespace, loaded: Evaluation) 
         loaded.params,
         attestations=loaded.attestations,
         waivers=loaded.waivers,
+        root=args.root,
     )
     result = _with_changes(result, args, loaded)
     written = write_reports(result, args.out, loaded.formats)

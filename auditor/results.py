@@ -62,6 +62,9 @@ class ScanMetadata:
     baseline_name: str
     parameters: Mapping[str, object] = field(default_factory=dict)
     as_of: str = ""
+    # Display names the inventory holds: subscription id -> name, principal object id -> UPN or name.
+    subscription_names: Mapping[str, str] = field(default_factory=dict)
+    principal_names: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,9 @@ class ControlSummary:
     status: Status
     counts: Mapping[str, int]
     frameworks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Line of the control in the baseline file (0 if unknown), and why the promise matters.
+    line: int = 0
+    rationale: str = ""
 
 
 @dataclass(frozen=True)

@@ -230,7 +230,10 @@ def test_sarif_reports_only_fail_error_and_waived_findings() -> None:
     result = make_formats_result()
     run = sarif_run(result)
     reported = [f for f in result.findings if f.status in {Status.FAIL, Status.ERROR, Status.WAIVED}]
-    assert sorted(r["partialFingerprints"]["findingId/v1"] for r in run["results"]) == sorted(f.id for f in reported)
+    assert sorted(r["properties"]["findingId"] for r in run["results"]) == sorted(f.id for f in reported)
+    assert sorted(r["partialFingerprints"]["primaryLocationLineHash"] for r in run["results"]) == sorted(
+        f"{f.id}:1" for f in reported
+    )
     assert {r["properties"]["status"] for r in run["results"]} == {"fail", "error", "waived"}
     rules = run["tool"]["driver"]["rules"]
     for entry in run["results"]:
@@ -244,7 +247,7 @@ def test_sarif_waived_findings_are_externally_suppressed_with_the_reason() -> No
     run = sarif_run(make_formats_result())
     suppressed = [r for r in run["results"] if "suppressions" in r]
     assert [r["properties"]["status"] for r in suppressed] == ["waived", "waived"]
-    by_id = {r["partialFingerprints"]["findingId/v1"]: r for r in suppressed}
+    by_id = {r["properties"]["findingId"]: r for r in suppressed}
     (suppression,) = by_id[waived_finding().id]["suppressions"]
     assert suppression == {
         "kind": "external",
@@ -256,7 +259,7 @@ def test_sarif_waived_findings_are_externally_suppressed_with_the_reason() -> No
 
 def test_sarif_iac_findings_point_at_the_file_and_lines() -> None:
     run = sarif_run(make_formats_result())
-    entry = next(r for r in run["results"] if r["partialFingerprints"]["findingId/v1"] == iac_finding().id)
+    entry = next(r for r in run["results"] if r["properties"]["findingId"] == iac_finding().id)
     (location,) = entry["locations"]
     assert location["physicalLocation"] == {
         "artifactLocation": {"uri": "infra/net%20work/main%231.tf", "uriBaseId": "%SRCROOT%"},
@@ -269,30 +272,30 @@ def test_sarif_iac_findings_point_at_the_file_and_lines() -> None:
     assert shared["locations"][0]["physicalLocation"]["region"] == {"startLine": 12, "endLine": 30}
 
 
-def test_sarif_live_findings_name_the_resource_and_keep_a_physical_location() -> None:
-    run = sarif_run(make_formats_result())
-    entry = next(r for r in run["results"] if r["partialFingerprints"]["findingId/v1"] == waived_finding().id)
+def test_sarif_live_findings_point_at_their_control_in_the_baseline_and_name_the_resource() -> None:
+    result = make_formats_result()
+    result = dataclasses.replace(
+        result,
+        controls=tuple(dataclasses.replace(c, line=40) if c.id == "NET-02" else c for c in result.controls),
+        metadata=dataclasses.replace(
+            result.metadata, baseline_path="policy/baseline.toml", subscription_names={SUB: "MUL2 Production"}
+        ),
+    )
+    run = sarif_run(result)
+    entry = next(r for r in run["results"] if r["properties"]["findingId"] == waived_finding().id)
     (location,) = entry["locations"]
     assert location["logicalLocations"] == [
         {"name": "nsg-legacy", "fullyQualifiedName": waived_finding().resource_id, "kind": "resource"}
     ]
-    # Code scanning rejects an upload in which any result has no physical artifact location.
-    assert location["physicalLocation"]["artifactLocation"] == {"uri": waived_finding().resource_id.lstrip("/")}
-    for result in run["results"]:
-        for place in result["locations"]:
-            assert place["physicalLocation"]["artifactLocation"]["uri"]
-            assert place["physicalLocation"]["region"]["startLine"] >= 1
+    assert location["physicalLocation"] == {
+        "artifactLocation": {"uri": "policy/baseline.toml", "uriBaseId": "%SRCROOT%"},
+        "region": {"startLine": 40},
+    }
+    assert entry["message"]["text"].endswith(
+        f"(resource {waived_finding().resource_id} in subscription MUL2 Production)"
+    )
     assert entry["properties"]["resourceType"] == "Microsoft.Network/networkSecurityGroups"
     assert entry["properties"]["subscriptionId"] == SUB
-
-
-def test_sarif_control_level_findings_point_at_the_control() -> None:
-    finding = dataclasses.replace(stray_finding(), control_id="NET-02", resource_id="", subscription_id="")
-    run = sarif_run(dataclasses.replace(make_formats_result(), findings=(finding,)))
-    (location,) = run["results"][0]["locations"]
-    assert location == {
-        "physicalLocation": {"artifactLocation": {"uri": "controls/NET-02"}, "region": {"startLine": 1}}
-    }
 
 
 def test_sarif_reports_failed_listings_and_warnings_as_notifications() -> None:
