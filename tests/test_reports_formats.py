@@ -378,12 +378,40 @@ def test_junit_has_a_suite_per_control_and_correct_totals() -> None:
     skipped = counts["manual"] + counts["waived"] + counts["attested"] + counts["not_applicable"]
     assert root.get("skipped") == str(skipped)
     assert {c.get("time") for c in root.iter("testcase")} == {"0"}
+    assert {s.get("timestamp") for s in suites} == {"2025-03-01T10:02:30"}
+
+
+def test_junit_case_names_read_control_resource_group_and_subscription_name() -> None:
+    result = make_formats_result()
+    result = dataclasses.replace(
+        result, metadata=dataclasses.replace(result.metadata, subscription_names={SUB: "MUL2 Production"})
+    )
+    names = {c.get("name") for c in junit_root(result).iter("testcase")}
+    assert "NET-02 nsg-legacy (rg-app, MUL2 Production)" in names
+    assert "NET-04 subscription MUL2 Production" in names
+    assert "NET-01 azurerm_nsg.web (main.tf:12)" in names
+    huge = hostile_finding(9, name="n" * 1_000_000)
+    (case,) = junit_root(dataclasses.replace(result, findings=(huge,))).iter("testcase")
+    assert len(case.get("name", "")) <= junit_report.MAX_NAME
+    assert case.get("name", "").endswith("more characters]")
+
+
+def test_junit_skipped_cases_say_which_status_they_stand_for() -> None:
+    statuses = (Status.WAIVED, Status.ATTESTED, Status.MANUAL, Status.NOT_APPLICABLE)
+    findings = tuple(dataclasses.replace(hostile_finding(n), status=s) for n, s in enumerate(statuses))
+    root = junit_root(dataclasses.replace(make_formats_result(), findings=findings))
+    skipped = [c.find("skipped") for c in root.iter("testcase")]
+    assert [s.get("type") for s in skipped if s is not None] == ["waived", "attested", "manual", "not_applicable"]
+    labels = [(s.get("message") or "").split(":")[0] for s in skipped if s is not None]
+    assert labels == ["WAIVED", "ATTESTED", "MANUAL", "NOT APPLICABLE"]
+    statuses_seen = [p.get("value") for c in root.iter("testcase") for p in c.iter("property")]
+    assert statuses_seen == ["waived", "attested", "manual", "not_applicable"]
 
 
 def test_junit_cases_carry_failure_error_and_skip_details() -> None:
     root = junit_root(make_formats_result())
     cases = {(c.get("classname"), c.get("name")): c for c in root.iter("testcase")}
-    exposed = cases[("NET-01", IMG)]
+    exposed = cases[("NET-01", "NET-01 azurerm_nsg.web (main.tf:12)")]
     failure = exposed.find("failure")
     assert failure is not None
     assert failure.get("type") == "high"
@@ -391,17 +419,18 @@ def test_junit_cases_carry_failure_error_and_skip_details() -> None:
     assert '"name": "<img src=x onerror=alert(1)>"' in (failure.text or "")
     assert "file: main.tf, lines 12-30" in (failure.text or "")
     assert "remediation:\nRemove the rule." in (failure.text or "")
-    error = cases[("NET-04", SUB)].find("error")
+    error = cases[("NET-04", f"NET-04 subscription {SUB}")].find("error")
     assert error is not None
     assert error.get("message") == "networkSecurityGroups not collected: HTTP 403 AuthorizationFailed"
-    waived = cases[("NET-02", "nsg-legacy")].find("skipped")
+    waived = cases[("NET-02", f"NET-02 nsg-legacy (rg-app, {SUB})")].find("skipped")
     assert waived is not None
-    assert waived.get("message", "").startswith("waived: Waived until 2099-01-01")
-    manual = cases[("IR-01", SUB)].find("skipped")
+    assert waived.get("message", "").startswith("WAIVED: Waived until 2099-01-01")
+    assert waived.get("type") == "waived"
+    manual = cases[("IR-01", f"IR-01 subscription {SUB}")].find("skipped")
     assert manual is not None
-    assert manual.get("message") == "manual: needs an attestation"
-    passed = cases[("NET-01", "nsg-a")]
-    assert list(passed) == []
+    assert manual.get("message") == "MANUAL: needs an attestation"
+    passed = cases[("NET-01", f"NET-01 nsg-a (rg-web, {SUB})")]
+    assert [child.tag for child in passed] == ["properties"]
     properties = {(p.get("name"), p.get("value")) for p in root.iter("property")}
     assert ("framework", "NIST-800-53:SC-7") in properties
     assert ("policy", "Management ports are never open to the public internet.") in properties
@@ -412,12 +441,12 @@ def test_junit_strips_characters_xml_cannot_carry() -> None:
     root = parse_xml(text)
     for char in CONTROL_CHARS.replace("\x7f", ""):  # DEL is legal in XML 1.0, if discouraged
         assert char not in text
-    hostile = next(c for c in root.iter("testcase") if (c.get("name") or "").startswith("[click]"))
+    hostile = next(c for c in root.iter("testcase") if (c.get("name") or "").startswith("NET-02 [click]"))
     failure = hostile.find("failure")
     assert failure is not None
     # Line breaks are legal and kept; in an attribute they are written as character references.
     assert failure.get("message", "").startswith(MARKDOWN_ATTACKS)
-    assert hostile.get("name") == HOSTILE_NAME + "\x7f" + BIDI
+    assert hostile.get("name") == f"NET-02 {HOSTILE_NAME}\x7f<U+202E> (rg-app, {SUB})"
     assert junit_report.xml_text("a\x00b\x1bc\ud800d\ufffee\tf\ng") == "abcde\tf\ng"
 
 
@@ -428,8 +457,8 @@ def test_junit_names_cases_uniquely_within_a_control() -> None:
     result = dataclasses.replace(make_formats_result(), findings=(twin, other_group, second_check))
     names = [c.get("name") for c in junit_root(result).iter("testcase")]
     assert len(set(names)) == 3
-    assert f"{twin.resource_id} [network.other]" in names
-    assert other_group.resource_id in names
+    assert f"NET-02 web (rg-app, {SUB}) [network.other]" in names
+    assert f"NET-02 web (rg-other, {SUB})" in names
 
 
 # --- CSV -----------------------------------------------------------------------------------------

@@ -238,7 +238,8 @@ def test_summary_is_plain_without_colour() -> None:
     assert "1 listing(s) could not be collected; their controls report error" in lines
     assert "gated: 1 finding(s) fail or error at or above high" in lines
     assert (
-        "since the scan of old/nsg?[31m??<U+202E>evil.json (finished t0): 0 new, 0 resolved, 0 changed, 2 unchanged" in lines
+        "since the scan of old/nsg?[31m??<U+202E>evil.json (finished t0): 0 new, 0 resolved, 0 changed, "
+        "2 unchanged" in lines
     )
     assert lines[-1] == "wrote out/nsg?[31m??<U+202E>evil.html"
 
