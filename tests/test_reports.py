@@ -214,6 +214,7 @@ def test_findings_json_has_the_documented_shape() -> None:
         "summary",
         "coverage",
         "controls",
+        "frameworks",
         "findings",
         "warnings",
     ]
@@ -227,6 +228,8 @@ def test_findings_json_has_the_documented_shape() -> None:
         "subscriptions",
         "baseline",
         "parameters",
+        "subscription_names",
+        "principal_names",
     ]
     assert document["scan"]["parameters"] == {"allowed_rdp_sources": ["10.0.0.0/8"], "min_soft_delete_days": 90}
     assert document["summary"]["by_status"] == {
@@ -266,6 +269,9 @@ def test_findings_json_has_the_documented_shape() -> None:
         "resource_type",
         "resource_name",
         "subscription_id",
+        "resource_group",
+        "region",
+        "tags",
         "message",
         "evidence",
         "remediation",

@@ -34,3 +34,33 @@ def json_value(value: object) -> JsonValue:
 def json_text(value: object) -> str:
     """The value as compact one-line JSON text, for display next to its key."""
     return json.dumps(json_value(value), ensure_ascii=False, allow_nan=False)
+
+
+def evidence_lines(evidence: Mapping[str, object], path: str = "") -> list[str]:
+    """Evidence as "key: value" lines; nested mappings become dotted keys, which read better than nested JSON."""
+    lines = []
+    for key, value in evidence.items():
+        text = str(key)
+        name = path + (text if text.isprintable() else json_text(text))
+        if isinstance(value, Mapping) and value:
+            lines.extend(evidence_lines(value, f"{name}."))
+        else:
+            lines.append(f"{name}: {evidence_text(value)}")
+    return lines
+
+
+def evidence_text(value: object) -> str:
+    """A plain one-line string as it is; anything else, or a string that reads as JSON or spans lines, as JSON."""
+    # A string spanning lines could pass for further evidence lines, and one that reads as another JSON
+    # value would be ambiguous, so those keep their exact JSON form.
+    if isinstance(value, str) and value.isprintable() and not _reads_as_json(value):
+        return value
+    return json_text(value)
+
+
+def _reads_as_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True

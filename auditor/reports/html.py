@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -13,7 +12,7 @@ from datetime import date, datetime
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from auditor.model import Finding, Severity, Status, rollup
-from auditor.reports.evidence import json_text
+from auditor.reports.evidence import evidence_lines, json_text
 from auditor.reports.outline import (
     controls_by_area,
     controls_by_status,
@@ -370,41 +369,11 @@ def _row(
         status=f"{status}\n{finding.severity.value}" if show_severity else status,
         resource="\n".join(resource),
         message=message,
-        evidence="\n".join(_evidence_lines(finding.evidence)),
+        evidence="\n".join(evidence_lines(finding.evidence)),
         subscription=positions.get(subscription) if not prefix and len(positions) > 1 else None,
         severity=finding.severity.value if show_severity else "",
         remediation=remediation,
     )
-
-
-def _evidence_lines(evidence: Mapping[str, object], path: str = "") -> list[str]:
-    # Nested mappings become dotted keys, one value a line, which reads better than nested JSON.
-    lines = []
-    for key, value in evidence.items():
-        text = str(key)
-        name = path + (text if text.isprintable() else json_text(text))
-        if isinstance(value, Mapping) and value:
-            lines.extend(_evidence_lines(value, f"{name}."))
-        else:
-            lines.append(f"{name}: {_evidence_text(value)}")
-    return lines
-
-
-def _evidence_text(value: object) -> str:
-    # A plain one-line string reads better without JSON quotes. One that spans lines (and could pass for
-    # further evidence lines) or that reads as another JSON value keeps its exact JSON form, as does
-    # every other value.
-    if isinstance(value, str) and value.isprintable() and not _reads_as_json(value):
-        return value
-    return json_text(value)
-
-
-def _reads_as_json(text: str) -> bool:
-    try:
-        json.loads(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _distinct_texts(pairs: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
