@@ -25,7 +25,7 @@ from auditor.reports import junit as junit_report
 from auditor.reports import markdown as markdown_report
 from auditor.reports import sarif as sarif_report
 from auditor.results import ScanResult
-from tests.test_reports import IMG, SCRIPT, SUB, TEMPLATE, make_result
+from tests.test_reports import IMG, SCRIPT, SUB, make_result
 
 RG = f"/subscriptions/{SUB}/resourceGroups/rg-app/providers"
 # Control characters, a lone surrogate (JSON from Azure can carry one) and XML's two non-characters.

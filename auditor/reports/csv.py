@@ -14,7 +14,7 @@ from auditor.model import Finding
 from auditor.reports.display import spreadsheet_cell
 from auditor.reports.evidence import evidence_lines
 from auditor.reports.frameworks import FrameworkView, catalogue, framework_keys, views
-from auditor.reports.outline import sorted_findings
+from auditor.reports.outline import display_name, sorted_findings
 from auditor.results import ControlSummary, ScanMetadata, ScanResult
 
 FORMAT = "csv"
@@ -145,14 +145,6 @@ def _row(finding: Finding, control: ControlSummary | None, meta: ScanMetadata, k
         finding.id,
         *("; ".join(finding.frameworks.get(key, ())) for key in keys),
     ]
-
-
-def display_name(finding: Finding, meta: ScanMetadata) -> str:
-    """The name people know the resource by: a user's UPN, a subscription's name; else its resource name."""
-    subscription = f"/subscriptions/{finding.subscription_id}".lower()
-    if finding.subscription_id and finding.resource_id.rstrip("/").lower() == subscription:
-        return meta.subscription_names.get(finding.subscription_id, finding.resource_name)
-    return meta.principal_names.get(finding.resource_name, finding.resource_name)
 
 
 def _fields(value: object) -> Mapping[str, str]:

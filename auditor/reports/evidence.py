@@ -44,6 +44,11 @@ def evidence_lines(evidence: Mapping[str, object], path: str = "") -> list[str]:
         name = path + (text if text.isprintable() else json_text(text))
         if isinstance(value, Mapping) and value:
             lines.extend(evidence_lines(value, f"{name}."))
+        elif isinstance(value, list | tuple) and value and all(isinstance(item, Mapping) for item in value):
+            # A list of objects (policies, rules, assignments) reads as numbered groups of lines.
+            for index, item in enumerate(value, start=1):
+                members = evidence_lines(item, f"{name}[{index}].") if isinstance(item, Mapping) else []
+                lines.extend(members or [f"{name}[{index}]: {{}}"])
         else:
             lines.append(f"{name}: {evidence_text(value)}")
     return lines

@@ -10,12 +10,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
-from auditor.model import Finding, Severity, Status, rollup
+from auditor.model import GATING_STATUSES, Finding, Severity, Status, rollup
+from auditor.reports.display import visible_bidi
 from auditor.reports.evidence import evidence_lines, json_text
+from auditor.reports.frameworks import views
 from auditor.reports.outline import (
     controls_by_area,
     controls_by_status,
+    display_name,
     failed_collections,
     findings_by_control,
     findings_with_status,
@@ -47,6 +51,9 @@ EXPIRY_WARNING_DAYS = 30
 # Lists in the manual and waiver sections longer than this start collapsed.
 OPEN_LIST_LIMIT = 200
 UNLISTED_AREA = "Findings of controls not in the baseline"
+
+# The executive summary names at most this many controls, so that it prints on one page.
+EXECUTIVE_CONTROLS = 8
 
 # Geometry of the summary chart, in SVG user units.
 CHART_LABEL_WIDTH = 200
@@ -86,6 +93,8 @@ class RowGroup:
     prefix: str
     subscription: int | None
     rows: tuple[FindingRow, ...]
+    # The subscription's display name, when the inventory holds one.
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -181,15 +190,25 @@ def environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_finalize,
     )
     env.filters["thousands"] = _thousands
     env.filters["percent"] = _percent
     return env
 
 
+def _finalize(value: object) -> object:
+    # Every printed string shows its bidi controls as <U+XXXX>, so no name can display as another name;
+    # markup the templates build themselves (macros) is already made of such strings.
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return visible_bidi(value)
+    return value
+
+
 def render(result: ScanResult) -> str:
     """The HTML report as text."""
     env = environment()
+    meta = result.metadata
     subscriptions = subscriptions_seen(result)
     positions = {subscription: index for index, subscription in enumerate(subscriptions)}
     open_tables = len(result.findings) <= OPEN_TABLES_LIMIT
@@ -198,11 +217,11 @@ def render(result: ScanResult) -> str:
         AreaSection(
             name=area,
             anchor=f"area-{index}",
-            controls=tuple(_section(c, by_control[c.id], positions, open_tables) for c in controls),
+            controls=tuple(_section(c, by_control[c.id], positions, open_tables, meta) for c in controls),
         )
         for index, (area, controls) in enumerate(controls_by_area(result.controls), start=1)
     ]
-    unlisted = _unlisted(orphan_findings(result), positions, open_tables)
+    unlisted = _unlisted(orphan_findings(result), positions, open_tables, meta)
     if unlisted:
         areas.append(AreaSection(name=UNLISTED_AREA, anchor="area-unlisted", controls=unlisted))
     # Anchors are numbered rather than derived from control ids, which the baseline may spell any way.
@@ -219,7 +238,13 @@ def render(result: ScanResult) -> str:
         _expiring(f, "expired_waiver", scan_day) for f in result.findings if "expired_waiver" in f.evidence
     ]
     failed = failed_collections(result)
+    names = result.metadata.subscription_names
+    frameworks = views(result)
     return env.get_template(TEMPLATE).render(
+        subscription_labels=[_subscription_label(s, names) for s in subscriptions],
+        subscription_names=names,
+        frameworks=frameworks,
+        executive=_executive(result.controls, by_control),
         meta=result.metadata,
         parameters=[(str(name), json_text(value)) for name, value in result.metadata.parameters.items()],
         scan_day=scan_day,
@@ -257,8 +282,36 @@ def _all_sections(areas: Sequence[AreaSection]) -> list[ControlSection]:
     return [section for area in areas for section in area.controls]
 
 
+def _subscription_label(subscription: str, names: Mapping[str, str]) -> str:
+    name = names.get(subscription, "")
+    return f"{name} ({subscription})" if name else subscription
+
+
+@dataclass(frozen=True)
+class ExecutiveControl:
+    """A control the executive summary names: not shown kept, worst first."""
+
+    control: ControlSummary
+    gating: int
+
+
+def _executive(
+    controls: Sequence[ControlSummary], by_control: Mapping[str, Sequence[Finding]]
+) -> tuple[ExecutiveControl, ...]:
+    failing = [c for c in controls if c.status in GATING_STATUSES]
+    ranked = sorted(
+        failing,
+        key=lambda c: (-c.severity.rank, c.status is not Status.FAIL, -sum(f.gates for f in by_control[c.id])),
+    )
+    return tuple(ExecutiveControl(c, sum(f.gates for f in by_control[c.id])) for c in ranked[:EXECUTIVE_CONTROLS])
+
+
 def _section(
-    control: ControlSummary, findings: Sequence[Finding], positions: Mapping[str, int], open_table: bool
+    control: ControlSummary,
+    findings: Sequence[Finding],
+    positions: Mapping[str, int],
+    open_table: bool,
+    meta: ScanMetadata,
 ) -> ControlSection:
     check_ids = tuple(sorted({f.check_id for f in findings if f.check_id}))
     by_check: dict[str, list[str]] = {}
@@ -272,7 +325,7 @@ def _section(
     for finding in findings:
         own = _subscription_prefix(finding)
         if own != prefix and members:
-            groups.append(_group(prefix, members, positions))
+            groups.append(_group(prefix, members, positions, meta))
             members = []
         prefix = own
         members.append(
@@ -280,13 +333,14 @@ def _section(
                 finding,
                 prefix,
                 positions,
+                meta,
                 show_severity=finding.severity is not control.severity,
                 show_check=len(check_ids) > 1,
                 remediation="" if finding.remediation == usual.get(finding.check_id) else finding.remediation,
             )
         )
     if members:
-        groups.append(_group(prefix, members, positions))
+        groups.append(_group(prefix, members, positions, meta))
     types = Counter(f.resource_type for f in findings if f.resource_type)
     return ControlSection(
         control=control,
@@ -310,13 +364,15 @@ def _subscription_prefix(finding: Finding) -> str:
     return ""
 
 
-def _group(prefix: str, rows: list[FindingRow], positions: Mapping[str, int]) -> RowGroup:
-    subscription = positions.get(rows[0].finding.subscription_id) if prefix and len(positions) > 1 else None
-    return RowGroup(prefix=prefix, subscription=subscription, rows=tuple(rows))
+def _group(prefix: str, rows: list[FindingRow], positions: Mapping[str, int], meta: ScanMetadata) -> RowGroup:
+    subscription_id = rows[0].finding.subscription_id
+    subscription = positions.get(subscription_id) if prefix and len(positions) > 1 else None
+    name = meta.subscription_names.get(subscription_id, "") if prefix else ""
+    return RowGroup(prefix=prefix, subscription=subscription, rows=tuple(rows), name=name)
 
 
 def _unlisted(
-    findings: Sequence[Finding], positions: Mapping[str, int], open_table: bool
+    findings: Sequence[Finding], positions: Mapping[str, int], open_table: bool, meta: ScanMetadata
 ) -> tuple[ControlSection, ...]:
     # Findings that name a control the baseline lacks get a stand-in control each, so they are shown,
     # filtered and counted like the rest rather than dropped.
@@ -337,7 +393,7 @@ def _unlisted(
             status=rollup([f.status for f in members]),
             counts={status.value: counts.get(status.value, 0) for status in Status},
         )
-        sections.append(_section(stand_in, members, positions, open_table))
+        sections.append(_section(stand_in, members, positions, open_table, meta))
     return tuple(sections)
 
 
@@ -345,6 +401,7 @@ def _row(
     finding: Finding,
     prefix: str,
     positions: Mapping[str, int],
+    meta: ScanMetadata,
     *,
     show_severity: bool,
     show_check: bool,
@@ -352,12 +409,17 @@ def _row(
 ) -> FindingRow:
     subscription = finding.subscription_id
     status = finding.status.value.replace("_", " ")
-    resource = [finding.resource_name or "(no resource)"]
+    resource = [display_name(finding, meta) or "(no resource)"]
     rest = finding.resource_id[len(prefix) :]
     if rest:
         resource.append(rest)
     if subscription and not prefix:
-        resource.append(f"subscription {subscription}")
+        name = meta.subscription_names.get(subscription, "")
+        resource.append(f"subscription {name} ({subscription})" if name else f"subscription {subscription}")
+    if finding.region:
+        resource.append(f"location {finding.region}")
+    if finding.tags:
+        resource.append("tags " + "; ".join(f"{k}={v}" for k, v in sorted(finding.tags.items())))
     if show_check and finding.check_id:
         resource.append(f"check {finding.check_id}")
     message = finding.message
@@ -369,11 +431,23 @@ def _row(
         status=f"{status}\n{finding.severity.value}" if show_severity else status,
         resource="\n".join(resource),
         message=message,
-        evidence="\n".join(evidence_lines(finding.evidence)),
+        evidence="\n".join(_named(evidence_lines(finding.evidence), meta.principal_names)),
         subscription=positions.get(subscription) if not prefix and len(positions) > 1 else None,
         severity=finding.severity.value if show_severity else "",
         remediation=remediation,
     )
+
+
+def _named(lines: list[str], principals: Mapping[str, str]) -> list[str]:
+    # A line whose value is a user's object id gains the user's UPN, which is what people recognise.
+    if not principals:
+        return lines
+    named = []
+    for line in lines:
+        value = line.rsplit(": ", 1)[-1]
+        upn = principals.get(value)
+        named.append(f"{line} ({upn})" if upn else line)
+    return named
 
 
 def _distinct_texts(pairs: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:

@@ -6,16 +6,16 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from auditor.model import Finding, Status
 from auditor.reports.display import human_text
 from auditor.reports.evidence import json_value
-from auditor.reports.outline import findings_by_control, orphan_findings
+from auditor.reports.outline import display_name, findings_by_control, orphan_findings
 from auditor.reports.sarif import framework_tags
-from auditor.results import ScanResult
+from auditor.results import ScanMetadata, ScanResult
 
 FORMAT = "junit"
 FILENAME = "junit.xml"
@@ -56,9 +56,8 @@ def render(result: ScanResult) -> str:
     if timestamp:
         root.set("timestamp", timestamp)
     totals: Counter[str] = Counter()
-    names = result.metadata.subscription_names
     for suite in _suites(result):
-        element, counts = _suite_element(suite, timestamp, names)
+        element, counts = _suite_element(suite, timestamp, result.metadata)
         root.append(element)
         totals.update(counts)
     _set_counts(root, totals)
@@ -71,7 +70,7 @@ def xml_text(value: object, limit: int | None = None) -> str:
     return human_text(_ILLEGAL_XML.sub("", str(value)), limit)
 
 
-def case_name(finding: Finding, subscription_names: Mapping[str, str]) -> str:
+def case_name(finding: Finding, meta: ScanMetadata) -> str:
     """``CONTROL resource-name (resource group, subscription name)``, the one line a CI view shows of a case."""
     if finding.location is not None:
         where = finding.location
@@ -79,11 +78,11 @@ def case_name(finding: Finding, subscription_names: Mapping[str, str]) -> str:
         return f"{finding.control_id} {subject} ({where.file}:{where.start_line})"
     if not finding.resource_id:
         return f"{finding.control_id} (control as a whole)"
-    subscription = subscription_names.get(finding.subscription_id) or finding.subscription_id
+    subscription = meta.subscription_names.get(finding.subscription_id) or finding.subscription_id
     if finding.resource_id.strip("/").lower() == f"subscriptions/{finding.subscription_id}".lower():
         return f"{finding.control_id} subscription {subscription}"
     context = ", ".join(part for part in (finding.resource_group, subscription) if part)
-    name = finding.resource_name or finding.resource_id
+    name = display_name(finding, meta) or finding.resource_id
     return f"{finding.control_id} {name} ({context})" if context else f"{finding.control_id} {name}"
 
 
@@ -127,9 +126,7 @@ def _suites(result: ScanResult) -> list[Suite]:
     return suites
 
 
-def _suite_element(
-    suite: Suite, timestamp: str, subscription_names: Mapping[str, str]
-) -> tuple[ET.Element, Counter[str]]:
+def _suite_element(suite: Suite, timestamp: str, meta: ScanMetadata) -> tuple[ET.Element, Counter[str]]:
     name = f"{suite.control_id} {suite.title}".strip()
     element = ET.Element("testsuite", name=xml_text(name, MAX_NAME))
     if timestamp:
@@ -139,7 +136,7 @@ def _suite_element(
         properties = ET.SubElement(element, "properties")
         for key, value in suite.properties:
             ET.SubElement(properties, "property", name=key, value=xml_text(value))
-    for finding, name in zip(suite.findings, _case_names(suite.findings, subscription_names), strict=True):
+    for finding, name in zip(suite.findings, _case_names(suite.findings, meta), strict=True):
         element.append(_case(suite.control_id, name, finding))
         counts["tests"] += 1
         counts[_outcome(finding)] += 1
@@ -147,9 +144,9 @@ def _suite_element(
     return element, counts
 
 
-def _case_names(findings: Sequence[Finding], subscription_names: Mapping[str, str]) -> list[str]:
+def _case_names(findings: Sequence[Finding], meta: ScanMetadata) -> list[str]:
     """Case names, made unique within the suite by the full id and then by the check where needed."""
-    names = [case_name(f, subscription_names) for f in findings]
+    names = [case_name(f, meta) for f in findings]
     names = _disambiguate(names, [f.check_id for f in findings], lambda name, check: f"{name} [{check}]")
     return _disambiguate(names, [f.resource_id for f in findings], lambda name, rid: f"{name} {rid}")
 
