@@ -35,19 +35,26 @@ def visible_bidi(text: str) -> str:
     return _BIDI.sub(lambda match: f"<U+{ord(match.group()):04X}>", text)
 
 
-def truncated(text: str, limit: int) -> str:
-    """The text cut to at most ``limit`` characters, ending with a marker saying how much was cut."""
-    if len(text) <= limit:
+def truncated(text: str, limit: int, total: int | None = None) -> str:
+    """The text cut to at most ``limit`` characters, ending with a marker saying how much was cut.
+
+    ``total`` is the length of the original when ``text`` is already a cleaned head of it.
+    """
+    length = max(len(text), total or 0)
+    if length <= limit:
         return text
     # The marker's own length depends on the count it shows, so size it for the worst case first.
-    room = max(0, limit - len(TRUNCATION_MARKER.format(count=len(text))))
-    return text[:room] + TRUNCATION_MARKER.format(count=len(text) - room)
+    room = max(0, limit - len(TRUNCATION_MARKER.format(count=length)))
+    return text[:room] + TRUNCATION_MARKER.format(count=length - room)
 
 
 def human_text(value: object, limit: int | None = None) -> str:
     """Any value as text for people: bidi controls visible, then bounded to ``limit`` characters if given."""
-    text = visible_bidi(str(value))
-    return text if limit is None else truncated(text, limit)
+    raw = str(value)
+    if limit is None:
+        return visible_bidi(raw)
+    # Only the head that can be shown is cleaned, so a megabyte-long name costs no more than a short one.
+    return truncated(visible_bidi(raw[: limit + 1]), limit, total=len(raw))
 
 
 def spreadsheet_cell(value: object, limit: int | None = None) -> str:

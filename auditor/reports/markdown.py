@@ -180,12 +180,18 @@ def _finalize(value: object) -> object:
 
 def _one_line(text: str) -> str:
     """Text on one line, bounded: line breaks and control characters as spaces, bidi controls shown."""
-    kept = [" " if unicodedata.category(char) in {"Cc", "Zl", "Zp"} else char for char in visible_bidi(text)]
-    return truncated(" ".join("".join(kept).split()), MAX_VALUE)
+    return _cleaned(text, MAX_VALUE)
 
 
 def _shorten(text: str) -> str:
-    return truncated(" ".join(visible_bidi(text).split()), MAX_MESSAGE)
+    return _cleaned(text, MAX_MESSAGE)
+
+
+def _cleaned(text: str, limit: int) -> str:
+    # Only the head that can be shown is cleaned, so a megabyte-long value costs no more than a short one.
+    head = visible_bidi(text[: 2 * limit])
+    kept = [" " if unicodedata.category(char) in {"Cc", "Zl", "Zp"} else char for char in head]
+    return truncated(" ".join("".join(kept).split()), limit, total=len(text))
 
 
 def _listing(collection: Collection) -> tuple[Collection, str]:
