@@ -416,10 +416,6 @@ def _row(
     if subscription and not prefix:
         name = meta.subscription_names.get(subscription, "")
         resource.append(f"subscription {name} ({subscription})" if name else f"subscription {subscription}")
-    if finding.region:
-        resource.append(f"location {finding.region}")
-    if finding.tags:
-        resource.append("tags " + "; ".join(f"{k}={v}" for k, v in sorted(finding.tags.items())))
     if show_check and finding.check_id:
         resource.append(f"check {finding.check_id}")
     message = finding.message
