@@ -270,6 +270,8 @@ class Evaluation:
 def _load(args: argparse.Namespace) -> Evaluation:
     """Read and validate the baseline, parameters, formats, attestations and waivers."""
     registry = builtin_registry()
+    if not args.root.is_dir():
+        raise UsageError(f"--root {args.root}: not a folder")
     baseline = load_baseline(args.baseline or default_baseline_path(), registry)
     params = baseline.resolve_params(_parse_overrides(args.param))
     control_ids = [c.id for c in baseline.controls]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from pathlib import PurePath, PurePosixPath, PureWindowsPath
 
 # Characters that reorder the text around them, so that a name can display as another name
 # (Unicode TR #9; "Trojan Source", CVE-2021-42574): embeddings and overrides, isolates, marks.
@@ -75,3 +76,15 @@ def starts_formula(text: str) -> bool:
         return False
     # NFKC folds further compatibility forms (e.g. small form variants) to the ASCII triggers.
     return first in FORMULA_TRIGGERS or unicodedata.normalize("NFKC", first)[:1] in FORMULA_TRIGGERS
+
+
+def report_file(path: str) -> str:
+    """A file as a report may name it: a relative path as given; an absolute one by its folder and file name.
+
+    Reports travel (CI artefacts, e-mail, auditors' archives) and must not disclose the machine's layout.
+    """
+    for flavour in (PurePosixPath, PureWindowsPath):
+        parsed: PurePath = flavour(path)
+        if parsed.is_absolute() or parsed.anchor:
+            return "/".join(parsed.parts[-2:]) if len(parsed.parts) > 2 else parsed.name
+    return path

@@ -13,7 +13,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from auditor.model import GATING_STATUSES, Finding, Severity, Status, rollup
-from auditor.reports.display import visible_bidi
+from auditor.reports.display import report_file, visible_bidi
 from auditor.reports.evidence import evidence_lines, json_text
 from auditor.reports.frameworks import views
 from auditor.reports.outline import (
@@ -194,6 +194,7 @@ def environment() -> Environment:
     )
     env.filters["thousands"] = _thousands
     env.filters["percent"] = _percent
+    env.filters["report_file"] = report_file
     return env
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from auditor.drift import changes_document
 from auditor.inventory import Collection
 from auditor.model import Finding, SourceLocation
+from auditor.reports.display import report_file
 from auditor.reports.evidence import JsonValue, json_value
 from auditor.reports.frameworks import FrameworkView, views
 from auditor.reports.outline import controls_by_status, sorted_collections, sorted_findings, status_counts
@@ -48,7 +49,7 @@ def document(result: ScanResult) -> dict[str, JsonValue]:
             "source": meta.source,
             "subscriptions": list(meta.subscriptions),
             "baseline": {
-                "path": meta.baseline_path,
+                "path": report_file(meta.baseline_path),
                 "name": meta.baseline_name,
                 "sha256": meta.baseline_sha256,
             },
@@ -69,7 +70,9 @@ def document(result: ScanResult) -> dict[str, JsonValue]:
     }
     if result.changes is not None:
         # Present only when the run compared itself with a previous scan (--compare).
-        body["changes"] = changes_document(result.changes)
+        changes = changes_document(result.changes)
+        changes["previous"]["path"] = report_file(str(changes["previous"]["path"]))
+        body["changes"] = changes
     return body
 
 

@@ -11,7 +11,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from auditor.inventory import Collection
 from auditor.model import GATING_STATUSES, Finding, Status
-from auditor.reports.display import truncated, visible_bidi
+from auditor.reports.display import report_file, truncated, visible_bidi
 from auditor.reports.frameworks import FrameworkView, Requirement, views
 from auditor.reports.outline import controls_by_status, failed_collections, sorted_findings
 from auditor.results import ScanResult
@@ -81,6 +81,7 @@ def environment() -> Environment:
     )
     env.filters["code"] = code
     env.filters["badge"] = badge
+    env.filters["report_file"] = report_file
     return env
 
 

@@ -13,10 +13,11 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from pathlib import PurePath
 from urllib.parse import quote
 
 from auditor.model import Finding, Severity, SourceLocation, Status
-from auditor.reports.display import human_text, truncated
+from auditor.reports.display import human_text, report_file, truncated
 from auditor.reports.evidence import JsonValue, json_value
 from auditor.reports.frameworks import catalogue
 from auditor.reports.markdown import escape
@@ -87,7 +88,9 @@ def log(result: ScanResult) -> dict[str, JsonValue]:
     rules = _rules(result)
     index = {str(rule["id"]): position for position, rule in enumerate(rules)}
     lines = {control.id: control.line for control in result.controls}
-    baseline = result.metadata.baseline_path or DEFAULT_BASELINE
+    # A path outside the repository cannot be an alert's file; its name at least says which baseline.
+    path = result.metadata.baseline_path or DEFAULT_BASELINE
+    baseline = path if report_file(path) == path else PurePath(report_file(path)).name
     reported, left_out = capped(f for f in result.findings if f.status in REPORTED)
     names = result.metadata.subscription_names
     results: list[JsonValue] = [
