@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -51,6 +52,8 @@ EXPIRY_WARNING_DAYS = 30
 # Lists in the manual and waiver sections longer than this start collapsed.
 OPEN_LIST_LIMIT = 200
 UNLISTED_AREA = "Findings of controls not in the baseline"
+
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 # The executive summary names at most this many controls, so that it prints on one page.
 EXECUTIVE_CONTROLS = 8
@@ -439,12 +442,12 @@ def _named(lines: list[str], principals: Mapping[str, str]) -> list[str]:
     # A line whose value is a user's object id gains the user's UPN, which is what people recognise.
     if not principals:
         return lines
-    named = []
-    for line in lines:
-        value = line.rsplit(": ", 1)[-1]
-        upn = principals.get(value)
-        named.append(f"{line} ({upn})" if upn else line)
-    return named
+
+    def with_upn(match: re.Match[str]) -> str:
+        upn = principals.get(match.group())
+        return f"{match.group()} ({upn})" if upn else match.group()
+
+    return [_GUID.sub(with_upn, line) for line in lines]
 
 
 def _distinct_texts(pairs: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
