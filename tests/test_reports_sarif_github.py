@@ -222,3 +222,15 @@ def test_fingerprints_are_stable_across_runs_and_distinct_per_resource() -> None
     hashes = [r["partialFingerprints"]["primaryLocationLineHash"] for r in first]
     assert hashes == [r["partialFingerprints"]["primaryLocationLineHash"] for r in again]
     assert len(set(hashes)) == len(hashes)
+
+
+def test_live_messages_name_users_by_upn_and_subscriptions_by_name() -> None:
+    base = make_formats_result()
+    user = dataclasses.replace(
+        many_failures(1)[0], resource_id="/users/0000aaaa-0000-0000-0000-000000000001", subscription_id=""
+    )
+    meta = dataclasses.replace(
+        base.metadata, principal_names={"0000aaaa-0000-0000-0000-000000000001": "sam@example.org"}
+    )
+    (entry,) = render(dataclasses.replace(base, metadata=meta, findings=(user,)))["runs"][0]["results"]
+    assert entry["message"]["text"] == "open (resource /users/0000aaaa-0000-0000-0000-000000000001, sam@example.org)"

@@ -13,7 +13,7 @@ from auditor.inventory import Collection
 from auditor.model import GATING_STATUSES, Finding, Status
 from auditor.reports.display import report_file, truncated, visible_bidi
 from auditor.reports.frameworks import FrameworkView, Requirement, views
-from auditor.reports.outline import controls_by_status, failed_collections, sorted_findings
+from auditor.reports.outline import controls_by_status, display_name, failed_collections, sorted_findings
 from auditor.results import ScanResult
 
 FORMAT = "markdown"
@@ -65,6 +65,8 @@ class FindingRow:
 
     finding: Finding
     message: str
+    # The name people know the resource by (a user's UPN, a subscription's name), else its resource name.
+    name: str = ""
 
 
 def environment() -> Environment:
@@ -111,7 +113,9 @@ def _render(result: ScanResult, max_findings: int) -> str:
             by_severity=result.counts_by_severity(),
             controls_by_status=controls_by_status(result),
             controls=result.controls,
-            findings=[FindingRow(f, _shorten(f.message)) for f in findings[:max_findings]],
+            findings=[
+                FindingRow(f, _shorten(f.message), display_name(f, result.metadata)) for f in findings[:max_findings]
+            ],
             more_findings=max(0, len(findings) - max_findings),
             failed_collections=[_listing(c) for c in failed[:MAX_LISTINGS]],
             more_collections=max(0, len(failed) - MAX_LISTINGS),

@@ -22,13 +22,14 @@ from auditor.reports.evidence import JsonValue, json_value
 from auditor.reports.frameworks import catalogue
 from auditor.reports.markdown import escape
 from auditor.reports.outline import (
+    display_name,
     failed_collections,
     finding_order,
     findings_by_control,
     orphan_findings,
     sorted_findings,
 )
-from auditor.results import ControlSummary, ScanResult
+from auditor.results import ControlSummary, ScanMetadata, ScanResult
 
 FORMAT = "sarif"
 FILENAME = "findings.sarif"
@@ -92,9 +93,8 @@ def log(result: ScanResult) -> dict[str, JsonValue]:
     path = result.metadata.baseline_path or DEFAULT_BASELINE
     baseline = path if report_file(path) == path else PurePath(report_file(path)).name
     reported, left_out = capped(f for f in result.findings if f.status in REPORTED)
-    names = result.metadata.subscription_names
     results: list[JsonValue] = [
-        _result(f, index[f.control_id], baseline, lines.get(f.control_id, 0), names) for f in reported
+        _result(f, index[f.control_id], baseline, lines.get(f.control_id, 0), result.metadata) for f in reported
     ]
     run: dict[str, JsonValue] = {
         "tool": {
@@ -226,14 +226,12 @@ def _stray_rule(control_id: str, findings: Sequence[Finding]) -> dict[str, JsonV
     }
 
 
-def _result(
-    finding: Finding, rule_index: int, baseline: str, line: int, subscription_names: Mapping[str, str]
-) -> dict[str, JsonValue]:
+def _result(finding: Finding, rule_index: int, baseline: str, line: int, meta: ScanMetadata) -> dict[str, JsonValue]:
     entry: dict[str, JsonValue] = {
         "ruleId": finding.control_id,
         "ruleIndex": rule_index,
         "level": LEVEL[finding.severity],
-        "message": {"text": human_text(_message(finding, subscription_names), MAX_MESSAGE)},
+        "message": {"text": human_text(_message(finding, meta), MAX_MESSAGE)},
         "locations": [_location(finding, baseline, line)],
         "partialFingerprints": {FINGERPRINT: f"{finding.id}:1"},
         "properties": {
@@ -261,15 +259,17 @@ def _suppression(finding: Finding) -> dict[str, JsonValue]:
     return {"kind": kind, "status": "accepted", "justification": human_text(_waiver_reason(finding), MAX_MESSAGE)}
 
 
-def _message(finding: Finding, subscription_names: Mapping[str, str]) -> str:
+def _message(finding: Finding, meta: ScanMetadata) -> str:
     text = finding.message or finding.title or finding.control_id
     if finding.status is Status.ERROR:
         text = f"Could not be evaluated: {text}"
     if finding.location is None and finding.resource_id:
         # A live result's file is the baseline, so the message names the Azure resource it is about.
-        name = subscription_names.get(finding.subscription_id, "")
+        known = display_name(finding, meta)
+        name = meta.subscription_names.get(finding.subscription_id, "")
+        also = f", {known}" if known and known not in {finding.resource_name, name} else ""
         where = f" in subscription {name}" if name else ""
-        text = f"{text} (resource {finding.resource_id}{where})"
+        text = f"{text} (resource {finding.resource_id}{also}{where})"
     return text
 
 
