@@ -185,6 +185,14 @@ class Expiring:
         return self.days_left is not None and self.days_left <= EXPIRY_WARNING_DAYS
 
 
+@dataclass(frozen=True)
+class ExecutiveControl:
+    """A control the executive summary names: not shown kept, worst first."""
+
+    control: ControlSummary
+    gating: int
+
+
 def environment() -> Environment:
     """The jinja2 environment of the report templates: autoescaped (.j2 too), strict about undefined names."""
     env = Environment(
@@ -289,14 +297,6 @@ def _all_sections(areas: Sequence[AreaSection]) -> list[ControlSection]:
 def _subscription_label(subscription: str, names: Mapping[str, str]) -> str:
     name = names.get(subscription, "")
     return f"{name} ({subscription})" if name else subscription
-
-
-@dataclass(frozen=True)
-class ExecutiveControl:
-    """A control the executive summary names: not shown kept, worst first."""
-
-    control: ControlSummary
-    gating: int
 
 
 def _executive(

@@ -48,7 +48,6 @@ MAX_HELP = 20_000
 # Where a live result points when the scan's baseline file is not known.
 DEFAULT_BASELINE = "baseline.toml"
 CODE_SKIP = "#checkov:skip"
-INFORMATION_URI = "https://csrc.nist.gov/pubs/sp/800/53/r5/upd1/final"
 
 # GitHub code scanning ranks alerts by this number (as a string): >= 9.0 critical, >= 7.0 high, >= 4.0 medium.
 SECURITY_SEVERITY = {
@@ -101,7 +100,6 @@ def log(result: ScanResult) -> dict[str, JsonValue]:
             "driver": {
                 "name": TOOL_NAME,
                 "version": result.metadata.tool_version,
-                "informationUri": INFORMATION_URI,
                 "rules": list(rules),
             }
         },
