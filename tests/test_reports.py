@@ -372,7 +372,7 @@ def test_html_shows_every_control_with_its_details() -> None:
     assert page.count("No findings for this control.") == 1  # ENC-01
     assert page.count("manual: needs an attestation") == 1  # IR-01
     assert "<details><summary>Remediation</summary>" in page
-    assert "<td>rule.name: &lt;img src=x onerror=alert(1)&gt;\nrule.priority: 100\n" in page
+    assert '<td><dl class="kv"><dt>rule.name<dd>&lt;img src=x onerror=alert(1)&gt;<dt>rule.priority<dd>100<dt>' in page
     # Evidence values are JSON-formatted, then escaped.
     assert "[&#34;*&#34;, &#34;Internet&#34;]" in page
     assert "main.tf, lines 12-30" in page

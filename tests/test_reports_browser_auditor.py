@@ -96,7 +96,8 @@ def test_names_replace_ids_and_ids_stay_alongside(page: Path, tmp_path: Path) ->
     cells = ["".join(e.text) for e in dom.find("td")]
     # A user is shown by UPN with the object id under it; a subscription by its name beside its id.
     assert any(cell.startswith(f"{UPN}\n/users/{USER}") for cell in cells)
-    assert f"principal_id: {USER} ({UPN})" in text
+    pairs = list(zip(["".join(e.text) for e in dom.find("dt")], ["".join(e.text) for e in dom.find("dd")], strict=True))
+    assert ("principal_id", f"{USER} ({UPN})") in pairs
     groups = ["".join(e.text) for e in dom.find("span", **{"class": "name"})]
     assert "MUL2 Production" in groups
     assert "over 1 subscription (MUL2 Production)" in text

@@ -36,22 +36,27 @@ def json_text(value: object) -> str:
     return json.dumps(json_value(value), ensure_ascii=False, allow_nan=False)
 
 
-def evidence_lines(evidence: Mapping[str, object], path: str = "") -> list[str]:
-    """Evidence as "key: value" lines; nested mappings become dotted keys, which read better than nested JSON."""
-    lines = []
+def evidence_lines(evidence: Mapping[str, object]) -> list[str]:
+    """Evidence as "key: value" lines; see ``evidence_pairs``."""
+    return [f"{key}: {value}" for key, value in evidence_pairs(evidence)]
+
+
+def evidence_pairs(evidence: Mapping[str, object], path: str = "") -> list[tuple[str, str]]:
+    """Evidence as (key, value) pairs: nested mappings become dotted keys, lists of objects numbered ones."""
+    pairs: list[tuple[str, str]] = []
     for key, value in evidence.items():
         text = str(key)
         name = path + (text if text.isprintable() else json_text(text))
         if isinstance(value, Mapping) and value:
-            lines.extend(evidence_lines(value, f"{name}."))
+            pairs.extend(evidence_pairs(value, f"{name}."))
         elif isinstance(value, list | tuple) and value and all(isinstance(item, Mapping) for item in value):
             # A list of objects (policies, rules, assignments) reads as numbered groups of lines.
             for index, item in enumerate(value, start=1):
-                members = evidence_lines(item, f"{name}[{index}].") if isinstance(item, Mapping) else []
-                lines.extend(members or [f"{name}[{index}]: {{}}"])
+                members = evidence_pairs(item, f"{name}[{index}].") if isinstance(item, Mapping) else []
+                pairs.extend(members or [(f"{name}[{index}]", "{}")])
         else:
-            lines.append(f"{name}: {evidence_text(value)}")
-    return lines
+            pairs.append((name, evidence_text(value)))
+    return pairs
 
 
 def evidence_text(value: object) -> str:

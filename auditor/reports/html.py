@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from auditor.model import GATING_STATUSES, Finding, Severity, Status, rollup
 from auditor.reports.display import report_file, visible_bidi
-from auditor.reports.evidence import evidence_lines, json_text
+from auditor.reports.evidence import evidence_pairs, json_text
 from auditor.reports.frameworks import views
 from auditor.reports.outline import (
     controls_by_area,
@@ -44,8 +44,9 @@ TEMPLATE = "report.html.j2"
 STYLESHEET = "report.css"
 SCRIPT = "report.js"
 
-# Up to this many findings every control's table starts open; beyond it tables start collapsed, so a
-# browser lays out only the headers of a large report until a reader opens a control.
+# Up to this many findings every control's table starts open and evidence is a key/value table; beyond it
+# tables start collapsed, so a browser lays out only the headers of a large report until a reader opens a
+# control, and evidence is "key: value" lines, which keep a 50,000-finding report within its size budget.
 OPEN_TABLES_LIMIT = 1000
 # Waivers and attestations ending within this many days of the scan are highlighted.
 EXPIRY_WARNING_DAYS = 30
@@ -78,12 +79,14 @@ class FindingRow:
     status: str
     resource: str
     message: str
+    # Evidence as "key: value" lines (large reports), or as key/value pairs the page lays out as a table.
     evidence: str
     # Position of the finding's subscription in the report's list, for the filter, when no group carries it.
     subscription: int | None
     # The finding's own severity when it differs from its control's, for the filter.
     severity: str
     remediation: str
+    pairs: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -341,6 +344,7 @@ def _section(
                 show_severity=finding.severity is not control.severity,
                 show_check=len(check_ids) > 1,
                 remediation="" if finding.remediation == usual.get(finding.check_id) else finding.remediation,
+                rich=open_table,
             )
         )
     if members:
@@ -410,6 +414,7 @@ def _row(
     show_severity: bool,
     show_check: bool,
     remediation: str,
+    rich: bool,
 ) -> FindingRow:
     subscription = finding.subscription_id
     status = finding.status.value.replace("_", " ")
@@ -422,6 +427,7 @@ def _row(
         resource.append(f"subscription {name} ({subscription})" if name else f"subscription {subscription}")
     if show_check and finding.check_id:
         resource.append(f"check {finding.check_id}")
+    pairs = _named(evidence_pairs(finding.evidence), meta.principal_names)
     message = finding.message
     if finding.location is not None:
         where = finding.location
@@ -431,23 +437,24 @@ def _row(
         status=f"{status}\n{finding.severity.value}" if show_severity else status,
         resource="\n".join(resource),
         message=message,
-        evidence="\n".join(_named(evidence_lines(finding.evidence), meta.principal_names)),
+        evidence="" if rich else "\n".join(f"{key}: {value}" for key, value in pairs),
+        pairs=pairs if rich else (),
         subscription=positions.get(subscription) if not prefix and len(positions) > 1 else None,
         severity=finding.severity.value if show_severity else "",
         remediation=remediation,
     )
 
 
-def _named(lines: list[str], principals: Mapping[str, str]) -> list[str]:
-    # A line whose value is a user's object id gains the user's UPN, which is what people recognise.
+def _named(pairs: list[tuple[str, str]], principals: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    # Every user object id in a value gains the user's UPN, which is what people recognise.
     if not principals:
-        return lines
+        return tuple(pairs)
 
     def with_upn(match: re.Match[str]) -> str:
         upn = principals.get(match.group())
         return f"{match.group()} ({upn})" if upn else match.group()
 
-    return [_GUID.sub(with_upn, line) for line in lines]
+    return tuple((key, _GUID.sub(with_upn, value)) for key, value in pairs)
 
 
 def _distinct_texts(pairs: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
