@@ -6,6 +6,7 @@ exactly what to fix.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections.abc import Mapping
@@ -125,6 +126,8 @@ class Control:
     parameters: tuple[str, ...] = ()
     frameworks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     iac: IacMapping = field(default_factory=IacMapping)
+    # Line of the control's id in the baseline file (0 if unknown), where code scanning points live results.
+    line: int = 0
 
     @property
     def is_manual(self) -> bool:
@@ -201,7 +204,27 @@ def load_baseline(path: Path, registry: Registry) -> Baseline:
         data = parse_toml(decode_utf8(raw_bytes, f"baseline {path}"), f"baseline {path}")
     except InputFileError as exc:
         raise BaselineError(str(exc)) from None
-    return _build(data, str(path), hashlib.sha256(raw_bytes).hexdigest(), registry)
+    baseline = _build(data, str(path), hashlib.sha256(raw_bytes).hexdigest(), registry)
+    lines = control_lines(raw_bytes.decode("utf-8"))
+    controls = tuple(dataclasses.replace(c, line=lines.get(c.id, 0)) for c in baseline.controls)
+    return dataclasses.replace(baseline, controls=controls)
+
+
+_CONTROLS_HEADER = re.compile(r"^\s*\[\[\s*controls\s*\]\]")
+_ID_LINE = re.compile(r"""^\s*id\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
+def control_lines(text: str) -> dict[str, int]:
+    """Line number (from 1) of each control's ``id = ...`` line, or of its [[controls]] header."""
+    lines: dict[str, int] = {}
+    header = 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        if _CONTROLS_HEADER.match(line):
+            header = number
+        elif header and (match := _ID_LINE.match(line)):
+            lines.setdefault(match.group(1) or match.group(2) or "", number)
+            header = 0
+    return lines
 
 
 def _build(data: dict[str, Any], source: str, sha256: str, registry: Registry) -> Baseline:

@@ -67,6 +67,8 @@ from auditor.options import (
 from auditor.parameters import Params
 from auditor.registry import Registry
 from auditor.reports import REPORTERS, write_reports
+from auditor.reports.csv import framework_filename
+from auditor.reports.frameworks import shipped_keys
 from auditor.results import ScanResult
 from auditor.run_config import ConfigError, RunConfig, load_run_config
 from auditor.snapshot import SnapshotError, load_snapshot, save_snapshot
@@ -98,7 +100,11 @@ TOKEN_ENV = "AUDITOR_BEARER_TOKEN"  # noqa: S105 - the name of a variable, not a
 DEMO_INVENTORY = "inventory.json"
 RUN_FILES = (DEMO_INVENTORY, MANIFEST_FILE, SIGNATURE_FILE)
 # What a run may leave at the top of a report folder: a folder holding anything else is not replaced.
-REPLACEABLE = frozenset({r.FILENAME for r in REPORTERS.values()} | set(RUN_FILES))
+REPLACEABLE = frozenset(
+    {r.FILENAME for r in REPORTERS.values()}
+    | set(RUN_FILES)
+    | {framework_filename(key) for key in shipped_keys()}  # the CSV report's one file per framework
+)
 KEY_FILES = (PRIVATE_KEY_FILE, PUBLIC_KEY_FILE)
 
 EXIT_CODES = """\
@@ -312,6 +318,13 @@ def _add_evaluation_options(parser: argparse.ArgumentParser, config: RunConfig) 
         help=_default_help("TOML file of waivers (accepted risks)", config, "waivers", "none"),
     )
     parser.add_argument(
+        "--root",
+        type=Path,
+        default=Path(),
+        metavar="DIR",
+        help="repository root that reports name files relative to, e.g. the baseline for code scanning (default .)",
+    )
+    parser.add_argument(
         "--format",
         metavar="LIST",
         help=_default_help(
@@ -453,7 +466,15 @@ def _report_options(settings: _Settings) -> ReportOptions:
         controls=patterns(*_or_empty(settings.text("controls"))),
         exclude_controls=patterns(*_or_empty(settings.text("exclude_controls"))),
         quiet=bool(getattr(args, "quiet", False)),
+        root=_root_folder(args.root),
     )
+
+
+def _root_folder(root: Path) -> Path:
+    """--root: the folder reports name files relative to; it must exist."""
+    if not root.is_dir():
+        raise UsageError(f"--root {root}: not a folder, expected the repository root that reports name files from")
+    return root
 
 
 def _or_empty(pair: tuple[str | None, str]) -> tuple[str, str]:
@@ -611,6 +632,7 @@ def _report(
         loaded.params,
         attestations=loaded.attestations,
         waivers=loaded.waivers,
+        root=options.root,
     )
     result = _with_changes(result, options, loaded)
     # Every file of the run goes into a staging folder that replaces --out whole, or not at all.

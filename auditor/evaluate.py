@@ -6,6 +6,7 @@ import dataclasses
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 from auditor import __version__
 from auditor.arm_ids import key
@@ -31,11 +32,13 @@ def evaluate(
     attestations: Sequence[Attestation] = (),
     waivers: Sequence[Waiver] = (),
     today: date | None = None,
+    root: Path | None = None,
 ) -> ScanResult:
     """Every control of the baseline judged over the inventory, then attestations and waivers applied.
 
     Attestations and waivers are real-world documents, so their expiry is judged against ``today``
-    (the evaluation date), not against the moment the inventory describes.
+    (the evaluation date), not against the moment the inventory describes. Reports name the baseline
+    relative to ``root`` (default: the working directory), never by an absolute path.
     """
     failures = inventory.failed_collections()
     findings: list[Finding] = []
@@ -45,11 +48,15 @@ def evaluate(
     day = today or datetime.now(UTC).date()
     findings = apply_attestations(findings, attestations, day)
     findings, warnings = apply_waivers(findings, waivers, day)
+    findings = with_resource_context(findings, inventory)
     summaries = [
-        control_summary(control, [f for f in findings if f.control_id == control.id]) for control in baseline.controls
+        control_summary(
+            control, [f for f in findings if f.control_id == control.id], rationale=_rationale(control, registry)
+        )
+        for control in baseline.controls
     ]
     return ScanResult(
-        metadata=_metadata(inventory, baseline, params),
+        metadata=_metadata(inventory, baseline, params, root or Path.cwd()),
         controls=tuple(summaries),
         findings=tuple(findings),
         collections=inventory.collections,
@@ -233,7 +240,42 @@ def control_level_finding(control: Control, check_id: str, status: Status, messa
     )
 
 
-def control_summary(control: Control, findings: list[Finding]) -> ControlSummary:
+def with_resource_context(findings: Sequence[Finding], inventory: Inventory) -> list[Finding]:
+    """Findings with the region and tags the inventory records of their resources hold."""
+    records: dict[str, object] = {}
+    for name in inventory.resource_fields():
+        for record in getattr(inventory, name):
+            records.setdefault(str(getattr(record, "id", "")).lower(), record)
+    enriched = []
+    for finding in findings:
+        record = records.get(finding.resource_id.lower()) if finding.resource_id else None
+        region = getattr(record, "location", "") or ""
+        tags = getattr(record, "tags", None) or {}
+        if region or tags:
+            labels = {str(k): str(v) for k, v in dict(tags).items()}
+            enriched.append(dataclasses.replace(finding, region=str(region), tags=labels))
+        else:
+            enriched.append(finding)
+    return enriched
+
+
+def report_path(path: str, root: Path) -> str:
+    """A file as reports name it: relative to root (forward slashes) when inside it, else its file name."""
+    if not path:
+        return ""
+    resolved = Path(path).resolve()
+    try:
+        return resolved.relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return resolved.name
+
+
+def _rationale(control: Control, registry: Registry) -> str:
+    texts = dict.fromkeys(registry[c].spec.rationale for c in control.checks if c in registry)
+    return " ".join(text for text in texts if text)
+
+
+def control_summary(control: Control, findings: list[Finding], *, rationale: str = "") -> ControlSummary:
     """A control's roll-up: its status from its findings' statuses, and their counts."""
     counts = Counter(f.status.value for f in findings)
     return ControlSummary(
@@ -247,20 +289,34 @@ def control_summary(control: Control, findings: list[Finding]) -> ControlSummary
         status=rollup([f.status for f in findings]),
         counts={status.value: counts.get(status.value, 0) for status in Status},
         frameworks=control.frameworks,
+        line=control.line,
+        rationale=rationale,
     )
 
 
-def _metadata(inventory: Inventory, baseline: Baseline, params: Params) -> ScanMetadata:
+def _metadata(inventory: Inventory, baseline: Baseline, params: Params, root: Path) -> ScanMetadata:
     return ScanMetadata(
         tool_version=__version__,
         started_at=inventory.started_at,
         finished_at=inventory.finished_at,
         source=inventory.source,
         subscriptions=tuple(s.subscription_id for s in inventory.subscriptions),
-        baseline_path=baseline.path,
+        baseline_path=report_path(baseline.path, root),
         baseline_sha256=baseline.sha256,
         baseline_name=baseline.name,
         parameters={name: list(v) if isinstance(v, tuple) else v for name, v in params.values.items()},
         as_of=inventory.reference_time.isoformat(),
         weakened_parameters=dict(params.weakened),
+        subscription_names={s.subscription_id: s.display_name for s in inventory.subscriptions if s.display_name},
+        principal_names=_principal_names(inventory),
     )
+
+
+def _principal_names(inventory: Inventory) -> dict[str, str]:
+    """Object id -> user principal name (or display name) of every user Microsoft Graph returned."""
+    names: dict[str, str] = {}
+    for user in inventory.user_registrations:
+        name = user.user_principal_name or user.display_name or ""
+        if user.id and name:
+            names[user.id] = name
+    return names

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from auditor.arm_ids import resource_group_of
+
 
 class Status(StrEnum):
     """The verdict a finding carries."""
@@ -114,6 +116,9 @@ class Finding:
     remediation: str = ""
     frameworks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     location: SourceLocation | None = None
+    # What the inventory knows of the resource beyond its id, for auditors' reports.
+    region: str = ""
+    tags: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -124,6 +129,11 @@ class Finding:
     def resource_name(self) -> str:
         """Last segment of the resource id, for display."""
         return self.resource_id.rstrip("/").rsplit("/", 1)[-1] if self.resource_id else ""
+
+    @property
+    def resource_group(self) -> str:
+        """The resource group the resource id names, or empty above resource-group scope."""
+        return resource_group_of(self.resource_id)
 
     @property
     def gates(self) -> bool:

@@ -47,6 +47,8 @@ class ReportOptions:
     controls: tuple[str, ...] = ()
     exclude_controls: tuple[str, ...] = ()
     quiet: bool = False
+    # The repository root that reports name files relative to (the baseline in SARIF, IaC sources).
+    root: Path = Path()
 
 
 @dataclass(frozen=True)

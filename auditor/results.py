@@ -64,6 +64,9 @@ class ScanMetadata:
     as_of: str = ""
     # Parameters set, with the baseline's allow_weakening, to a value that disables their control: name -> why.
     weakened_parameters: Mapping[str, str] = field(default_factory=dict)
+    # Display names the inventory holds: subscription id -> name, principal object id -> UPN or name.
+    subscription_names: Mapping[str, str] = field(default_factory=dict)
+    principal_names: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,9 @@ class ControlSummary:
     status: Status
     counts: Mapping[str, int]
     frameworks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Line of the control in the baseline file (0 if unknown), and why the promise matters.
+    line: int = 0
+    rationale: str = ""
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from auditor.model import Status
+from auditor.reports.display import visible_bidi
 
 if TYPE_CHECKING:
     from auditor.collect.scan import ProgressEvent
@@ -44,8 +45,10 @@ _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
 
 
 def printable(text: str) -> str:
-    """The text with every control and format character replaced by '?', safe to write to a terminal."""
-    return "".join("?" if unicodedata.category(ch) in _UNSAFE_CATEGORIES else ch for ch in text)
+    """The text with bidi controls shown as ``<U+XXXX>`` and every other control or format character as '?'."""
+    # The same neutralising every human-facing report applies, so a name reads alike in each of them.
+    shown = visible_bidi(text)
+    return "".join("?" if unicodedata.category(ch) in _UNSAFE_CATEGORIES else ch for ch in shown)
 
 
 def is_terminal(stream: TextIO) -> bool:

@@ -69,7 +69,7 @@ def test_hostile_names_are_shown_inert() -> None:
     [shown] = failures([finding("nsg\x1b[2J\u202eexe.txt")])
     line = failure_lines([shown])[-1]
     assert "\x1b" not in line and "\u202e" not in line
-    assert "nsg?[2J?exe.txt" in line
+    assert "nsg?[2J<U+202E>exe.txt" in line
 
 
 # --- GitHub Actions ------------------------------------------------------------------------------------------

@@ -111,6 +111,18 @@ CLEAN_TENANT: dict[str, Any] = {
             "roleDefinitionId": "62e90394-69f5-4237-9190-012177145e10",
         }
     ],
+    # Microsoft marks Global Administrator privileged (unifiedRoleDefinition.isPrivileged); nobody is PIM-eligible.
+    "/roleManagement/directory/roleDefinitions": [
+        {
+            "id": "62e90394-69f5-4237-9190-012177145e10",
+            "displayName": "Global Administrator",
+            "isBuiltIn": True,
+            "isEnabled": True,
+            "isPrivileged": True,
+            "templateId": "62e90394-69f5-4237-9190-012177145e10",
+        }
+    ],
+    "/roleManagement/directory/roleEligibilityScheduleInstances": [],
     "/reports/authenticationMethods/userRegistrationDetails": [
         {
             "id": ADMIN_ID,

@@ -289,7 +289,8 @@ def test_compare_adds_a_valid_changes_section(two_scans: tuple[Path, Path], snap
     data = document(out)
     Draft202012Validator(json_report.schema()).validate(data)
     changes = data["changes"]
-    assert changes["previous"] == {"path": str(old / "findings.json"), "finished_at": "2026-01-01T00:00:01+00:00"}
+    # Reports name the previous scan by its folder and file name, never by an absolute path.
+    assert changes["previous"] == {"path": "old/findings.json", "finished_at": "2026-01-01T00:00:01+00:00"}
     assert {c["id"] for c in changes["changed"]} == changed_ids(old, out)
     assert {c["id"]: c["to"]["status"] for c in changes["changed"]}[open_nsg_id(old)] == "pass"
     assert changes["new"] == changes["resolved"] == []

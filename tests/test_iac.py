@@ -544,3 +544,15 @@ def test_checkov_runs_offline_with_the_parameters_file(tmp_path: Path, monkeypat
         "BC_API_KEY": None,
         "params": ["192.0.2.0/24"],
     }
+
+
+def test_iac_sarif_keeps_githubs_upload_rules_with_in_source_skips(cases: tuple[int, Path]) -> None:
+    from tests.test_reports_sarif_github import github_rule_violations  # noqa: PLC0415 - the rules, written once
+
+    _, out = cases
+    sarif = json.loads((out / "findings.sarif").read_text(encoding="utf-8"))
+    assert github_rule_violations(sarif) == []
+    waived = [r for r in sarif["runs"][0]["results"] if r["properties"]["status"] == "waived"]
+    assert waived
+    assert {r["suppressions"][0]["kind"] for r in waived} == {"inSource"}
+    assert str(CASES) not in json.dumps(sarif)

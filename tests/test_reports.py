@@ -214,6 +214,7 @@ def test_findings_json_has_the_documented_shape() -> None:
         "summary",
         "coverage",
         "controls",
+        "frameworks",
         "findings",
         "warnings",
     ]
@@ -228,6 +229,8 @@ def test_findings_json_has_the_documented_shape() -> None:
         "baseline",
         "parameters",
         "weakened_parameters",
+        "subscription_names",
+        "principal_names",
     ]
     assert document["scan"]["parameters"] == {"allowed_rdp_sources": ["10.0.0.0/8"], "min_soft_delete_days": 90}
     assert document["summary"]["by_status"] == {
@@ -267,6 +270,9 @@ def test_findings_json_has_the_documented_shape() -> None:
         "resource_type",
         "resource_name",
         "subscription_id",
+        "resource_group",
+        "region",
+        "tags",
         "message",
         "evidence",
         "remediation",
@@ -367,7 +373,7 @@ def test_html_shows_every_control_with_its_details() -> None:
     assert page.count("No findings for this control.") == 1  # ENC-01
     assert page.count("manual: needs an attestation") == 1  # IR-01
     assert "<details><summary>Remediation</summary>" in page
-    assert "<td>rule.name: &lt;img src=x onerror=alert(1)&gt;\nrule.priority: 100\n" in page
+    assert '<td><dl class="kv"><dt>rule.name<dd>&lt;img src=x onerror=alert(1)&gt;<dt>rule.priority<dd>100<dt>' in page
     # Evidence values are JSON-formatted, then escaped.
     assert "[&#34;*&#34;, &#34;Internet&#34;]" in page
     assert "main.tf, lines 12-30" in page

@@ -25,7 +25,7 @@ from auditor.reports import junit as junit_report
 from auditor.reports import markdown as markdown_report
 from auditor.reports import sarif as sarif_report
 from auditor.results import ScanResult
-from tests.test_reports import IMG, SCRIPT, SUB, TEMPLATE, make_result
+from tests.test_reports import IMG, SCRIPT, SUB, make_result
 
 RG = f"/subscriptions/{SUB}/resourceGroups/rg-app/providers"
 # Control characters, a lone surrogate (JSON from Azure can carry one) and XML's two non-characters.
@@ -230,7 +230,10 @@ def test_sarif_reports_only_fail_error_and_waived_findings() -> None:
     result = make_formats_result()
     run = sarif_run(result)
     reported = [f for f in result.findings if f.status in {Status.FAIL, Status.ERROR, Status.WAIVED}]
-    assert sorted(r["partialFingerprints"]["findingId/v1"] for r in run["results"]) == sorted(f.id for f in reported)
+    assert sorted(r["properties"]["findingId"] for r in run["results"]) == sorted(f.id for f in reported)
+    assert sorted(r["partialFingerprints"]["primaryLocationLineHash"] for r in run["results"]) == sorted(
+        f"{f.id}:1" for f in reported
+    )
     assert {r["properties"]["status"] for r in run["results"]} == {"fail", "error", "waived"}
     rules = run["tool"]["driver"]["rules"]
     for entry in run["results"]:
@@ -244,7 +247,7 @@ def test_sarif_waived_findings_are_externally_suppressed_with_the_reason() -> No
     run = sarif_run(make_formats_result())
     suppressed = [r for r in run["results"] if "suppressions" in r]
     assert [r["properties"]["status"] for r in suppressed] == ["waived", "waived"]
-    by_id = {r["partialFingerprints"]["findingId/v1"]: r for r in suppressed}
+    by_id = {r["properties"]["findingId"]: r for r in suppressed}
     (suppression,) = by_id[waived_finding().id]["suppressions"]
     assert suppression == {
         "kind": "external",
@@ -256,7 +259,7 @@ def test_sarif_waived_findings_are_externally_suppressed_with_the_reason() -> No
 
 def test_sarif_iac_findings_point_at_the_file_and_lines() -> None:
     run = sarif_run(make_formats_result())
-    entry = next(r for r in run["results"] if r["partialFingerprints"]["findingId/v1"] == iac_finding().id)
+    entry = next(r for r in run["results"] if r["properties"]["findingId"] == iac_finding().id)
     (location,) = entry["locations"]
     assert location["physicalLocation"] == {
         "artifactLocation": {"uri": "infra/net%20work/main%231.tf", "uriBaseId": "%SRCROOT%"},
@@ -269,30 +272,30 @@ def test_sarif_iac_findings_point_at_the_file_and_lines() -> None:
     assert shared["locations"][0]["physicalLocation"]["region"] == {"startLine": 12, "endLine": 30}
 
 
-def test_sarif_live_findings_name_the_resource_and_keep_a_physical_location() -> None:
-    run = sarif_run(make_formats_result())
-    entry = next(r for r in run["results"] if r["partialFingerprints"]["findingId/v1"] == waived_finding().id)
+def test_sarif_live_findings_point_at_their_control_in_the_baseline_and_name_the_resource() -> None:
+    result = make_formats_result()
+    result = dataclasses.replace(
+        result,
+        controls=tuple(dataclasses.replace(c, line=40) if c.id == "NET-02" else c for c in result.controls),
+        metadata=dataclasses.replace(
+            result.metadata, baseline_path="policy/baseline.toml", subscription_names={SUB: "MUL2 Production"}
+        ),
+    )
+    run = sarif_run(result)
+    entry = next(r for r in run["results"] if r["properties"]["findingId"] == waived_finding().id)
     (location,) = entry["locations"]
     assert location["logicalLocations"] == [
         {"name": "nsg-legacy", "fullyQualifiedName": waived_finding().resource_id, "kind": "resource"}
     ]
-    # Code scanning rejects an upload in which any result has no physical artifact location.
-    assert location["physicalLocation"]["artifactLocation"] == {"uri": waived_finding().resource_id.lstrip("/")}
-    for result in run["results"]:
-        for place in result["locations"]:
-            assert place["physicalLocation"]["artifactLocation"]["uri"]
-            assert place["physicalLocation"]["region"]["startLine"] >= 1
+    assert location["physicalLocation"] == {
+        "artifactLocation": {"uri": "policy/baseline.toml", "uriBaseId": "%SRCROOT%"},
+        "region": {"startLine": 40},
+    }
+    assert entry["message"]["text"].endswith(
+        f"(resource {waived_finding().resource_id} in subscription MUL2 Production)"
+    )
     assert entry["properties"]["resourceType"] == "Microsoft.Network/networkSecurityGroups"
     assert entry["properties"]["subscriptionId"] == SUB
-
-
-def test_sarif_control_level_findings_point_at_the_control() -> None:
-    finding = dataclasses.replace(stray_finding(), control_id="NET-02", resource_id="", subscription_id="")
-    run = sarif_run(dataclasses.replace(make_formats_result(), findings=(finding,)))
-    (location,) = run["results"][0]["locations"]
-    assert location == {
-        "physicalLocation": {"artifactLocation": {"uri": "controls/NET-02"}, "region": {"startLine": 1}}
-    }
 
 
 def test_sarif_reports_failed_listings_and_warnings_as_notifications() -> None:
@@ -375,12 +378,40 @@ def test_junit_has_a_suite_per_control_and_correct_totals() -> None:
     skipped = counts["manual"] + counts["waived"] + counts["attested"] + counts["not_applicable"]
     assert root.get("skipped") == str(skipped)
     assert {c.get("time") for c in root.iter("testcase")} == {"0"}
+    assert {s.get("timestamp") for s in suites} == {"2025-03-01T10:02:30"}
+
+
+def test_junit_case_names_read_control_resource_group_and_subscription_name() -> None:
+    result = make_formats_result()
+    result = dataclasses.replace(
+        result, metadata=dataclasses.replace(result.metadata, subscription_names={SUB: "MUL2 Production"})
+    )
+    names = {c.get("name") for c in junit_root(result).iter("testcase")}
+    assert "NET-02 nsg-legacy (rg-app, MUL2 Production)" in names
+    assert "NET-04 subscription MUL2 Production" in names
+    assert "NET-01 azurerm_nsg.web (main.tf:12)" in names
+    huge = hostile_finding(9, name="n" * 1_000_000)
+    (case,) = junit_root(dataclasses.replace(result, findings=(huge,))).iter("testcase")
+    assert len(case.get("name", "")) <= junit_report.MAX_NAME
+    assert case.get("name", "").endswith("more characters]")
+
+
+def test_junit_skipped_cases_say_which_status_they_stand_for() -> None:
+    statuses = (Status.WAIVED, Status.ATTESTED, Status.MANUAL, Status.NOT_APPLICABLE)
+    findings = tuple(dataclasses.replace(hostile_finding(n), status=s) for n, s in enumerate(statuses))
+    root = junit_root(dataclasses.replace(make_formats_result(), findings=findings))
+    skipped = [c.find("skipped") for c in root.iter("testcase")]
+    assert [s.get("type") for s in skipped if s is not None] == ["waived", "attested", "manual", "not_applicable"]
+    labels = [(s.get("message") or "").split(":")[0] for s in skipped if s is not None]
+    assert labels == ["WAIVED", "ATTESTED", "MANUAL", "NOT APPLICABLE"]
+    statuses_seen = [p.get("value") for c in root.iter("testcase") for p in c.iter("property")]
+    assert statuses_seen == ["waived", "attested", "manual", "not_applicable"]
 
 
 def test_junit_cases_carry_failure_error_and_skip_details() -> None:
     root = junit_root(make_formats_result())
     cases = {(c.get("classname"), c.get("name")): c for c in root.iter("testcase")}
-    exposed = cases[("NET-01", IMG)]
+    exposed = cases[("NET-01", "NET-01 azurerm_nsg.web (main.tf:12)")]
     failure = exposed.find("failure")
     assert failure is not None
     assert failure.get("type") == "high"
@@ -388,17 +419,18 @@ def test_junit_cases_carry_failure_error_and_skip_details() -> None:
     assert '"name": "<img src=x onerror=alert(1)>"' in (failure.text or "")
     assert "file: main.tf, lines 12-30" in (failure.text or "")
     assert "remediation:\nRemove the rule." in (failure.text or "")
-    error = cases[("NET-04", SUB)].find("error")
+    error = cases[("NET-04", f"NET-04 subscription {SUB}")].find("error")
     assert error is not None
     assert error.get("message") == "networkSecurityGroups not collected: HTTP 403 AuthorizationFailed"
-    waived = cases[("NET-02", "nsg-legacy")].find("skipped")
+    waived = cases[("NET-02", f"NET-02 nsg-legacy (rg-app, {SUB})")].find("skipped")
     assert waived is not None
-    assert waived.get("message", "").startswith("waived: Waived until 2099-01-01")
-    manual = cases[("IR-01", SUB)].find("skipped")
+    assert waived.get("message", "").startswith("WAIVED: Waived until 2099-01-01")
+    assert waived.get("type") == "waived"
+    manual = cases[("IR-01", f"IR-01 subscription {SUB}")].find("skipped")
     assert manual is not None
-    assert manual.get("message") == "manual: needs an attestation"
-    passed = cases[("NET-01", "nsg-a")]
-    assert list(passed) == []
+    assert manual.get("message") == "MANUAL: needs an attestation"
+    passed = cases[("NET-01", f"NET-01 nsg-a (rg-web, {SUB})")]
+    assert [child.tag for child in passed] == ["properties"]
     properties = {(p.get("name"), p.get("value")) for p in root.iter("property")}
     assert ("framework", "NIST-800-53:SC-7") in properties
     assert ("policy", "Management ports are never open to the public internet.") in properties
@@ -409,12 +441,12 @@ def test_junit_strips_characters_xml_cannot_carry() -> None:
     root = parse_xml(text)
     for char in CONTROL_CHARS.replace("\x7f", ""):  # DEL is legal in XML 1.0, if discouraged
         assert char not in text
-    hostile = next(c for c in root.iter("testcase") if (c.get("name") or "").startswith("[click]"))
+    hostile = next(c for c in root.iter("testcase") if (c.get("name") or "").startswith("NET-02 [click]"))
     failure = hostile.find("failure")
     assert failure is not None
     # Line breaks are legal and kept; in an attribute they are written as character references.
     assert failure.get("message", "").startswith(MARKDOWN_ATTACKS)
-    assert hostile.get("name") == HOSTILE_NAME + "\x7f" + BIDI
+    assert hostile.get("name") == f"NET-02 {HOSTILE_NAME}\x7f<U+202E> (rg-app, {SUB})"
     assert junit_report.xml_text("a\x00b\x1bc\ud800d\ufffee\tf\ng") == "abcde\tf\ng"
 
 
@@ -425,8 +457,8 @@ def test_junit_names_cases_uniquely_within_a_control() -> None:
     result = dataclasses.replace(make_formats_result(), findings=(twin, other_group, second_check))
     names = [c.get("name") for c in junit_root(result).iter("testcase")]
     assert len(set(names)) == 3
-    assert f"{twin.resource_id} [network.other]" in names
-    assert other_group.resource_id in names
+    assert f"NET-02 web (rg-app, {SUB}) [network.other]" in names
+    assert f"NET-02 web (rg-other, {SUB})" in names
 
 
 # --- CSV -----------------------------------------------------------------------------------------
@@ -442,7 +474,8 @@ def csv_rows(result: ScanResult) -> list[list[str]]:
 def test_csv_has_the_documented_columns_and_a_row_per_finding() -> None:
     result = make_formats_result()
     header, *rows = csv_rows(result)
-    assert header == list(csv_report.COLUMNS)
+    assert header[: len(csv_report.COLUMNS)] == list(csv_report.COLUMNS)
+    assert {"NIST SP 800-53 Revision 5 (5.1.1)", "CIS Microsoft Azure Foundations Benchmark 2.0.0"} <= set(header)
     assert len(rows) == len(result.findings)
     records = [dict(zip(header, row, strict=True)) for row in rows]
     assert sorted(r["finding_id"] for r in records) == sorted(f.id for f in result.findings)
@@ -450,12 +483,14 @@ def test_csv_has_the_documented_columns_and_a_row_per_finding() -> None:
     assert iac["control_title"] == "SSH not reachable from the Internet"
     assert iac["status"] == "fail"
     assert iac["severity"] == "critical"
-    assert iac["frameworks"] == "NIST-800-53:SC-7; NIST-800-53:AC-17; CIS-Azure:6.2"
-    assert json.loads(iac["evidence"]) == {"rule": "ssh"}
+    assert iac["NIST SP 800-53 Revision 5 (5.1.1)"] == "SC-7; AC-17"
+    assert iac["CIS Microsoft Azure Foundations Benchmark 2.0.0"] == "6.2"
+    assert iac["evidence"] == "rule: ssh"
     exposed = next(r for r in records if r["resource_name"] == IMG)
     assert exposed["resource_id"].endswith(f"/networkSecurityGroups/{IMG}")
     assert exposed["remediation"] == f"Remove the rule.\n\nAzure CLI: az network nsg rule delete --name {IMG}"
-    assert json.loads(exposed["evidence"])["tags"] == {"owner": "javascript:alert(1)", "note": TEMPLATE}
+    assert "tags.owner: javascript:alert(1)" in exposed["evidence"].splitlines()
+    assert exposed["resource_group"] == "rg-web"
     assert [r["control_id"] for r in records] == sorted(r["control_id"] for r in records)
 
 
@@ -464,7 +499,14 @@ def test_csv_neutralises_cells_that_would_start_a_formula(value: str) -> None:
     assert csv_report.safe_cell(value) == "'" + value
 
 
-@pytest.mark.parametrize("value", ["plain", "1+1", "a=b", " =1", "", "'quoted"])
+@pytest.mark.parametrize(
+    "value", [" =1", "\n=1", "\r\n+1", "\u3000-1", "\uff1dSUM(1)", "\uff0b1", "\uff0d1", "\uff20x", "\ufe62x"]
+)
+def test_csv_finds_formula_triggers_after_blanks_and_in_full_width_forms(value: str) -> None:
+    assert csv_report.safe_cell(value) == "'" + value
+
+
+@pytest.mark.parametrize("value", ["plain", "1+1", "a=b", "", "'quoted", "   "])
 def test_csv_leaves_other_cells_alone(value: str) -> None:
     assert csv_report.safe_cell(value) == value
 
@@ -492,7 +534,7 @@ def test_csv_written_file_starts_with_a_byte_order_mark(tmp_path: Path) -> None:
     data = (tmp_path / "findings.csv").read_bytes()
     assert data.startswith(b'\xef\xbb\xbf"control_id",')
     with (tmp_path / "findings.csv").open(encoding="utf-8-sig", newline="") as handle:
-        assert next(csv.reader(handle)) == list(csv_report.COLUMNS)
+        assert next(csv.reader(handle))[: len(csv_report.COLUMNS)] == list(csv_report.COLUMNS)
 
 
 # --- Markdown ------------------------------------------------------------------------------------
@@ -565,7 +607,7 @@ def test_markdown_hostile_strings_cannot_break_table_rows() -> None:
     html = github_html(markdown_report.render(make_formats_result()))
     for table in re.findall(r"<table>.*?</table>", html, flags=re.DOTALL):
         header_cells = len(re.findall(r"<th[ >]", table.split("</thead>", 1)[0]))
-        assert header_cells == 5
+        assert header_cells in {5, 9}  # findings and listings; the framework counts
         for row in re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>", 1)[1], flags=re.DOTALL):
             assert len(re.findall(r"<td[ >]", row)) == header_cells
     assert "| broken | cell" in html  # the pipes are in the cell's text
@@ -624,7 +666,8 @@ def test_new_formats_are_registered_under_their_names() -> None:
 def test_write_reports_writes_every_new_format(tmp_path: Path) -> None:
     result = make_formats_result()
     written = write_reports(result, tmp_path, ["sarif", "junit", "csv", "markdown"])
-    assert [p.name for p in written] == ["findings.sarif", "junit.xml", "findings.csv", "summary.md"]
+    frameworks = [csv_report.framework_filename(key) for key in ("CIS Azure 2.0", "nist_800_53", "cis_azure")]
+    assert [p.name for p in written] == ["findings.sarif", "junit.xml", "findings.csv", *frameworks, "summary.md"]
     assert (tmp_path / "summary.md").read_text(encoding="utf-8") == markdown_report.render(result)
     assert json.loads((tmp_path / "findings.sarif").read_text(encoding="utf-8"))["version"] == "2.1.0"
     assert parse_xml((tmp_path / "junit.xml").read_text(encoding="utf-8")).tag == "testsuites"

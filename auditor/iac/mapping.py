@@ -12,7 +12,7 @@ from pathlib import Path
 
 from auditor import __version__
 from auditor.baseline import Baseline, Control
-from auditor.evaluate import control_level_finding, control_summary
+from auditor.evaluate import control_level_finding, control_summary, report_path
 from auditor.iac.catalogue import CUSTOM_CHECKS
 from auditor.iac.runner import CheckovRecord, CheckovRun, ParsingError
 from auditor.model import Finding, SourceLocation, Status
@@ -89,7 +89,8 @@ def iac_result(
                 seen.add(finding.id)
                 findings.append(finding)
     summaries = tuple(control_summary(c, [f for f in findings if f.control_id == c.id]) for c in baseline.controls)
-    shown = ", ".join(str(p) for p in paths)
+    # Reports name files relative to the root (or by name), never by an absolute path.
+    shown = ", ".join(report_path(str(p), root) for p in paths)
     metadata = ScanMetadata(
         tool_version=__version__,
         started_at=started_at.isoformat(timespec="seconds"),
@@ -97,7 +98,7 @@ def iac_result(
         source=f"infrastructure code: {shown} (checkov {run.version or 'not run'}; "
         f"frameworks: {', '.join(run.frameworks) or 'none found'})",
         subscriptions=(),
-        baseline_path=baseline.path,
+        baseline_path=report_path(baseline.path, root),
         baseline_sha256=baseline.sha256,
         baseline_name=baseline.name,
         parameters={name: list(v) if isinstance(v, tuple) else v for name, v in params.values.items()},

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -49,7 +49,13 @@ def write_reports(result: ScanResult, out_dir: Path, formats: Sequence[str]) -> 
     # Resolve and render everything before writing anything, so a bad format name or a failing
     # renderer leaves the previous set of reports untouched rather than half replaced.
     chosen = [reporter(name) for name in dict.fromkeys(formats)]
-    rendered = [(out_dir / r.FILENAME, r.render(result)) for r in chosen]
+    rendered: list[tuple[Path, str]] = []
+    for chosen_reporter in chosen:
+        rendered.append((out_dir / chosen_reporter.FILENAME, chosen_reporter.render(result)))
+        # A reporter may write files beside its main one, e.g. the CSV's one file per framework.
+        companions: Callable[[ScanResult], list[tuple[str, str]]] | None = getattr(chosen_reporter, "companions", None)
+        if companions is not None:
+            rendered.extend((out_dir / name, text) for name, text in companions(result))
     out_dir.mkdir(parents=True, exist_ok=True)
     for path, text in rendered:
         write_atomically(path, text)

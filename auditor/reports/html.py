@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
-from auditor.model import Finding, Severity, Status, rollup
-from auditor.reports.evidence import json_text
+from auditor.model import GATING_STATUSES, Finding, Severity, Status, rollup
+from auditor.reports.display import report_file, visible_bidi
+from auditor.reports.evidence import evidence_pairs, json_text
+from auditor.reports.frameworks import views
 from auditor.reports.outline import (
     controls_by_area,
     controls_by_status,
+    display_name,
     failed_collections,
     findings_by_control,
     findings_with_status,
@@ -40,14 +44,20 @@ TEMPLATE = "report.html.j2"
 STYLESHEET = "report.css"
 SCRIPT = "report.js"
 
-# Up to this many findings every control's table starts open; beyond it tables start collapsed, so a
-# browser lays out only the headers of a large report until a reader opens a control.
+# Up to this many findings every control's table starts open and evidence is a key/value table; beyond it
+# tables start collapsed, so a browser lays out only the headers of a large report until a reader opens a
+# control, and evidence is "key: value" lines, which keep a 50,000-finding report within its size budget.
 OPEN_TABLES_LIMIT = 1000
 # Waivers and attestations ending within this many days of the scan are highlighted.
 EXPIRY_WARNING_DAYS = 30
 # Lists in the manual and waiver sections longer than this start collapsed.
 OPEN_LIST_LIMIT = 200
 UNLISTED_AREA = "Findings of controls not in the baseline"
+
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+# The executive summary names at most this many controls, so that it prints on one page.
+EXECUTIVE_CONTROLS = 8
 
 # Geometry of the summary chart, in SVG user units.
 CHART_LABEL_WIDTH = 200
@@ -69,12 +79,14 @@ class FindingRow:
     status: str
     resource: str
     message: str
+    # Evidence as "key: value" lines (large reports), or as key/value pairs the page lays out as a table.
     evidence: str
     # Position of the finding's subscription in the report's list, for the filter, when no group carries it.
     subscription: int | None
     # The finding's own severity when it differs from its control's, for the filter.
     severity: str
     remediation: str
+    pairs: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,6 +99,8 @@ class RowGroup:
     prefix: str
     subscription: int | None
     rows: tuple[FindingRow, ...]
+    # The subscription's display name, when the inventory holds one.
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -174,6 +188,14 @@ class Expiring:
         return self.days_left is not None and self.days_left <= EXPIRY_WARNING_DAYS
 
 
+@dataclass(frozen=True)
+class ExecutiveControl:
+    """A control the executive summary names: not shown kept, worst first."""
+
+    control: ControlSummary
+    gating: int
+
+
 def environment() -> Environment:
     """The jinja2 environment of the report templates: autoescaped (.j2 too), strict about undefined names."""
     env = Environment(
@@ -182,15 +204,26 @@ def environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_finalize,
     )
     env.filters["thousands"] = _thousands
     env.filters["percent"] = _percent
+    env.filters["report_file"] = report_file
     return env
+
+
+def _finalize(value: object) -> object:
+    # Every printed string shows its bidi controls as <U+XXXX>, so no name can display as another name;
+    # markup the templates build themselves (macros) is already made of such strings.
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return visible_bidi(value)
+    return value
 
 
 def render(result: ScanResult) -> str:
     """The HTML report as text."""
     env = environment()
+    meta = result.metadata
     subscriptions = subscriptions_seen(result)
     positions = {subscription: index for index, subscription in enumerate(subscriptions)}
     open_tables = len(result.findings) <= OPEN_TABLES_LIMIT
@@ -199,11 +232,11 @@ def render(result: ScanResult) -> str:
         AreaSection(
             name=area,
             anchor=f"area-{index}",
-            controls=tuple(_section(c, by_control[c.id], positions, open_tables) for c in controls),
+            controls=tuple(_section(c, by_control[c.id], positions, open_tables, meta) for c in controls),
         )
         for index, (area, controls) in enumerate(controls_by_area(result.controls), start=1)
     ]
-    unlisted = _unlisted(orphan_findings(result), positions, open_tables)
+    unlisted = _unlisted(orphan_findings(result), positions, open_tables, meta)
     if unlisted:
         areas.append(AreaSection(name=UNLISTED_AREA, anchor="area-unlisted", controls=unlisted))
     # Anchors are numbered rather than derived from control ids, which the baseline may spell any way.
@@ -220,7 +253,13 @@ def render(result: ScanResult) -> str:
         _expiring(f, "expired_waiver", scan_day) for f in result.findings if "expired_waiver" in f.evidence
     ]
     failed = failed_collections(result)
+    names = result.metadata.subscription_names
+    frameworks = views(result)
     return env.get_template(TEMPLATE).render(
+        subscription_labels=[_subscription_label(s, names) for s in subscriptions],
+        subscription_names=names,
+        frameworks=frameworks,
+        executive=_executive(result.controls, by_control),
         meta=result.metadata,
         parameters=[(str(name), json_text(value)) for name, value in result.metadata.parameters.items()],
         scan_day=scan_day,
@@ -258,8 +297,28 @@ def _all_sections(areas: Sequence[AreaSection]) -> list[ControlSection]:
     return [section for area in areas for section in area.controls]
 
 
+def _subscription_label(subscription: str, names: Mapping[str, str]) -> str:
+    name = names.get(subscription, "")
+    return f"{name} ({subscription})" if name else subscription
+
+
+def _executive(
+    controls: Sequence[ControlSummary], by_control: Mapping[str, Sequence[Finding]]
+) -> tuple[ExecutiveControl, ...]:
+    failing = [c for c in controls if c.status in GATING_STATUSES]
+    ranked = sorted(
+        failing,
+        key=lambda c: (-c.severity.rank, c.status is not Status.FAIL, -sum(f.gates for f in by_control[c.id])),
+    )
+    return tuple(ExecutiveControl(c, sum(f.gates for f in by_control[c.id])) for c in ranked[:EXECUTIVE_CONTROLS])
+
+
 def _section(
-    control: ControlSummary, findings: Sequence[Finding], positions: Mapping[str, int], open_table: bool
+    control: ControlSummary,
+    findings: Sequence[Finding],
+    positions: Mapping[str, int],
+    open_table: bool,
+    meta: ScanMetadata,
 ) -> ControlSection:
     check_ids = tuple(sorted({f.check_id for f in findings if f.check_id}))
     by_check: dict[str, list[str]] = {}
@@ -273,7 +332,7 @@ def _section(
     for finding in findings:
         own = _subscription_prefix(finding)
         if own != prefix and members:
-            groups.append(_group(prefix, members, positions))
+            groups.append(_group(prefix, members, positions, meta))
             members = []
         prefix = own
         members.append(
@@ -281,13 +340,15 @@ def _section(
                 finding,
                 prefix,
                 positions,
+                meta,
                 show_severity=finding.severity is not control.severity,
                 show_check=len(check_ids) > 1,
                 remediation="" if finding.remediation == usual.get(finding.check_id) else finding.remediation,
+                rich=open_table,
             )
         )
     if members:
-        groups.append(_group(prefix, members, positions))
+        groups.append(_group(prefix, members, positions, meta))
     types = Counter(f.resource_type for f in findings if f.resource_type)
     return ControlSection(
         control=control,
@@ -311,13 +372,15 @@ def _subscription_prefix(finding: Finding) -> str:
     return ""
 
 
-def _group(prefix: str, rows: list[FindingRow], positions: Mapping[str, int]) -> RowGroup:
-    subscription = positions.get(rows[0].finding.subscription_id) if prefix and len(positions) > 1 else None
-    return RowGroup(prefix=prefix, subscription=subscription, rows=tuple(rows))
+def _group(prefix: str, rows: list[FindingRow], positions: Mapping[str, int], meta: ScanMetadata) -> RowGroup:
+    subscription_id = rows[0].finding.subscription_id
+    subscription = positions.get(subscription_id) if prefix and len(positions) > 1 else None
+    name = meta.subscription_names.get(subscription_id, "") if prefix else ""
+    return RowGroup(prefix=prefix, subscription=subscription, rows=tuple(rows), name=name)
 
 
 def _unlisted(
-    findings: Sequence[Finding], positions: Mapping[str, int], open_table: bool
+    findings: Sequence[Finding], positions: Mapping[str, int], open_table: bool, meta: ScanMetadata
 ) -> tuple[ControlSection, ...]:
     # Findings that name a control the baseline lacks get a stand-in control each, so they are shown,
     # filtered and counted like the rest rather than dropped.
@@ -338,7 +401,7 @@ def _unlisted(
             status=rollup([f.status for f in members]),
             counts={status.value: counts.get(status.value, 0) for status in Status},
         )
-        sections.append(_section(stand_in, members, positions, open_table))
+        sections.append(_section(stand_in, members, positions, open_table, meta))
     return tuple(sections)
 
 
@@ -346,21 +409,25 @@ def _row(
     finding: Finding,
     prefix: str,
     positions: Mapping[str, int],
+    meta: ScanMetadata,
     *,
     show_severity: bool,
     show_check: bool,
     remediation: str,
+    rich: bool,
 ) -> FindingRow:
     subscription = finding.subscription_id
     status = finding.status.value.replace("_", " ")
-    resource = [finding.resource_name or "(no resource)"]
+    resource = [display_name(finding, meta) or "(no resource)"]
     rest = finding.resource_id[len(prefix) :]
     if rest:
         resource.append(rest)
     if subscription and not prefix:
-        resource.append(f"subscription {subscription}")
+        name = meta.subscription_names.get(subscription, "")
+        resource.append(f"subscription {name} ({subscription})" if name else f"subscription {subscription}")
     if show_check and finding.check_id:
         resource.append(f"check {finding.check_id}")
+    pairs = _named(evidence_pairs(finding.evidence), meta.principal_names)
     message = finding.message
     if finding.location is not None:
         where = finding.location
@@ -370,41 +437,24 @@ def _row(
         status=f"{status}\n{finding.severity.value}" if show_severity else status,
         resource="\n".join(resource),
         message=message,
-        evidence="\n".join(_evidence_lines(finding.evidence)),
+        evidence="" if rich else "\n".join(f"{key}: {value}" for key, value in pairs),
+        pairs=pairs if rich else (),
         subscription=positions.get(subscription) if not prefix and len(positions) > 1 else None,
         severity=finding.severity.value if show_severity else "",
         remediation=remediation,
     )
 
 
-def _evidence_lines(evidence: Mapping[str, object], path: str = "") -> list[str]:
-    # Nested mappings become dotted keys, one value a line, which reads better than nested JSON.
-    lines = []
-    for key, value in evidence.items():
-        text = str(key)
-        name = path + (text if text.isprintable() else json_text(text))
-        if isinstance(value, Mapping) and value:
-            lines.extend(_evidence_lines(value, f"{name}."))
-        else:
-            lines.append(f"{name}: {_evidence_text(value)}")
-    return lines
+def _named(pairs: list[tuple[str, str]], principals: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    # Every user object id in a value gains the user's UPN, which is what people recognise.
+    if not principals:
+        return tuple(pairs)
 
+    def with_upn(match: re.Match[str]) -> str:
+        upn = principals.get(match.group())
+        return f"{match.group()} ({upn})" if upn else match.group()
 
-def _evidence_text(value: object) -> str:
-    # A plain one-line string reads better without JSON quotes. One that spans lines (and could pass for
-    # further evidence lines) or that reads as another JSON value keeps its exact JSON form, as does
-    # every other value.
-    if isinstance(value, str) and value.isprintable() and not _reads_as_json(value):
-        return value
-    return json_text(value)
-
-
-def _reads_as_json(text: str) -> bool:
-    try:
-        json.loads(text)
-    except ValueError:
-        return False
-    return True
+    return tuple((key, _GUID.sub(with_upn, value)) for key, value in pairs)
 
 
 def _distinct_texts(pairs: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:

@@ -10,7 +10,9 @@ from typing import Any
 from auditor.drift import changes_document
 from auditor.inventory import Collection
 from auditor.model import Finding, SourceLocation
+from auditor.reports.display import report_file
 from auditor.reports.evidence import JsonValue, json_value
+from auditor.reports.frameworks import FrameworkView, views
 from auditor.reports.outline import controls_by_status, sorted_collections, sorted_findings, status_counts
 from auditor.results import ControlSummary, ScanResult
 
@@ -47,12 +49,14 @@ def document(result: ScanResult) -> dict[str, JsonValue]:
             "source": meta.source,
             "subscriptions": list(meta.subscriptions),
             "baseline": {
-                "path": meta.baseline_path,
+                "path": report_file(meta.baseline_path),
                 "name": meta.baseline_name,
                 "sha256": meta.baseline_sha256,
             },
             "parameters": _object(meta.parameters),
             "weakened_parameters": dict(meta.weakened_parameters),
+            "subscription_names": {str(k): str(v) for k, v in meta.subscription_names.items()},
+            "principal_names": {str(k): str(v) for k, v in meta.principal_names.items()},
         },
         "summary": {
             "by_status": dict(result.counts_by_status()),
@@ -61,12 +65,15 @@ def document(result: ScanResult) -> dict[str, JsonValue]:
         },
         "coverage": [_collection(c) for c in sorted_collections(result.collections)],
         "controls": [_control(c) for c in result.controls],
+        "frameworks": [_framework(v) for v in views(result)],
         "findings": [_finding(f) for f in sorted_findings(result.findings)],
         "warnings": list(result.warnings),
     }
     if result.changes is not None:
         # Present only when the run compared itself with a previous scan (--compare).
-        body["changes"] = changes_document(result.changes)
+        changes = changes_document(result.changes)
+        changes["previous"]["path"] = report_file(str(changes["previous"]["path"]))
+        body["changes"] = changes
     return body
 
 
@@ -110,11 +117,37 @@ def _finding(finding: Finding) -> dict[str, JsonValue]:
         "resource_type": finding.resource_type,
         "resource_name": finding.resource_name,
         "subscription_id": finding.subscription_id,
+        "resource_group": finding.resource_group,
+        "region": finding.region,
+        "tags": {str(k): str(v) for k, v in finding.tags.items()},
         "message": finding.message,
         "evidence": _object(finding.evidence),
         "remediation": finding.remediation,
         "frameworks": _frameworks(finding.frameworks),
         "location": _location(finding.location),
+    }
+
+
+def _framework(view: FrameworkView) -> dict[str, JsonValue]:
+    framework = view.framework
+    return {
+        "key": framework.key,
+        "name": framework.name,
+        "version": framework.version,
+        "citation": framework.citation,
+        "url": framework.url,
+        "counts": dict(view.counts()),
+        "requirements": [
+            {
+                "id": r.id,
+                "title": r.title,
+                "citation": r.citation,
+                "url": r.url,
+                "status": r.status.value,
+                "controls": [{"id": c.id, "status": c.status.value} for c in r.controls],
+            }
+            for r in view.requirements
+        ],
     }
 
 

@@ -8,12 +8,14 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from auditor.model import Finding, Status
+from auditor.reports.display import human_text
 from auditor.reports.evidence import json_value
-from auditor.reports.outline import findings_by_control, orphan_findings
+from auditor.reports.outline import display_name, findings_by_control, orphan_findings
 from auditor.reports.sarif import framework_tags
-from auditor.results import ScanResult
+from auditor.results import ScanMetadata, ScanResult
 
 FORMAT = "junit"
 FILENAME = "junit.xml"
@@ -27,6 +29,11 @@ SKIPPED = {
     Status.NOT_APPLICABLE: "not applicable",
     Status.ATTESTED: "attested",
 }
+
+# Test names and messages are shown in one line of a CI view; details stay readable but bounded.
+MAX_NAME = 400
+MAX_MESSAGE = 2_000
+MAX_DETAILS = 50_000
 
 # Characters XML 1.0 cannot carry at all, not even as character references; lone surrogates included.
 _ILLEGAL_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -44,10 +51,13 @@ class Suite:
 
 def render(result: ScanResult) -> str:
     """The JUnit XML report as text, with an XML declaration and a final newline."""
+    timestamp = _timestamp(result.metadata.finished_at)
     root = ET.Element("testsuites", name=SUITES_NAME)
+    if timestamp:
+        root.set("timestamp", timestamp)
     totals: Counter[str] = Counter()
     for suite in _suites(result):
-        element, counts = _suite_element(suite)
+        element, counts = _suite_element(suite, timestamp, result.metadata)
         root.append(element)
         totals.update(counts)
     _set_counts(root, totals)
@@ -55,9 +65,36 @@ def render(result: ScanResult) -> str:
     return DECLARATION + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def xml_text(value: object) -> str:
-    """The value as text XML 1.0 can carry: characters it forbids are dropped."""
-    return _ILLEGAL_XML.sub("", str(value))
+def xml_text(value: object, limit: int | None = None) -> str:
+    """The value as text XML 1.0 can carry, bidi controls visible and bounded: characters it forbids dropped."""
+    return human_text(_ILLEGAL_XML.sub("", str(value)), limit)
+
+
+def case_name(finding: Finding, meta: ScanMetadata) -> str:
+    """``CONTROL resource-name (resource group, subscription name)``, the one line a CI view shows of a case."""
+    if finding.location is not None:
+        where = finding.location
+        subject = where.address or finding.resource_name
+        return f"{finding.control_id} {subject} ({where.file}:{where.start_line})"
+    if not finding.resource_id:
+        return f"{finding.control_id} (control as a whole)"
+    subscription = meta.subscription_names.get(finding.subscription_id) or finding.subscription_id
+    if finding.resource_id.strip("/").lower() == f"subscriptions/{finding.subscription_id}".lower():
+        return f"{finding.control_id} subscription {subscription}"
+    context = ", ".join(part for part in (finding.resource_group, subscription) if part)
+    name = display_name(finding, meta) or finding.resource_id
+    return f"{finding.control_id} {name} ({context})" if context else f"{finding.control_id} {name}"
+
+
+def _timestamp(moment: str) -> str:
+    """The moment as JUnit's timestamp: ISO 8601 date and time in UTC, without a zone; "" if unparsable."""
+    try:
+        parsed = datetime.fromisoformat(moment)
+    except ValueError:
+        return ""
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC)
+    return parsed.replace(tzinfo=None, microsecond=0).isoformat()
 
 
 def _suites(result: ScanResult) -> list[Suite]:
@@ -90,27 +127,29 @@ def _suites(result: ScanResult) -> list[Suite]:
     return suites
 
 
-def _suite_element(suite: Suite) -> tuple[ET.Element, Counter[str]]:
+def _suite_element(suite: Suite, timestamp: str, meta: ScanMetadata) -> tuple[ET.Element, Counter[str]]:
     name = f"{suite.control_id} {suite.title}".strip()
-    element = ET.Element("testsuite", name=xml_text(name))
+    element = ET.Element("testsuite", name=xml_text(name, MAX_NAME))
+    if timestamp:
+        element.set("timestamp", timestamp)
     counts: Counter[str] = Counter()
     if suite.properties:
         properties = ET.SubElement(element, "properties")
         for key, value in suite.properties:
             ET.SubElement(properties, "property", name=key, value=xml_text(value))
-    for finding, case_name in zip(suite.findings, _case_names(suite.findings), strict=True):
-        element.append(_case(suite.control_id, case_name, finding))
+    for finding, name in zip(suite.findings, _case_names(suite.findings, meta), strict=True):
+        element.append(_case(suite.control_id, name, finding))
         counts["tests"] += 1
         counts[_outcome(finding)] += 1
     _set_counts(element, counts)
     return element, counts
 
 
-def _case_names(findings: Sequence[Finding]) -> list[str]:
-    """Resource names, made unique within the suite by the full id and then by the check where needed."""
-    names = [f.resource_name or f.subscription_id or f.check_id or f.control_id for f in findings]
-    names = _disambiguate(names, [f.resource_id for f in findings], lambda name, rid: rid)
-    return _disambiguate(names, [f.check_id for f in findings], lambda name, check: f"{name} [{check}]")
+def _case_names(findings: Sequence[Finding], meta: ScanMetadata) -> list[str]:
+    """Case names, made unique within the suite by the full id and then by the check where needed."""
+    names = [case_name(f, meta) for f in findings]
+    names = _disambiguate(names, [f.check_id for f in findings], lambda name, check: f"{name} [{check}]")
+    return _disambiguate(names, [f.resource_id for f in findings], lambda name, rid: f"{name} {rid}")
 
 
 def _disambiguate(names: list[str], extra: list[str], combine: Callable[[str, str], str]) -> list[str]:
@@ -119,16 +158,20 @@ def _disambiguate(names: list[str], extra: list[str], combine: Callable[[str, st
 
 
 def _case(control_id: str, name: str, finding: Finding) -> ET.Element:
-    case = ET.Element("testcase", classname=xml_text(control_id), name=xml_text(name), time="0")
+    case = ET.Element("testcase", classname=xml_text(control_id, MAX_NAME), name=xml_text(name, MAX_NAME), time="0")
+    message = xml_text(finding.message, MAX_MESSAGE)
     if finding.status is Status.FAIL:
-        failure = ET.SubElement(case, "failure", message=xml_text(finding.message), type=finding.severity.value)
-        failure.text = xml_text(_details(finding))
+        failure = ET.SubElement(case, "failure", message=message, type=finding.severity.value)
+        failure.text = xml_text(_details(finding), MAX_DETAILS)
     elif finding.status is Status.ERROR:
-        error = ET.SubElement(case, "error", message=xml_text(finding.message), type=finding.severity.value)
-        error.text = xml_text(_details(finding))
+        error = ET.SubElement(case, "error", message=message, type=finding.severity.value)
+        error.text = xml_text(_details(finding), MAX_DETAILS)
     elif finding.status in SKIPPED:
-        message = f"{SKIPPED[finding.status]}: {finding.message}" if finding.message else SKIPPED[finding.status]
-        ET.SubElement(case, "skipped", message=xml_text(message))
+        # The status leads the message in capitals, so waived, attested, manual and not-applicable cases read
+        # apart in views that show every skipped case alike.
+        label = SKIPPED[finding.status].upper()
+        ET.SubElement(case, "skipped", message=f"{label}: {message}" if message else label, type=finding.status.value)
+    ET.SubElement(ET.SubElement(case, "properties"), "property", name="status", value=finding.status.value)
     return case
 
 

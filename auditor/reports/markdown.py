@@ -4,21 +4,31 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from auditor.inventory import Collection
-from auditor.model import Finding, Status
-from auditor.reports.outline import controls_by_status, failed_collections, sorted_findings
+from auditor.model import GATING_STATUSES, Finding, Status
+from auditor.reports.display import report_file, truncated, visible_bidi
+from auditor.reports.frameworks import FrameworkView, Requirement, views
+from auditor.reports.outline import controls_by_status, display_name, failed_collections, sorted_findings
 from auditor.results import ScanResult
 
 FORMAT = "markdown"
 FILENAME = "summary.md"
 TEMPLATE = "summary.md.j2"
-# A pull-request comment holds at most 65,536 characters; these caps keep the summary well inside that.
+# A pull-request comment or job summary holds at most 65,536 characters; these caps keep the summary well
+# inside that whatever the estate holds: each value is bounded, each list is capped, and a summary still too
+# long is rendered again with fewer findings.
+MAX_SUMMARY = 60_000
 MAX_FINDINGS = 50
 MAX_MESSAGE = 300
+MAX_VALUE = 1_000
+MAX_LISTINGS = 10
+MAX_WARNINGS = 10
+MAX_REQUIREMENTS = 15
 
 BADGES = {
     Status.FAIL: "**FAIL**",
@@ -41,8 +51,6 @@ _AT = re.compile("@")
 # Text that would open a nested list when it starts a bullet's line ('*', '#' and '>' are escaped anyway).
 _BULLET_START = re.compile(r"^([-+])(?=\s|$)")
 _NUMBER_START = re.compile(r"^(\d+)([.)])(?=\s|$)")
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 class Markdown(str):
@@ -57,6 +65,8 @@ class FindingRow:
 
     finding: Finding
     message: str
+    # The name people know the resource by (a user's UPN, a subscription's name), else its resource name.
+    name: str = ""
 
 
 def environment() -> Environment:
@@ -73,15 +83,26 @@ def environment() -> Environment:
     )
     env.filters["code"] = code
     env.filters["badge"] = badge
+    env.filters["report_file"] = report_file
     return env
 
 
 def render(result: ScanResult) -> str:
-    """The Markdown summary as text."""
+    """The Markdown summary as text, under MAX_SUMMARY characters."""
+    limit = MAX_FINDINGS
+    while True:
+        text = _render(result, limit)
+        if len(text) <= MAX_SUMMARY or limit == 0:
+            return truncated(text, MAX_SUMMARY)
+        limit //= 2
+
+
+def _render(result: ScanResult, max_findings: int) -> str:
     findings = sorted(
         (f for f in sorted_findings(result.findings) if f.gates),
         key=lambda f: (-f.severity.rank, f.status is not Status.FAIL),
     )
+    failed = failed_collections(result)
     return (
         environment()
         .get_template(TEMPLATE)
@@ -92,12 +113,40 @@ def render(result: ScanResult) -> str:
             by_severity=result.counts_by_severity(),
             controls_by_status=controls_by_status(result),
             controls=result.controls,
-            findings=[FindingRow(f, _shorten(f.message)) for f in findings[:MAX_FINDINGS]],
-            more_findings=max(0, len(findings) - MAX_FINDINGS),
-            failed_collections=[_listing(c) for c in failed_collections(result)],
+            findings=[
+                FindingRow(f, _shorten(f.message), display_name(f, result.metadata)) for f in findings[:max_findings]
+            ],
+            more_findings=max(0, len(findings) - max_findings),
+            failed_collections=[_listing(c) for c in failed[:MAX_LISTINGS]],
+            more_collections=max(0, len(failed) - MAX_LISTINGS),
             collection_count=len(result.collections),
-            warnings=result.warnings,
+            failed_count=len(failed),
+            warnings=result.warnings[:MAX_WARNINGS],
+            more_warnings=max(0, len(result.warnings) - MAX_WARNINGS),
+            frameworks=[_framework(v) for v in views(result)],
         )
+    )
+
+
+@dataclass(frozen=True)
+class FrameworkSummary:
+    """A framework's requirement counts and the first requirements that fail or could not be verified."""
+
+    label: str
+    total: int
+    counts: Mapping[str, int]
+    gating: tuple[Requirement, ...]
+    more: int
+
+
+def _framework(view: FrameworkView) -> FrameworkSummary:
+    gating = [r for r in view.requirements if r.status in GATING_STATUSES]
+    return FrameworkSummary(
+        label=view.framework.label,
+        total=len(view.requirements),
+        counts=view.counts(),
+        gating=tuple(gating[:MAX_REQUIREMENTS]),
+        more=max(0, len(gating) - MAX_REQUIREMENTS),
     )
 
 
@@ -135,19 +184,19 @@ def _finalize(value: object) -> object:
 
 
 def _one_line(text: str) -> str:
-    """Text with line breaks and control characters turned into spaces and direction overrides dropped."""
-    text = _LONE_SURROGATE.sub("\ufffd", text)
-    kept = []
-    for char in text:
-        if char in _BIDI_CONTROLS:
-            continue
-        kept.append(" " if unicodedata.category(char) in {"Cc", "Zl", "Zp"} else char)
-    return " ".join("".join(kept).split())
+    """Text on one line, bounded: line breaks and control characters as spaces, bidi controls shown."""
+    return _cleaned(text, MAX_VALUE)
 
 
 def _shorten(text: str) -> str:
-    text = _one_line(text)
-    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1].rstrip() + "\u2026"
+    return _cleaned(text, MAX_MESSAGE)
+
+
+def _cleaned(text: str, limit: int) -> str:
+    # Only the head that can be shown is cleaned, so a megabyte-long value costs no more than a short one.
+    head = visible_bidi(text[: 2 * limit])
+    kept = [" " if unicodedata.category(char) in {"Cc", "Zl", "Zp"} else char for char in head]
+    return truncated(" ".join("".join(kept).split()), limit, total=len(text))
 
 
 def _listing(collection: Collection) -> tuple[Collection, str]:

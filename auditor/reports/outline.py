@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 
 from auditor.inventory import Collection
 from auditor.model import Finding, Status
-from auditor.results import ControlSummary, ScanResult
+from auditor.results import ControlSummary, ScanMetadata, ScanResult
 
 
 def finding_order(finding: Finding) -> tuple[str, str, str]:
@@ -73,3 +73,11 @@ def subscriptions_seen(result: ScanResult) -> list[str]:
     """Subscriptions of the scan's scope and of its findings, sorted; empty ids left out."""
     seen = set(result.metadata.subscriptions) | {f.subscription_id for f in result.findings}
     return sorted(s for s in seen if s)
+
+
+def display_name(finding: Finding, meta: ScanMetadata) -> str:
+    """The name people know the resource by: a user's UPN, a subscription's name; else its resource name."""
+    subscription = f"/subscriptions/{finding.subscription_id}".lower()
+    if finding.subscription_id and finding.resource_id.rstrip("/").lower() == subscription:
+        return meta.subscription_names.get(finding.subscription_id, finding.resource_name)
+    return meta.principal_names.get(finding.resource_name, finding.resource_name)

@@ -10,17 +10,63 @@
   var AUTO_OPEN_LIMIT = 500;
   var TEXT_DELAY_MS = 150;
 
+  // Severities from least to most, as the report writes them; the filter shows a severity and those above it.
+  var SEVERITY_RANK = { info: 0, low: 1, medium: 2, high: 3, critical: 4 };
+
+  function byId(id) { return document.getElementById(id); }
+
+  // Printing: everything, the failures only, or the one-page executive summary. The mode is an attribute the
+  // stylesheet reads; the tables a mode prints are opened first and closed again afterwards.
   var openedForPrint = [];
+  function openForPrint(mode) {
+    var selector = mode === "failures" ?
+      "[data-control] details[data-findings]:not([open])" : "details:not([open])";
+    if (mode === "executive") {
+      return;
+    }
+    Array.from(document.querySelectorAll(selector)).forEach(function (details) {
+      var control = details.closest("[data-control]");
+      if (mode === "failures" && control !== null && control.querySelector("tr[data-s=fail], tr[data-s=error]") === null) {
+        return;
+      }
+      details.open = true;
+      openedForPrint.push(details);
+    });
+  }
+  function setPrintMode(mode) {
+    if (mode) {
+      root.setAttribute("data-print", mode);
+    } else {
+      root.removeAttribute("data-print");
+    }
+  }
   window.addEventListener("beforeprint", function () {
-    openedForPrint = Array.from(document.querySelectorAll("details:not([open])"));
-    openedForPrint.forEach(function (details) { details.open = true; });
+    openForPrint(root.getAttribute("data-print") || "all");
   });
   window.addEventListener("afterprint", function () {
     openedForPrint.forEach(function (details) { details.open = false; });
     openedForPrint = [];
+    setPrintMode("");
   });
-
-  function byId(id) { return document.getElementById(id); }
+  var printActions = byId("print-actions");
+  [["print-executive", "executive"], ["print-failures", "failures"], ["print-all", ""]].forEach(function (pair) {
+    var button = byId(pair[0]);
+    if (button) {
+      button.addEventListener("click", function () {
+        setPrintMode(pair[1]);
+        window.print();
+      });
+    }
+  });
+  if (printActions) {
+    printActions.hidden = false;
+  }
+  // A link ending in #print=failures or #print=executive opens the page laid out for that print.
+  var printMatch = /^#print=(failures|executive)$/.exec(window.location.hash);
+  if (printMatch) {
+    setPrintMode(printMatch[1]);
+    openForPrint(printMatch[1]);
+  }
 
   var bar = byId("filters");
   var fields = {
@@ -141,13 +187,42 @@
   function describe(filter) {
     var parts = [];
     if (filter.status) { parts.push("status " + filter.status); }
-    if (filter.severity) { parts.push("severity " + filter.severity); }
+    if (filter.severity) { parts.push("severity " + filter.severity + (filter.severity === "critical" ? "" : " and above")); }
     if (filter.control) { parts.push("control " + filter.control); }
     if (filter.subscription && fields.subscription) {
       parts.push("subscription " + fields.subscription.options[fields.subscription.selectedIndex].text);
     }
     if (filter.words.length) { parts.push("text \u201c" + filter.words.join(" ") + "\u201d"); }
     return parts.join(", ");
+  }
+
+  function atOrAbove(severity, threshold) {
+    if (!threshold) {
+      return true;
+    }
+    return (SEVERITY_RANK[severity] === undefined ? -1 : SEVERITY_RANK[severity]) >= SEVERITY_RANK[threshold];
+  }
+
+  // The address bar follows the filters, so a filtered view can be bookmarked or sent as a link.
+  function toLocation(filter, active) {
+    if (!window.history || !window.history.replaceState) {
+      return;
+    }
+    var params = new URLSearchParams();
+    if (filter.status) { params.set("status", filter.status); }
+    if (filter.severity) { params.set("severity", filter.severity); }
+    if (filter.control) { params.set("control", filter.control); }
+    if (filter.subscription) { params.set("subscription", filter.subscription); }
+    if (fields.text.value.trim()) { params.set("text", fields.text.value.trim()); }
+    var hash = active ? "#filter?" + params.toString() : "";
+    if (hash === window.location.hash || (!active && window.location.hash.indexOf("#filter?") !== 0)) {
+      return;
+    }
+    try {
+      window.history.replaceState(null, "", window.location.pathname + window.location.search + hash);
+    } catch (error) {
+      // A file: page in some browsers refuses history changes; the filters still apply.
+    }
   }
 
   function setVisible(item, visible) {
@@ -186,7 +261,7 @@
       control.rows.forEach(function (row) {
         var visible = controlMatches &&
           (!filter.status || row.status === filter.status) &&
-          (!filter.severity || row.severity === filter.severity) &&
+          atOrAbove(row.severity, filter.severity) &&
           (!filter.subscription || row.subscription === filter.subscription);
         if (visible && !headMatches) {
           visible = eachWordIn(control.headText, rowText(row), words);
@@ -203,7 +278,7 @@
       // A control without a matching finding stays visible when its own roll-up, severity and text match.
       var visible = matched > 0 || (controlMatches && headMatches && !filter.subscription &&
         (!filter.status || control.status === filter.status) &&
-        (!filter.severity || control.severity === filter.severity));
+        atOrAbove(control.severity, filter.severity));
       setVisible(control, visible);
       control.matched = matched;
       if (control.label !== null) {
@@ -230,6 +305,7 @@
       });
     }
     wasActive = active;
+    toLocation(filter, active);
     var summary = number(shownControls) + " of " + number(controls.length) + " controls, " +
       number(shownRows) + " of " + number(totalRows) + " findings shown";
     countOutput.textContent = active ? summary : "";

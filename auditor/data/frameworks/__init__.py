@@ -1,0 +1,1 @@
+"""Compliance framework catalogues (package data): requirements, their citations and links."""
