@@ -19,7 +19,9 @@ from auditor.input_files import InputFileError, read_json
 from auditor.inventory import Inventory
 
 FORMAT = "auditor-inventory"
-VERSION = 1
+# 2: records carry the fields they could not read (unreadable), SQL VMs their Automated Backup settings, PIM
+# eligibilities and group members; key vault diagnostic settings are no longer collected.
+VERSION = 2
 
 
 class SnapshotError(ValueError):

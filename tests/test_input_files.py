@@ -146,7 +146,7 @@ def test_malformed_keys_and_manifests_exit_2(tmp_path: Path, capsys: pytest.Capt
 
 def test_snapshot_whose_as_of_is_not_a_timestamp_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     document = (
-        '{"format": "auditor-inventory", "version": 1, "inventory": '
+        '{"format": "auditor-inventory", "version": 2, "inventory": '
         '{"source": "x", "started_at": "2026-12-01T00:00:00Z", "finished_at": "2026-12-01T00:01:00Z", '
         '"as_of": "yesterday"}}'
     )
