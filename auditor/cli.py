@@ -25,6 +25,7 @@ from auditor.drift import DriftError, ScanFindings, changes_document, compare, l
 from auditor.emulator import cli as emulator_cli
 from auditor.emulator.estate import EstateError, demo_estate_path, load_estate
 from auditor.evaluate import evaluate
+from auditor.history import cli as history_cli
 from auditor.iac import cli as iac_cli
 from auditor.inventory import Inventory
 from auditor.manifest import (
@@ -70,7 +71,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with _stdout_unless_quiet(args):
             return int(args.handler(args))
-    except (UsageError, BaselineError, EstateError, SnapshotError, EntryFileError, DriftError, ManifestError) as exc:
+    except (
+        UsageError,
+        BaselineError,
+        EstateError,
+        SnapshotError,
+        EntryFileError,
+        DriftError,
+        ManifestError,
+        history_cli.HistoryUsageError,
+        *history_cli.ERRORS,
+    ) as exc:
         print(f"auditor: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
@@ -132,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     emulator = commands.add_parser("emulator", help="serve an estate file as a local HTTPS ARM endpoint")
     emulator_cli.add_arguments(emulator)
     emulator.set_defaults(handler=emulator_cli.run)
+    history_cli.add_command(commands)
     return parser
 
 
@@ -187,6 +199,7 @@ def _add_run_options(parser: argparse.ArgumentParser, *, gate: bool) -> None:
     parser.add_argument(
         "--sign-key", type=Path, metavar="FILE", help="Ed25519 private key (PEM) to sign manifest.json with"
     )
+    history_cli.add_run_options(parser, gate=gate)
     _add_quiet_option(parser)
 
 
@@ -258,6 +271,7 @@ class Evaluation:
     waivers: tuple[Waiver, ...]
     previous: ScanFindings | None = None
     signing_key: SigningKey | None = None
+    history: history_cli.HistoryRun | None = None
 
 
 def _load(args: argparse.Namespace) -> Evaluation:
@@ -275,14 +289,15 @@ def _load(args: argparse.Namespace) -> Evaluation:
         waivers=load_waivers(args.waivers, control_ids) if args.waivers else (),
         previous=_previous_scan(args),
         signing_key=_signing_key(args),
+        history=history_cli.prepare(args),
     )
 
 
 def _previous_scan(args: argparse.Namespace) -> ScanFindings | None:
     """The findings of --compare, read before any collection so a bad file fails fast."""
     compare_with: Path | None = getattr(args, "compare", None)
-    if getattr(args, "fail_on_new", None) and compare_with is None:
-        raise UsageError("--fail-on-new needs --compare PREVIOUS: new is relative to a previous scan")
+    if getattr(args, "fail_on_new", None) and compare_with is None and not history_cli.history_location(args.history):
+        raise UsageError("--fail-on-new needs --compare PREVIOUS or --history: new is relative to a previous scan")
     return load_findings(compare_with) if compare_with else None
 
 
@@ -301,7 +316,12 @@ def _report(inventory: Inventory, args: argparse.Namespace, loaded: Evaluation) 
         attestations=loaded.attestations,
         waivers=loaded.waivers,
     )
+    result = history_cli.record(result, loaded.history, loaded.params)
+    if loaded.previous is None and loaded.history is not None and loaded.history.previous is not None:
+        # With --history and no --compare, the previous scan of the same scope is the comparison.
+        loaded = dataclasses.replace(loaded, previous=loaded.history.previous)
     result = _with_changes(result, args, loaded)
+    result = history_cli.notify(result, args, loaded.history)
     written = write_reports(result, args.out, loaded.formats)
     written += _seal(result, args, loaded, written)
     for warning in result.warnings:
@@ -361,15 +381,15 @@ def _gate_summary(result: ScanResult, args: argparse.Namespace) -> tuple[str, in
 def _exit_status(result: ScanResult, args: argparse.Namespace) -> int:
     """Exit 1 when the gate catches anything: --fail-on-new when given, --fail-on otherwise."""
     if args.fail_on_new is None or result.changes is None:
-        return _gate(result, args.fail_on)
+        return history_cli.exit_status(result, args, _gate(result, args.fail_on))
     newly = result.changes.newly_gating(args.fail_on_new)
     if newly:
         print(
             f"{len(newly)} finding(s) newly fail or error at or above {args.fail_on_new.value} "
             f"since {printable(result.changes.previous_path)}: exit {EXIT_GATED}"
         )
-        return EXIT_GATED
-    return EXIT_OK
+        return history_cli.exit_status(result, args, EXIT_GATED)
+    return history_cli.exit_status(result, args, EXIT_OK)
 
 
 def _gate(result: ScanResult, threshold: Severity) -> int:
@@ -391,11 +411,11 @@ def run_demo(args: argparse.Namespace) -> int:
         inventory, params, _ = scan_demo(estate, loaded.baseline, _parse_overrides(args.param), progress=progress)
     loaded = dataclasses.replace(loaded, params=params)
     save_snapshot(inventory, args.out / "inventory.json")
-    _report(inventory, args, loaded)
+    result = _report(inventory, args, loaded)
     print(f"wrote {args.out / 'inventory.json'}")
     if "html" in loaded.formats:
         print(f"open {(args.out / 'report.html').resolve()} in a browser")
-    return EXIT_OK
+    return history_cli.exit_status(result, args, EXIT_OK)
 
 
 def run_scan(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ import io
 import json
 import re
 
+from auditor.history.ageing import FindingAge
 from auditor.model import Finding
 from auditor.reports.evidence import json_value
 from auditor.reports.outline import sorted_findings
@@ -30,6 +31,8 @@ COLUMNS = (
     "frameworks",
     "finding_id",
 )
+# Appended when the run keeps a history (--history).
+AGE_COLUMNS = ("first_seen", "days_open", "sla_days", "due", "overdue")
 # Excel reads a CSV file as UTF-8 only when it starts with a byte order mark.
 BOM = "\ufeff"
 # A cell starting with one of these is read as a formula by spreadsheets (OWASP, "CSV Injection").
@@ -47,9 +50,13 @@ def render(result: ScanResult) -> str:
     buffer = io.StringIO()
     # Every cell quoted, so a separator inside a value can never start a new cell.
     writer = csv_module.writer(buffer, lineterminator="\r\n", quoting=csv_module.QUOTE_ALL)
-    writer.writerow(COLUMNS)
+    history = result.history
+    writer.writerow(COLUMNS + AGE_COLUMNS if history is not None else COLUMNS)
     for finding in sorted_findings(result.findings):
-        writer.writerow([safe_cell(value) for value in _row(finding, titles.get(finding.control_id, finding.title))])
+        row = _row(finding, titles.get(finding.control_id, finding.title))
+        if history is not None:
+            row += _age_cells(history.ages.get(finding.id))
+        writer.writerow([safe_cell(value) for value in row])
     return BOM + buffer.getvalue()
 
 
@@ -59,6 +66,14 @@ def safe_cell(value: str) -> str:
     if cleaned.startswith(FORMULA_TRIGGERS):
         return "'" + cleaned
     return cleaned
+
+
+def _age_cells(age: FindingAge | None) -> tuple[str, ...]:
+    if age is None:
+        return ("", "", "", "", "")
+    days = "" if age.days_open is None else str(age.days_open)
+    sla = "" if age.sla_days is None or age.open_since is None else str(age.sla_days)
+    return (age.first_seen, days, sla, age.due or "", "yes" if age.overdue else "no")
 
 
 def _row(finding: Finding, control_title: str) -> tuple[str, ...]:

@@ -12,6 +12,8 @@ from datetime import date, datetime
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from auditor.history.charts import chart_height, trend_charts
+from auditor.history.marks import with_age_notes
 from auditor.model import Finding, Severity, Status, rollup
 from auditor.reports.evidence import json_text
 from auditor.reports.outline import (
@@ -190,6 +192,10 @@ def environment() -> Environment:
 
 def render(result: ScanResult) -> str:
     """The HTML report as text."""
+    history = result.history
+    overdue = history.overdue_by_severity(result.findings) if history is not None else None
+    trend = trend_charts(history.trend) if history is not None and history.trend is not None else None
+    result = with_age_notes(result)
     env = environment()
     subscriptions = subscriptions_seen(result)
     positions = {subscription: index for index, subscription in enumerate(subscriptions)}
@@ -249,6 +255,10 @@ def render(result: ScanResult) -> str:
         warnings=result.warnings,
         collection_count=len(result.collections),
         changes=result.changes,
+        history=history,
+        overdue=overdue,
+        trend=trend,
+        chart_height=chart_height,
         style_hash=_csp_hash(env, STYLESHEET),
         script_hash=_csp_hash(env, SCRIPT),
     )

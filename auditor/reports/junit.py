@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from auditor.history.marks import with_age_notes
 from auditor.model import Finding, Status
 from auditor.reports.evidence import json_value
 from auditor.reports.outline import findings_by_control, orphan_findings
@@ -44,6 +45,7 @@ class Suite:
 
 def render(result: ScanResult) -> str:
     """The JUnit XML report as text, with an XML declaration and a final newline."""
+    result = with_age_notes(result)
     root = ET.Element("testsuites", name=SUITES_NAME)
     totals: Counter[str] = Counter()
     for suite in _suites(result):

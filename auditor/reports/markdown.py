@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from auditor.history.marks import with_age_notes
 from auditor.inventory import Collection
 from auditor.model import Finding, Status
 from auditor.reports.outline import controls_by_status, failed_collections, sorted_findings
@@ -78,6 +79,8 @@ def environment() -> Environment:
 
 def render(result: ScanResult) -> str:
     """The Markdown summary as text."""
+    overdue = result.history.overdue_by_severity(result.findings) if result.history is not None else None
+    result = with_age_notes(result)
     findings = sorted(
         (f for f in sorted_findings(result.findings) if f.gates),
         key=lambda f: (-f.severity.rank, f.status is not Status.FAIL),
@@ -97,6 +100,7 @@ def render(result: ScanResult) -> str:
             failed_collections=[_listing(c) for c in failed_collections(result)],
             collection_count=len(result.collections),
             warnings=result.warnings,
+            overdue=overdue,
         )
     )
 

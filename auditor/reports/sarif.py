@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from urllib.parse import quote
 
+from auditor.history.marks import age_note
 from auditor.model import Finding, Severity, SourceLocation, Status
 from auditor.reports.evidence import JsonValue, json_value
 from auditor.reports.outline import failed_collections, findings_by_control, orphan_findings, sorted_findings
@@ -56,6 +57,8 @@ def log(result: ScanResult) -> dict[str, JsonValue]:
     results: list[JsonValue] = [
         _result(f, index[f.control_id]) for f in sorted_findings(result.findings) if f.status in REPORTED
     ]
+    if result.history is not None:
+        _add_ages(results, [f for f in sorted_findings(result.findings) if f.status in REPORTED], result)
     run: dict[str, JsonValue] = {
         "tool": {
             "driver": {
@@ -124,6 +127,19 @@ def _stray_rule(control_id: str, findings: Sequence[Finding]) -> dict[str, JsonV
             "security-severity": SECURITY_SEVERITY[severity],
         },
     }
+
+
+def _add_ages(results: list[JsonValue], findings: list[Finding], result: ScanResult) -> None:
+    """First seen, days open and overdue in each result's properties, and in its message."""
+    assert result.history is not None
+    for entry, finding in zip(results, findings, strict=True):
+        age = result.history.ages.get(finding.id)
+        if age is None or not isinstance(entry, dict):
+            continue
+        properties, message = entry["properties"], entry["message"]
+        assert isinstance(properties, dict) and isinstance(message, dict)
+        properties.update(firstSeen=age.first_seen, daysOpen=age.days_open, overdue=age.overdue, due=age.due)
+        message["text"] = f"{message['text']} [{age_note(age)}]"
 
 
 def _result(finding: Finding, rule_index: int) -> dict[str, JsonValue]:
