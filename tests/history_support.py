@@ -126,10 +126,10 @@ class Tls:
     server_context: ssl.SSLContext
 
 
-def local_tls(folder: Path) -> Tls:
-    """A CA written to folder/ca.pem and a server context presenting a certificate for 127.0.0.1."""
+def local_tls(folder: Path, name: str) -> Tls:
+    """A CA written to folder/NAME-ca.pem and a server context presenting a certificate for 127.0.0.1."""
     ca = trustme.CA()
-    ca_file = folder / "ca.pem"
+    ca_file = folder / f"{name}-ca.pem"
     ca.cert_pem.write_to_path(str(ca_file))
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1").configure_cert(context)
@@ -149,7 +149,7 @@ class WebhookReceiver:
 @pytest.fixture
 def webhook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[WebhookReceiver]:
     """A local HTTPS receiver whose CA requests trusts (REQUESTS_CA_BUNDLE) for the test."""
-    tls = local_tls(tmp_path)
+    tls = local_tls(tmp_path, "webhook")
     receiver = WebhookReceiver(url="")
 
     class Handler(BaseHTTPRequestHandler):
@@ -195,7 +195,7 @@ SMTP_PASSWORD = "s3cret-smtp-password"
 @pytest.fixture
 def mail_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MailReceiver]:
     """A real aiosmtpd server, with the AUDITOR_SMTP_* variables pointing at it for the test."""
-    tls = local_tls(tmp_path)
+    tls = local_tls(tmp_path, "smtp")
     port = _free_port()
     receiver = MailReceiver(port=port, ca_file=tls.ca_file)
 
@@ -210,7 +210,8 @@ def mail_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Mai
             SMTP_PASSWORD.encode(),
         )
         receiver.logins.append((data.login.decode() if isinstance(data, LoginPassword) else "?", bool(session.ssl)))
-        return AuthResult(success=ok)
+        # handled=False: aiosmtpd then answers 535 itself; the default expects the hook to have answered.
+        return AuthResult(success=ok, handled=False)
 
     controller = Controller(
         Handler(),
@@ -220,6 +221,8 @@ def mail_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Mai
         require_starttls=True,
         auth_require_tls=True,
         authenticator=authenticate,
+        # smtplib falls back from PLAIN to LOGIN after a rejection, and aiosmtpd's LOGIN then waits for input.
+        auth_exclude_mechanism=["LOGIN"],
     )
     controller.start()
     monkeypatch.setenv("AUDITOR_SMTP_HOST", "127.0.0.1")
