@@ -26,6 +26,7 @@ from auditor.emulator import cli as emulator_cli
 from auditor.emulator.estate import EstateError, demo_estate_path, load_estate
 from auditor.evaluate import evaluate
 from auditor.history import cli as history_cli
+from auditor.history.location import history_location
 from auditor.iac import cli as iac_cli
 from auditor.inventory import Inventory
 from auditor.manifest import (
@@ -296,7 +297,7 @@ def _load(args: argparse.Namespace) -> Evaluation:
 def _previous_scan(args: argparse.Namespace) -> ScanFindings | None:
     """The findings of --compare, read before any collection so a bad file fails fast."""
     compare_with: Path | None = getattr(args, "compare", None)
-    if getattr(args, "fail_on_new", None) and compare_with is None and not history_cli.history_location(args.history):
+    if getattr(args, "fail_on_new", None) and compare_with is None and not history_location(args.history):
         raise UsageError("--fail-on-new needs --compare PREVIOUS or --history: new is relative to a previous scan")
     return load_findings(compare_with) if compare_with else None
 

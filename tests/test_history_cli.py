@@ -51,6 +51,7 @@ def findings(out: Path) -> dict[str, Any]:
 
 def vault_finding(name: str, document: dict[str, Any]) -> dict[str, Any]:
     (match,) = [f for f in document["findings"] if f["control_id"] == "KV-01" and f["resource_name"] == name]
+    assert isinstance(match, dict)
     return match
 
 
@@ -127,7 +128,9 @@ def test_two_scheduled_runs_age_findings_trend_and_notify_only_the_new_one(
 
     # A third run with nothing changed sends nothing.
     third = tmp_path / "run3"
-    assert main(["demo", "--estate", str(estate), "--out", str(third), "--history", store_location, *STEADY, *notify]) == 0
+    assert (
+        main(["demo", "--estate", str(estate), "--out", str(third), "--history", store_location, *STEADY, *notify]) == 0
+    )
     assert "no notification sent" in capsys.readouterr().out
     assert len(webhook.bodies) == 2
 
@@ -169,7 +172,10 @@ def test_overdue_gate_and_required_notifications(
     webhook.status = 503
     failing = ["--notify", f"teams:{webhook.url}", "--notify-digest"]
     out = tmp_path / "notified"
-    assert main(["evaluate", inventory, "--history", store, "--out", str(out), "--fail-on-new", "high", *STEADY, *failing]) == 0
+    assert (
+        main(["evaluate", inventory, "--history", store, "--out", str(out), "--fail-on-new", "high", *STEADY, *failing])
+        == 0
+    )
     captured = capsys.readouterr()
     assert "warning: notification to teams:https://127.0.0.1" in captured.err
     assert "failed: HTTP 503" in captured.err
@@ -178,7 +184,12 @@ def test_overdue_gate_and_required_notifications(
     assert [(n["ok"], n["detail"]) for n in document["notifications"]] == [(False, "HTTP 503")]
     assert "secret-signature" not in (out / "findings.json").read_text(encoding="utf-8")
     required = [*failing, "--notify-required"]
-    assert main(["evaluate", inventory, "--history", store, "--out", str(out), "--fail-on-new", "high", *STEADY, *required]) == 3
+    assert (
+        main(
+            ["evaluate", inventory, "--history", store, "--out", str(out), "--fail-on-new", "high", *STEADY, *required]
+        )
+        == 3
+    )
     # A failed delivery changes no finding: the same findings as without notifications.
     assert [f["id"] for f in findings(out)["findings"]] == [f["id"] for f in findings(second)["findings"]]
 

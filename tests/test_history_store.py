@@ -53,7 +53,11 @@ def test_findings_age_from_the_scan_that_first_saw_them_fail(store_location: str
         assert second.scan_id == first.scan_id + 1  # type: ignore[attr-defined]
         assert second.previous_scan_id == first.scan_id  # type: ignore[attr-defined]
         # Ten days open against a 7-day critical SLA: overdue since 2026-11-08.
-        assert (ages[critical.id].days_open, ages[critical.id].overdue, ages[critical.id].due) == (10, True, "2026-11-08")
+        assert (ages[critical.id].days_open, ages[critical.id].overdue, ages[critical.id].due) == (
+            10,
+            True,
+            "2026-11-08",
+        )
         # The regression keeps its first-seen date but is open only from today.
         assert (ages[regressed.id].first_seen, ages[regressed.id].open_since) == (DAY1, DAY11)
         assert ages[regressed.id].days_open == 0
@@ -88,7 +92,9 @@ def test_previous_findings_are_the_newest_scan_of_the_same_scope(store_location:
         kept = finding("NET-01", "a", Status.FAIL)
         record(store, DAY1, [kept, finding("NET-01", "b", Status.FAIL)])
         record(store, DAY11, [kept])
-        other = result(DAY11, [finding("NET-01", "c", Status.FAIL)], subscription="ffffffff-0000-0000-0000-000000000009")
+        other = result(
+            DAY11, [finding("NET-01", "c", Status.FAIL)], subscription="ffffffff-0000-0000-0000-000000000009"
+        )
         store.record(other, scan_scope(other), SLAS)
         previous = store.previous_findings(scan_scope(result(DAY1, [kept])))
         assert previous is not None
@@ -122,7 +128,7 @@ def test_a_failed_write_leaves_the_store_as_it_was(store_location: str) -> None:
         before = store.export()
         doomed = finding("NET-01", "b", Status.FAIL)
         _add_failing_trigger(store, doomed.id)
-        with pytest.raises(HistoryError, match="scan not recorded, store unchanged: .*disk full"):
+        with pytest.raises(HistoryError, match=r"scan not recorded, store unchanged: .*disk full"):
             record(store, DAY11, [finding("NET-01", "a", Status.PASS), doomed])
         assert store.export() == before
 
@@ -174,7 +180,11 @@ def test_trend_counts_new_resolved_open_and_time_to_resolve(store_location: str)
         record(store, DAY21, [a, finding("ENC-03", "b", Status.PASS), finding("ENC-03", "c", Status.ERROR)])
         scope = store.scans()[0].scope
         trend = store.trend(scope, SLAS)
-        assert [(p.new, p.resolved, p.open, p.overdue) for p in trend.points] == [(2, 0, 2, 0), (0, 1, 1, 1), (1, 0, 2, 1)]
+        assert [(p.new, p.resolved, p.open, p.overdue) for p in trend.points] == [
+            (2, 0, 2, 0),
+            (0, 1, 1, 1),
+            (1, 0, 2, 1),
+        ]
         assert trend.points[0].areas == {"NET": 0.0, "ENC": 0.0}
         assert trend.points[1].areas["ENC"] == 100.0
         assert trend.open_by_age == {"0-7": 1, "8-30": 1, "31-90": 0, "91-180": 0, "over 180": 0}

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import email.policy
 import json
-from pathlib import Path
 
 import pytest
 
@@ -33,8 +33,6 @@ def drifted() -> ScanResult:
         scan_findings("previous", "2026-11-01T00:00:00Z", before.findings),
         scan_findings("current", "2026-11-02T00:00:00Z", after.findings),
     )
-    import dataclasses
-
     return dataclasses.replace(after, changes=changes)
 
 
@@ -49,8 +47,6 @@ def test_the_notice_names_only_new_gated_findings() -> None:
 def test_nothing_is_sent_when_the_gated_set_did_not_grow() -> None:
     same = result("2026-11-02T00:00:00Z", [OLD])
     changes = compare(scan_findings("p", "", [OLD]), scan_findings("c", "", [OLD]))
-    import dataclasses
-
     unchanged = dataclasses.replace(same, changes=changes)
     assert build_notice(unchanged, Severity.HIGH, digest=False) is None
     digest = build_notice(unchanged, Severity.HIGH, digest=True)
@@ -152,5 +148,3 @@ def test_slack_blocks_and_card_list_at_most_25_findings() -> None:
     assert blocks[-1]["text"]["text"] == "and 15 more"
     card = adaptive_card(notice)
     assert card["body"][-1]["text"] == "and 15 more"
-
-

@@ -128,7 +128,13 @@ def days_between(start: str, end: str) -> int:
 
 
 def age_of(
-    severity: Severity, first_seen: str, open_since: str | None, at: str, slas: Mapping[Severity, int], reopened: int
+    severity: Severity,
+    first_seen: str,
+    open_since: str | None,
+    at: str,
+    slas: Mapping[Severity, int],
+    *,
+    reopened: int = 0,
 ) -> FindingAge:
     """The age of a finding as of ``at``: open days, and overdue once they exceed its severity's SLA."""
     sla = slas.get(severity)

@@ -1,4 +1,4 @@
-"""Geometry of the report's trend charts (inline SVG): score per area, new and resolved, open by age, time to resolve."""
+"""Geometry of the report's inline SVG trend charts: score per area, new and resolved, open by age, time to resolve."""
 
 from __future__ import annotations
 

@@ -8,7 +8,6 @@ import dataclasses
 import io
 import json
 import sys
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -235,10 +234,14 @@ def _trend_text(store: HistoryStore, args: argparse.Namespace) -> str:
     if args.json:
         return json.dumps(dataclasses.asdict(trend), indent=2)
     label = f" of {args.control}" if args.control else ""
-    lines = [f"trend{label} for {scope}", f"{'scan':>5}  {'as of':20}  {'score':>6}  {'new':>4}  {'resolved':>8}  {'open':>5}  {'overdue':>7}"]
+    lines = [
+        f"trend{label} for {scope}",
+        f"{'scan':>5}  {'as of':20}  {'score':>6}  {'new':>4}  {'resolved':>8}  {'open':>5}  {'overdue':>7}",
+    ]
     for p in trend.points:
         lines.append(
-            f"{p.scan_id:>5}  {p.at:20}  {_percent(p.score):>6}  {p.new:>4}  {p.resolved:>8}  {p.open:>5}  {p.overdue:>7}"
+            f"{p.scan_id:>5}  {p.at:20}  {_percent(p.score):>6}  {p.new:>4}  {p.resolved:>8}  {p.open:>5}  "
+            f"{p.overdue:>7}"
         )
     lines.append("open by age (days): " + ", ".join(f"{k} {v}" for k, v in trend.open_by_age.items()))
     lines.append(
@@ -294,4 +297,3 @@ def _cell(value: object) -> str:
 
 def _percent(value: object) -> str:
     return f"{value:.1f}%" if isinstance(value, int | float) else "-"
-

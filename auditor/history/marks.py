@@ -31,7 +31,6 @@ def with_age_notes(result: ScanResult) -> ScanResult:
     findings = []
     for finding in result.findings:
         age = history.ages.get(finding.id)
-        if age is not None:
-            finding = dataclasses.replace(finding, message=f"{finding.message} [{age_note(age)}]")
-        findings.append(finding)
+        noted = dataclasses.replace(finding, message=f"{finding.message} [{age_note(age)}]") if age else finding
+        findings.append(noted)
     return dataclasses.replace(result, findings=tuple(findings))

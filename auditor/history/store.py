@@ -7,14 +7,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC
-from importlib import resources
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, insert, select, update
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, RowMapping
 from sqlalchemy.exc import SQLAlchemyError
 
 from auditor.drift import FindingState, ScanFindings, scan_findings
@@ -22,7 +21,7 @@ from auditor.history.ageing import FindingAge, Trend, TrendPoint, age_of, days_b
 from auditor.history.location import database_url, displayed
 from auditor.history.schema import VERSION_TABLE, findings, intervals, scans
 from auditor.model import GATING_STATUSES, Finding, Severity, Status
-from auditor.results import ScanResult, posture_score
+from auditor.results import ScanMetadata, ScanResult, posture_score
 
 HEAD_REVISION = "0002"
 GATING_VALUES = tuple(sorted(s.value for s in GATING_STATUSES))
@@ -174,9 +173,7 @@ class HistoryStore:
         query = select(findings).where(findings.c.scope == scope, findings.c.last_seen_scan.is_(None))
         with self._reading() as connection:
             states = [
-                FindingState(
-                    r.finding_id, r.control_id, r.title, Status(r.status), Severity(r.severity), r.resource_id
-                )
+                FindingState(r.finding_id, r.control_id, r.title, Status(r.status), Severity(r.severity), r.resource_id)
                 for r in connection.execute(query)
             ]
         return ScanFindings(f"{self.shown} scan {latest.id}", latest.finished_at, {s.id: s for s in states})
@@ -282,8 +279,9 @@ def _reason(exc: SQLAlchemyError) -> str:
     return str(original if original is not None else exc).strip().splitlines()[0]
 
 
-def _scan_row(row: Mapping[str, Any]) -> ScanRow:
-    return ScanRow(**{**row, "summary": json.loads(row["summary"])})
+def _scan_row(row: RowMapping) -> ScanRow:
+    values = dict(row)
+    return ScanRow(**{**values, "summary": json.loads(values["summary"])})
 
 
 # --- recording -------------------------------------------------------------------------------------------
@@ -299,21 +297,7 @@ def _record(connection: Connection, result: ScanResult, scope: str, slas: Mappin
     current = scan_findings("", meta.finished_at, result.findings).states
     details = _first_by_id(result.findings)
     areas = {control.id: control.area for control in result.controls}
-    scan_id = int(
-        connection.execute(
-            insert(scans).values(
-                scope=scope,
-                started_at=stamp(meta.started_at),
-                finished_at=stamp(meta.finished_at),
-                as_of=at,
-                tool_version=meta.tool_version,
-                source=meta.source,
-                baseline_name=meta.baseline_name,
-                baseline_sha256=meta.baseline_sha256,
-                summary="{}",
-            )
-        ).inserted_primary_key[0]
-    )
+    scan_id = _insert_scan(connection, scope, meta, at)
     new_rows: list[dict[str, Any]] = []
     changed_rows: list[dict[str, Any]] = []
     opened: list[dict[str, Any]] = []
@@ -347,14 +331,14 @@ def _record(connection: Connection, result: ScanResult, scope: str, slas: Mappin
             )
             opened.append(_interval(scope, finding_id, state, scan_id, at))
             newly_open += gates
-            ages[finding_id] = age_of(state.severity, at, at if gates else None, at, slas, 0)
+            ages[finding_id] = age_of(state.severity, at, at if gates else None, at, slas)
             continue
         present = row.last_seen_scan is None
         was_gating = present and row.status in GATING_VALUES
         open_since, resolved_at, reopened = row.open_since_at, row.resolved_at, row.reopened
         if present and (row.status, row.severity) == (state.status.value, state.severity.value):
             ages[finding_id] = age_of(
-                state.severity, row.first_seen_at, open_since if gates else None, at, slas, reopened
+                state.severity, row.first_seen_at, open_since if gates else None, at, slas, reopened=reopened
             )
             continue
         if present:
@@ -380,7 +364,9 @@ def _record(connection: Connection, result: ScanResult, scope: str, slas: Mappin
                 "v_reopened": reopened,
             }
         )
-        ages[finding_id] = age_of(state.severity, row.first_seen_at, open_since if gates else None, at, slas, reopened)
+        ages[finding_id] = age_of(
+            state.severity, row.first_seen_at, open_since if gates else None, at, slas, reopened=reopened
+        )
     for finding_id, row in existing.items():
         if row.last_seen_scan is not None or finding_id in current:
             continue
@@ -401,6 +387,39 @@ def _record(connection: Connection, result: ScanResult, scope: str, slas: Mappin
                 "v_reopened": row.reopened,
             }
         )
+    _write(connection, new_rows, closed, changed_rows, opened)
+    summary = _summary(result, areas, ages, newly_open, resolved)
+    connection.execute(update(scans).where(scans.c.id == scan_id).values(summary=json.dumps(summary, sort_keys=True)))
+    return RecordedScan(scan_id, previous, ages)
+
+
+def _insert_scan(connection: Connection, scope: str, meta: ScanMetadata, at: str) -> int:
+    """The new scan's row, its summary filled in once its findings are recorded."""
+    inserted = connection.execute(
+        insert(scans).values(
+            scope=scope,
+            started_at=stamp(meta.started_at),
+            finished_at=stamp(meta.finished_at),
+            as_of=at,
+            tool_version=meta.tool_version,
+            source=meta.source,
+            baseline_name=meta.baseline_name,
+            baseline_sha256=meta.baseline_sha256,
+            summary="{}",
+        )
+    ).inserted_primary_key
+    assert inserted is not None
+    return int(inserted[0])
+
+
+def _write(
+    connection: Connection,
+    new_rows: list[dict[str, Any]],
+    closed: list[dict[str, Any]],
+    changed_rows: list[dict[str, Any]],
+    opened: list[dict[str, Any]],
+) -> None:
+    """Insert new findings, close ended intervals, update changed findings and open new intervals, in bulk."""
     if new_rows:
         connection.execute(insert(findings), new_rows)
     if closed:
@@ -431,9 +450,6 @@ def _record(connection: Connection, result: ScanResult, scope: str, slas: Mappin
         )
     if opened:
         connection.execute(insert(intervals), opened)
-    summary = _summary(result, areas, ages, newly_open, resolved)
-    connection.execute(update(scans).where(scans.c.id == scan_id).values(summary=json.dumps(summary, sort_keys=True)))
-    return RecordedScan(scan_id, previous, ages)
 
 
 def _interval(scope: str, finding_id: str, state: FindingState, scan_id: int, at: str) -> dict[str, Any]:
@@ -491,7 +507,9 @@ def _merge_runs(rows: Iterable[Any]) -> Iterator[Run]:
         yield run
 
 
-def _points(rows: Sequence[ScanRow], runs: Sequence[Run], slas: Mapping[Severity, int], *, recount: bool) -> list[TrendPoint]:
+def _points(
+    rows: Sequence[ScanRow], runs: Sequence[Run], slas: Mapping[Severity, int], *, recount: bool
+) -> list[TrendPoint]:
     """One point per scan; new, resolved and open are counted from the runs when filtered to a control."""
     starts: dict[int, int] = defaultdict(int)
     ends: dict[int, int] = defaultdict(int)

@@ -87,7 +87,9 @@ def slack_payload(notice: Notice) -> dict[str, Any]:
         text = f"*{_mrkdwn(item.severity.upper())} {_mrkdwn(item.control_id)}*: {_mrkdwn(_line(item))}"
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}})
     if len(notice.items) > MAX_LISTED:
-        blocks.append({"type": "section", "text": {"type": "plain_text", "text": f"and {len(notice.items) - MAX_LISTED} more"}})
+        blocks.append(
+            {"type": "section", "text": {"type": "plain_text", "text": f"and {len(notice.items) - MAX_LISTED} more"}}
+        )
     return {"text": notice.subject, "blocks": blocks}
 
 
