@@ -12,15 +12,15 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, insert, select, update
+from sqlalchemy import Connection, Engine, Insert, Update, bindparam, create_engine, event, func, insert, select, update
 from sqlalchemy.engine import URL, RowMapping
 from sqlalchemy.exc import SQLAlchemyError
 
-from auditor.drift import FindingState, ScanFindings, scan_findings
+from auditor.drift import FindingState, ScanFindings
 from auditor.history.ageing import FindingAge, Trend, TrendPoint, age_of, days_between, parse_time
 from auditor.history.location import database_url, displayed
 from auditor.history.schema import VERSION_TABLE, findings, intervals, scans
-from auditor.model import GATING_STATUSES, Finding, Severity, Status
+from auditor.model import GATING_STATUSES, ROLLUP_ORDER, Finding, Severity, Status
 from auditor.results import ScanMetadata, ScanResult, posture_score
 
 HEAD_REVISION = "0002"
@@ -293,9 +293,9 @@ def _record(connection: Connection, result: ScanResult, scope: str, slas: Mappin
     previous = connection.execute(
         select(scans.c.id).where(scans.c.scope == scope).order_by(scans.c.id.desc()).limit(1)
     ).scalar()
-    existing = {row.finding_id: row for row in connection.execute(select(findings).where(findings.c.scope == scope))}
-    current = scan_findings("", meta.finished_at, result.findings).states
-    details = _first_by_id(result.findings)
+    rows = connection.execute(select(findings).where(findings.c.scope == scope)).all()
+    existing = {row.finding_id: row for row in rows}
+    current, details = _states(result.findings)
     areas = {control.id: control.area for control in result.controls}
     scan_id = _insert_scan(connection, scope, meta, at)
     new_rows: list[dict[str, Any]] = []
@@ -421,9 +421,10 @@ def _write(
 ) -> None:
     """Insert new findings, close ended intervals, update changed findings and open new intervals, in bulk."""
     if new_rows:
-        connection.execute(insert(findings), new_rows)
+        _executemany(connection, insert(findings), new_rows)
     if closed:
-        connection.execute(
+        _executemany(
+            connection,
             update(intervals)
             .where(
                 intervals.c.scope == bindparam("k_scope"),
@@ -434,7 +435,8 @@ def _write(
             closed,
         )
     if changed_rows:
-        connection.execute(
+        _executemany(
+            connection,
             update(findings)
             .where(findings.c.scope == bindparam("k_scope"), findings.c.finding_id == bindparam("k_id"))
             .values(
@@ -449,7 +451,7 @@ def _write(
             changed_rows,
         )
     if opened:
-        connection.execute(insert(intervals), opened)
+        _executemany(connection, insert(intervals), opened)
 
 
 def _interval(scope: str, finding_id: str, state: FindingState, scan_id: int, at: str) -> dict[str, Any]:
@@ -465,11 +467,37 @@ def _interval(scope: str, finding_id: str, state: FindingState, scan_id: int, at
     }
 
 
-def _first_by_id(items: Iterable[Finding]) -> dict[str, Finding]:
-    first: dict[str, Finding] = {}
+def _executemany(connection: Connection, statement: Insert | Update, rows: list[dict[str, Any]]) -> None:
+    """Run one statement over many rows through the driver's executemany, compiled once.
+
+    SQLAlchemy's own executemany builds every row's parameters through the compiler, which is most of the
+    cost of recording a scan of tens of thousands of findings.
+    """
+    compiled = statement.compile(dialect=connection.dialect, column_keys=list(rows[0]))
+    names = compiled.positiontup
+    parameters: list[Any] = [tuple(row[n] for n in names) for row in rows] if names is not None else rows
+    connection.exec_driver_sql(str(compiled), parameters)
+
+
+def _states(items: Iterable[Finding]) -> tuple[dict[str, FindingState], dict[str, Finding]]:
+    """One state per finding id (merged as drift merges them) and the first finding of each id."""
+    findings_by_id: dict[str, Finding] = {}
+    states: dict[str, FindingState] = {}
     for finding in items:
-        first.setdefault(finding.id, finding)
-    return first
+        key = finding.id
+        state = FindingState(
+            key, finding.control_id, finding.title, finding.status, finding.severity, finding.resource_id
+        )
+        seen = states.get(key)
+        if seen is None:
+            findings_by_id[key] = finding
+            states[key] = state
+            continue
+        # One check reporting on one scope twice: the most serious verdict stands for it, as in a comparison.
+        status = min(seen.status, state.status, key=ROLLUP_ORDER.index)
+        severity = max(seen.severity, state.severity, key=lambda s: s.rank)
+        states[key] = FindingState(key, seen.control_id, seen.title, status, severity, seen.resource_id)
+    return states, findings_by_id
 
 
 def _summary(
