@@ -11,11 +11,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from auditor.cli import main
 from auditor.emulator import demo_estate_path
 from auditor.model import finding_id
+from auditor.reports import json as json_report
 from tests.history_support import MailReceiver, WebhookReceiver, mail_server, store_location, webhook
 
 __all__ = ["mail_server", "store_location", "webhook"]
@@ -77,6 +79,8 @@ def test_two_scheduled_runs_age_findings_trend_and_notify_only_the_new_one(
 
     # First-seen dates and days open in every finding; the critical ones are past their 7-day SLA.
     day_one, day_two = findings(first), findings(second)
+    # The history's additions are part of the published findings.json schema.
+    jsonschema.validate(day_two, json_report.schema())
     assert all(f["age"]["first_seen"] == "2026-11-28T12:00:00Z" for f in day_one["findings"])
     broken = vault_finding(BROKEN_VAULT, day_two)
     assert broken["status"] == "fail"
@@ -181,6 +185,7 @@ def test_overdue_gate_and_required_notifications(
     assert "failed: HTTP 503" in captured.err
     assert "secret-signature" not in captured.err + captured.out
     document = findings(out)
+    jsonschema.validate(document, json_report.schema())
     assert [(n["ok"], n["detail"]) for n in document["notifications"]] == [(False, "HTTP 503")]
     assert "secret-signature" not in (out / "findings.json").read_text(encoding="utf-8")
     required = [*failing, "--notify-required"]

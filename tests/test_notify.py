@@ -6,7 +6,9 @@ import dataclasses
 import email
 import email.policy
 import json
+from pathlib import Path
 
+import jsonschema
 import pytest
 
 from auditor.drift import compare, scan_findings
@@ -148,3 +150,31 @@ def test_slack_blocks_and_card_list_at_most_25_findings() -> None:
     assert blocks[-1]["text"]["text"] == "and 15 more"
     card = adaptive_card(notice)
     assert card["body"][-1]["text"] == "and 15 more"
+
+
+ADAPTIVE_CARD_SCHEMA = Path(__file__).parent / "data" / "adaptive-cards" / "adaptive-card-1.5-excerpt.json"
+
+
+def card_errors(card: dict[str, object]) -> list[str]:
+    """Violations of the Adaptive Card 1.5 schema (see tests/data/adaptive-cards/ORIGIN.md)."""
+    schema = json.loads(ADAPTIVE_CARD_SCHEMA.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft6Validator(schema)
+    return [error.message for error in validator.iter_errors(card)]
+
+
+def test_the_teams_card_is_a_valid_adaptive_card_1_5(webhook: WebhookReceiver) -> None:
+    many = [finding("NET-01", f"vm{n}", Status.FAIL) for n in range(30)]
+    for notice in (
+        build_notice(drifted(), Severity.HIGH, digest=False),
+        build_notice(result("2026-11-02T00:00:00Z", many), Severity.HIGH, digest=True),
+    ):
+        assert notice is not None
+        deliver([parse_target(f"teams:{webhook.url}")], notice)
+    assert len(webhook.bodies) == 2
+    for body in webhook.bodies:
+        card = body["attachments"][0]["content"]
+        assert card_errors(card) == []
+    # The schema is not vacuous: a card with a weight Adaptive Cards do not know fails it.
+    broken = webhook.bodies[0]["attachments"][0]["content"]
+    broken["body"][0]["weight"] = "heavy"
+    assert card_errors(broken)
