@@ -8,7 +8,7 @@ import email.policy
 import json
 from pathlib import Path
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 import pytest
 
 from auditor.drift import compare, scan_findings
