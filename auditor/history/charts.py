@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from auditor.history.ageing import Trend
+from auditor.history.ageing import Trend, TrendPoint
 
 # SVG user units of every chart: plot width and height inside the margins.
 WIDTH = 560
@@ -14,6 +15,9 @@ LEFT = 44
 TOP = 12
 LABEL_WIDTH = 190
 # Printed in black and white, lines are told apart by their dash pattern and their label, not by colour.
+# Vertical room an end label needs, and the widest a bar gets when there are few scans.
+LABEL_GAP = 11
+MAX_BAR_WIDTH = 24.0
 DASHES = ("", "6 3", "2 3", "8 3 2 3", "1 2", "10 4", "4 4 1 4", "3 6")
 
 
@@ -50,6 +54,9 @@ class TrendCharts:
     first: str
     last: str
     score_lines: tuple[Line, ...]
+    score_x_labels: tuple[tuple[float, str], ...]
+    score_height: float
+    change_x_labels: tuple[tuple[float, str], ...]
     y_ticks: tuple[tuple[float, str], ...]
     change_bars: tuple[Bar, ...]
     change_max: int
@@ -82,9 +89,10 @@ def trend_charts(trend: Trend) -> TrendCharts:
                 last=f"{last:.0f}%",
             )
         )
+    spread = tuple(_spread_labels(lines))
     change_max = max([1, *(max(p.new, p.resolved) for p in points)])
     slot = WIDTH / max(1, count)
-    bar_width = max(1.0, slot * 0.4)
+    bar_width = min(MAX_BAR_WIDTH, max(1.0, slot * 0.4))
     bars: list[Bar] = []
     for i, p in enumerate(points):
         for offset, (kind, value) in enumerate((("new", p.new), ("resolved", p.resolved))):
@@ -93,7 +101,7 @@ def trend_charts(trend: Trend) -> TrendCharts:
                 Bar(
                     label=f"scan {p.scan_id} {kind}",
                     value=str(value),
-                    x=LEFT + i * slot + offset * bar_width,
+                    x=LEFT + i * slot + (slot - 2 * bar_width) / 2 + offset * bar_width,
                     y=TOP + HEIGHT - height,
                     width=bar_width,
                     height=height,
@@ -108,7 +116,10 @@ def trend_charts(trend: Trend) -> TrendCharts:
         scans=count,
         first=points[0].at[:10] if points else "",
         last=points[-1].at[:10] if points else "",
-        score_lines=tuple(lines),
+        score_lines=spread,
+        score_height=max([TOP + HEIGHT + 24.0, *(line.label_y + 6 for line in spread)]),
+        score_x_labels=_x_labels([LEFT + i * step for i in range(count)], points),
+        change_x_labels=_x_labels([LEFT + i * slot + slot / 2 for i in range(count)], points),
         y_ticks=tuple((_y(v), f"{v:.0f}%") for v in (0.0, 25.0, 50.0, 75.0, 100.0)),
         change_bars=tuple(bars),
         change_max=change_max,
@@ -118,6 +129,26 @@ def trend_charts(trend: Trend) -> TrendCharts:
         ),
         table=table,
     )
+
+
+def _spread_labels(lines: list[Line]) -> list[Line]:
+    """End labels moved apart vertically so that close scores do not print over each other."""
+    spread: list[Line] = []
+    floor = -1e9
+    for line in sorted(lines, key=lambda item: item.label_y):
+        y = max(line.label_y, floor + LABEL_GAP)
+        floor = y
+        spread.append(dataclasses.replace(line, label_y=y))
+    return spread
+
+
+def _x_labels(xs: Sequence[float], points: Sequence[TrendPoint]) -> tuple[tuple[float, str], ...]:
+    """Day labels under the x axis: first, last, and up to four evenly spaced between them."""
+    if not points:
+        return ()
+    count = len(points)
+    wanted = sorted({0, count - 1, *(round(k * (count - 1) / 5) for k in range(1, 5))}) if count > 2 else range(count)
+    return tuple((xs[i], points[i].at[:10]) for i in wanted)
 
 
 def _y(value: float | None) -> float:
