@@ -12,7 +12,20 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, Engine, Insert, Update, bindparam, create_engine, event, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Insert,
+    Update,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import URL, RowMapping
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -290,6 +303,9 @@ def _scan_row(row: RowMapping) -> ScanRow:
 def _record(connection: Connection, result: ScanResult, scope: str, slas: Mapping[Severity, int]) -> RecordedScan:
     meta = result.metadata
     at = stamp(meta.as_of or meta.finished_at)
+    if connection.dialect.name == "postgresql":
+        # Two scans of one scope recorded at once would both read the same state; the second waits here.
+        connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:scope))"), {"scope": scope})
     previous = connection.execute(
         select(scans.c.id).where(scans.c.scope == scope).order_by(scans.c.id.desc()).limit(1)
     ).scalar()
