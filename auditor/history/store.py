@@ -16,6 +16,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     Insert,
+    Row,
     Update,
     bindparam,
     create_engine,
@@ -303,14 +304,7 @@ def _scan_row(row: RowMapping) -> ScanRow:
 def _record(connection: Connection, result: ScanResult, scope: str, slas: Mapping[Severity, int]) -> RecordedScan:
     meta = result.metadata
     at = stamp(meta.as_of or meta.finished_at)
-    if connection.dialect.name == "postgresql":
-        # Two scans of one scope recorded at once would both read the same state; the second waits here.
-        connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:scope))"), {"scope": scope})
-    previous = connection.execute(
-        select(scans.c.id).where(scans.c.scope == scope).order_by(scans.c.id.desc()).limit(1)
-    ).scalar()
-    rows = connection.execute(select(findings).where(findings.c.scope == scope)).all()
-    existing = {row.finding_id: row for row in rows}
+    previous, existing = _stored_state(connection, scope)
     current, details = _states(result.findings)
     areas = {control.id: control.area for control in result.controls}
     scan_id = _insert_scan(connection, scope, meta, at)
@@ -407,6 +401,18 @@ def _record(connection: Connection, result: ScanResult, scope: str, slas: Mappin
     summary = _summary(result, areas, ages, newly_open, resolved)
     connection.execute(update(scans).where(scans.c.id == scan_id).values(summary=json.dumps(summary, sort_keys=True)))
     return RecordedScan(scan_id, previous, ages)
+
+
+def _stored_state(connection: Connection, scope: str) -> tuple[int | None, dict[str, Row[Any]]]:
+    """The newest scan of the scope and every finding row it has, read inside the recording transaction."""
+    if connection.dialect.name == "postgresql":
+        # Two scans of one scope recorded at once would both read the same state; the second waits here.
+        connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:scope))"), {"scope": scope})
+    previous = connection.execute(
+        select(scans.c.id).where(scans.c.scope == scope).order_by(scans.c.id.desc()).limit(1)
+    ).scalar()
+    rows = connection.execute(select(findings).where(findings.c.scope == scope)).all()
+    return previous, {row.finding_id: row for row in rows}
 
 
 def _insert_scan(connection: Connection, scope: str, meta: ScanMetadata, at: str) -> int:
