@@ -80,7 +80,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         EntryFileError,
         DriftError,
         ManifestError,
-        history_cli.HistoryUsageError,
         *history_cli.ERRORS,
     ) as exc:
         print(f"auditor: error: {exc}", file=sys.stderr)

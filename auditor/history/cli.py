@@ -24,11 +24,14 @@ from auditor.results import ScanResult
 
 # An exit status of its own, so a pipeline can tell "the findings gate" from "nobody was told".
 EXIT_NOTIFY_FAILED = 3
-ERRORS = (HistoryError, HistoryLocationError, TargetError)
 
 
 class HistoryUsageError(ValueError):
     """A history option that makes no sense with the others."""
+
+
+# Bad history or notification input: one line on stderr and exit 2, like every other input error.
+ERRORS = (HistoryError, HistoryLocationError, TargetError, HistoryUsageError)
 
 
 @dataclass
