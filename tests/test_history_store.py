@@ -205,3 +205,19 @@ def test_locations_name_sqlite_files_and_postgresql_urls(tmp_path: Path) -> None
         database_url(str(tmp_path))
     with pytest.raises(HistoryLocationError, match="does not exist"):
         database_url(str(tmp_path / "missing" / "h.db"))
+
+
+def test_a_finding_that_comes_back_keeps_its_first_seen_date(store_location: str) -> None:
+    back = finding("NET-01", "vm-back", Status.FAIL, Severity.CRITICAL)
+    other = finding("NET-01", "vm-other", Status.FAIL)
+    with HistoryStore.open(store_location) as store:
+        record(store, DAY1, [back, other])
+        gone = record(store, DAY11, [other])
+        assert back.id not in gone.ages  # type: ignore[attr-defined]
+        again = record(store, DAY21, [back, other])
+        age = again.ages[back.id]  # type: ignore[attr-defined]
+        assert (age.first_seen, age.open_since, age.days_open, age.reopened) == (DAY1, DAY21, 0, 1)
+        assert again.previous is not None  # type: ignore[attr-defined]
+        assert set(again.previous.states) == {other.id}  # type: ignore[attr-defined]
+        intervals = [i for i in store.export()["intervals"] if i["finding_id"] == back.id]
+        assert [(i["start_at"], i["end_at"]) for i in intervals] == [(DAY1, DAY11), (DAY21, None)]

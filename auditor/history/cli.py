@@ -100,8 +100,8 @@ def record(result: ScanResult, run: HistoryRun | None, params: Params) -> ScanRe
         raise HistoryUsageError(f"--param sla_{negative[0]}_days: expected 0 or more days")
     scope = scan_scope(result)
     try:
-        run.previous = run.store.previous_findings(scope)
         recorded = run.store.record(result, scope, slas)
+        run.previous = recorded.previous
         trend = run.store.trend(scope, slas)
     finally:
         run.store.close()

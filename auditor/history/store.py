@@ -38,6 +38,8 @@ from auditor.model import GATING_STATUSES, ROLLUP_ORDER, Finding, Severity, Stat
 from auditor.results import ScanMetadata, ScanResult, posture_score
 
 HEAD_REVISION = "0002"
+# Finding ids per IN (...) query when reading back findings that return after being gone.
+IN_BATCH = 500
 GATING_VALUES = tuple(sorted(s.value for s in GATING_STATUSES))
 # Buckets of the "open by age" chart: upper bounds in days, the last one open-ended.
 AGE_BUCKETS: tuple[tuple[str, int | None], ...] = (
@@ -76,6 +78,8 @@ class RecordedScan:
     scan_id: int
     previous_scan_id: int | None
     ages: Mapping[str, FindingAge]
+    # The findings of the previous scan, as --compare would read them; None for a scope's first scan.
+    previous: ScanFindings | None = None
 
 
 @dataclass(frozen=True)
@@ -150,7 +154,7 @@ class HistoryStore:
         """Record one scan in one transaction: a failure leaves the store exactly as it was."""
         try:
             with self.engine.begin() as connection:
-                return _record(connection, result, scope, slas)
+                return _record(connection, result, scope, slas, self.shown)
         except SQLAlchemyError as exc:
             raise HistoryError(f"history {self.shown}: scan not recorded, store unchanged: {_reason(exc)}") from None
 
@@ -232,8 +236,16 @@ class HistoryStore:
 
     def runs(self, scope: str, control: str | None = None) -> list[Run]:
         """Every run of fail or error of every finding in a scope (optionally of one control)."""
+        columns = intervals.c
         query = (
-            select(intervals)
+            select(
+                columns.finding_id,
+                columns.severity,
+                columns.start_scan,
+                columns.start_at,
+                columns.end_scan,
+                columns.end_at,
+            )
             .where(intervals.c.scope == scope, intervals.c.status.in_(GATING_VALUES))
             .order_by(intervals.c.finding_id, intervals.c.start_scan)
         )
@@ -241,7 +253,7 @@ class HistoryStore:
             wanted = select(findings.c.finding_id).where(findings.c.scope == scope, findings.c.control_id == control)
             query = query.where(intervals.c.finding_id.in_(wanted))
         with self._reading() as connection:
-            return list(_merge_runs(connection.execute(query)))
+            return list(_merge_runs(connection.execute(query).all()))
 
     def export(self, scope: str | None = None) -> dict[str, list[dict[str, Any]]]:
         """Scans, findings and intervals as plain rows, for ``auditor history export``."""
@@ -301,11 +313,15 @@ def _scan_row(row: RowMapping) -> ScanRow:
 # --- recording -------------------------------------------------------------------------------------------
 
 
-def _record(connection: Connection, result: ScanResult, scope: str, slas: Mapping[Severity, int]) -> RecordedScan:
+def _record(
+    connection: Connection, result: ScanResult, scope: str, slas: Mapping[Severity, int], shown: str
+) -> RecordedScan:
     meta = result.metadata
     at = stamp(meta.as_of or meta.finished_at)
-    previous, existing = _stored_state(connection, scope)
     current, details = _states(result.findings)
+    latest, existing = _stored_state(connection, scope, current)
+    previous = latest.id if latest is not None else None
+    before = _previous_states(existing, latest, shown)
     areas = {control.id: control.area for control in result.controls}
     scan_id = _insert_scan(connection, scope, meta, at)
     new_rows: list[dict[str, Any]] = []
@@ -400,19 +416,47 @@ def _record(connection: Connection, result: ScanResult, scope: str, slas: Mappin
     _write(connection, new_rows, closed, changed_rows, opened)
     summary = _summary(result, areas, ages, newly_open, resolved)
     connection.execute(update(scans).where(scans.c.id == scan_id).values(summary=json.dumps(summary, sort_keys=True)))
-    return RecordedScan(scan_id, previous, ages)
+    return RecordedScan(scan_id, previous, ages, before)
 
 
-def _stored_state(connection: Connection, scope: str) -> tuple[int | None, dict[str, Row[Any]]]:
-    """The newest scan of the scope and every finding row it has, read inside the recording transaction."""
+def _stored_state(
+    connection: Connection, scope: str, wanted: Iterable[str]
+) -> tuple[Row[Any] | None, dict[str, Row[Any]]]:
+    """The newest scan of the scope, and the finding rows this scan touches, read inside its transaction.
+
+    That is every finding present in the newest scan, and those of the wanted ids that were seen before and
+    are back; findings gone for good are never read again, so recording stays as fast in a year as today.
+    """
     if connection.dialect.name == "postgresql":
         # Two scans of one scope recorded at once would both read the same state; the second waits here.
         connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:scope))"), {"scope": scope})
     previous = connection.execute(
-        select(scans.c.id).where(scans.c.scope == scope).order_by(scans.c.id.desc()).limit(1)
-    ).scalar()
-    rows = connection.execute(select(findings).where(findings.c.scope == scope)).all()
-    return previous, {row.finding_id: row for row in rows}
+        select(scans.c.id, scans.c.finished_at).where(scans.c.scope == scope).order_by(scans.c.id.desc()).limit(1)
+    ).first()
+    if previous is None:
+        return None, {}
+    present = connection.execute(
+        select(findings).where(findings.c.scope == scope, findings.c.last_seen_scan.is_(None))
+    ).all()
+    existing = {row.finding_id: row for row in present}
+    returning = [key for key in wanted if key not in existing]
+    for start in range(0, len(returning), IN_BATCH):
+        batch = returning[start : start + IN_BATCH]
+        query = select(findings).where(findings.c.scope == scope, findings.c.finding_id.in_(batch))
+        existing.update((row.finding_id, row) for row in connection.execute(query))
+    return previous, existing
+
+
+def _previous_states(existing: Mapping[str, Row[Any]], latest: Row[Any] | None, shown: str) -> ScanFindings | None:
+    """The findings present in the previous scan, from the rows recording read anyway."""
+    if latest is None:
+        return None
+    states = {
+        key: FindingState(key, r.control_id, r.title, Status(r.status), Severity(r.severity), r.resource_id)
+        for key, r in existing.items()
+        if r.last_seen_scan is None
+    }
+    return ScanFindings(f"{shown} scan {latest.id}", latest.finished_at, states)
 
 
 def _insert_scan(connection: Connection, scope: str, meta: ScanMetadata, at: str) -> int:
