@@ -113,7 +113,11 @@ def main() -> int:
         size_mb = path.stat().st_size / 1e6
     p95 = statistics.quantiles(timings, n=20)[-1] if len(timings) >= 20 else max(timings)
     print(f"scans recorded:        {args.days} x {args.findings} findings, churn {args.churn:.1%} a day")
-    print(f"record a scan:         mean {statistics.mean(timings):.2f} s, p95 {p95:.2f} s, max {max(timings):.2f} s")
+    slowest = timings.index(max(timings)) + 1
+    print(
+        f"record a scan:         mean {statistics.mean(timings):.2f} s, p95 {p95:.2f} s, "
+        f"max {max(timings):.2f} s (day {slowest})"
+    )
     # On a shared machine wall time includes waiting for a core; CPU time is what the work itself took.
     print(f"  of which CPU:        mean {statistics.mean(cpu):.2f} s, max {max(cpu):.2f} s")
     print(f"trend query:           {trend_s:.2f} s ({len(trend.points)} points; CPU {trend_cpu:.2f} s)")
