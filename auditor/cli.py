@@ -31,6 +31,9 @@ from auditor.drift import DriftError, ScanFindings, changes_document, compare, l
 from auditor.emulator import cli as emulator_cli
 from auditor.emulator.estate import EstateError, demo_estate_path, load_estate
 from auditor.evaluate import evaluate
+from auditor.history import cli as history_cli
+from auditor.history.location import history_location
+from auditor.history.options import options_from as history_options_from
 from auditor.iac import cli as iac_cli
 from auditor.input_files import InputFileError
 from auditor.interrupts import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, terminate_raises
@@ -131,6 +134,7 @@ INPUT_ERRORS = (
     SelectionError,
     InputFileError,
     StagingError,
+    *history_cli.ERRORS,
 )
 
 
@@ -169,7 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"auditor: error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_INPUT
     try:
-        if args.command in {"iac", "emulator"}:
+        if args.command in {"iac", "emulator", "history"}:
             # Both parse and check their own options in their modules.
             return int(args.handler(args))
         options = options_from(args, config)
@@ -266,6 +270,7 @@ def build_parser(config: RunConfig | None = None) -> argparse.ArgumentParser:
     emulator = commands.add_parser("emulator", help="serve an estate file as a local HTTPS ARM endpoint")
     emulator_cli.add_arguments(emulator)
     emulator.set_defaults(handler=emulator_cli.run)
+    history_cli.add_command(commands)
     return parser
 
 
@@ -369,6 +374,7 @@ def _add_run_options(parser: argparse.ArgumentParser, *, gate: bool) -> None:
     parser.add_argument(
         "--sign-key", metavar="FILE", help="Ed25519 private key (PEM) to sign manifest.json with (env AUDITOR_SIGN_KEY)"
     )
+    history_cli.add_run_options(parser, gate=gate)
     _add_quiet_option(parser)
 
 
@@ -467,6 +473,7 @@ def _report_options(settings: _Settings) -> ReportOptions:
         exclude_controls=patterns(*_or_empty(settings.text("exclude_controls"))),
         quiet=bool(getattr(args, "quiet", False)),
         root=_root_folder(args.root),
+        history=history_options_from(args),
     )
 
 
@@ -485,8 +492,8 @@ def _gate_options(settings: _Settings) -> GateOptions:
     fail_on = _threshold(*settings.text("fail_on", DEFAULT_FAIL_ON), allow_none=True)
     new_text = settings.args.fail_on_new
     fail_on_new = _threshold(new_text, "--fail-on-new", allow_none=False) if new_text is not None else None
-    if fail_on_new is not None and settings.args.compare is None:
-        raise UsageError("--fail-on-new needs --compare PREVIOUS: new is relative to a previous scan")
+    if fail_on_new is not None and settings.args.compare is None and not history_location(settings.args.history):
+        raise UsageError("--fail-on-new needs --compare PREVIOUS or --history: new is relative to a previous scan")
     return GateOptions(fail_on=fail_on, fail_on_new=fail_on_new)
 
 
@@ -581,6 +588,7 @@ class Evaluation:
     waivers: tuple[Waiver, ...]
     previous: ScanFindings | None = None
     signing_key: SigningKey | None = None
+    history: history_cli.HistoryRun | None = None
 
 
 def _load(options: ReportOptions) -> Evaluation:
@@ -605,6 +613,7 @@ def _load(options: ReportOptions) -> Evaluation:
         waivers=tuple(w for w in waivers if w.control in chosen),
         previous=load_findings(options.compare) if options.compare else None,
         signing_key=load_signing_key(options.sign_key) if options.sign_key else None,
+        history=history_cli.prepare(options.history),
     )
 
 
@@ -622,7 +631,9 @@ def _report(
     options: ReportOptions,
     loaded: Evaluation,
     inventory_file: Path | None,
+    *,
     source: Path | None = None,
+    gate: GateOptions | None = None,
 ) -> tuple[ScanResult, list[Path]]:
     """Judge the inventory, then write every file of the run into --out, whole or not at all."""
     result = evaluate(
@@ -634,7 +645,12 @@ def _report(
         waivers=loaded.waivers,
         root=options.root,
     )
+    result = history_cli.record(result, loaded.history, loaded.params)
+    if loaded.previous is None and loaded.history is not None and loaded.history.previous is not None:
+        # With --history and no --compare, the previous scan of the same scope is the comparison.
+        loaded = dataclasses.replace(loaded, previous=loaded.history.previous)
     result = _with_changes(result, options, loaded)
+    result = history_cli.notify(result, options.history, loaded.history, _notify_threshold(gate))
     # Every file of the run goes into a staging folder that replaces --out whole, or not at all.
     inventory_name = _inventory_in_out(options.out, inventory_file)
     with staged_folder(options.out, _run_files(options.out, inventory_file)) as staging:
@@ -646,6 +662,13 @@ def _report(
     for warning in result.warnings:
         print(f"auditor: warning: {warning}", file=sys.stderr)
     return result, written
+
+
+def _notify_threshold(gate: GateOptions | None) -> Severity:
+    """What counts as a gated finding for notifications: --fail-on-new, else --fail-on, else high."""
+    if gate is not None and (gate.fail_on_new or gate.fail_on):
+        return gate.fail_on_new or gate.fail_on or Severity.HIGH
+    return Severity.HIGH
 
 
 def _with_changes(result: ScanResult, options: ReportOptions, loaded: Evaluation) -> ScanResult:
@@ -759,7 +782,7 @@ def _report_and_summarise(
     *,
     source: Path | None = None,
 ) -> ScanResult:
-    result, written = _report(inventory, options, loaded, inventory_file, source)
+    result, written = _report(inventory, options, loaded, inventory_file, source=source, gate=gate)
     _print_summary(result, written, gate)
     return result
 
@@ -777,10 +800,10 @@ def run_demo(options: DemoOptions) -> int:
     with collection_progress(sys.stderr, quiet=report.quiet) as progress:
         inventory, params, _ = scan_demo(estate, loaded.baseline, dict(report.params), progress=progress)
     loaded = dataclasses.replace(loaded, params=params)
-    _report_and_summarise(inventory, report, loaded, None, inventory_file)
+    result = _report_and_summarise(inventory, report, loaded, None, inventory_file)
     if "html" in loaded.formats:
         print(f"open {(report.out / 'report.html').resolve()} in a browser")
-    return EXIT_OK
+    return history_cli.exit_status(result, report.history, EXIT_OK)
 
 
 def run_scan(options: ScanOptions) -> int:
@@ -815,7 +838,7 @@ def run_scan(options: ScanOptions) -> int:
         save_snapshot(inventory, options.snapshot)  # one inside --out is written with the reports
         print(f"wrote {options.snapshot}")
     result = _report_and_summarise(inventory, options.report, loaded, options.gate, options.snapshot)
-    return _exit_status(result, options.gate)
+    return history_cli.exit_status(result, options.report.history, _exit_status(result, options.gate))
 
 
 def _session(options: ScanOptions) -> Any:
@@ -851,7 +874,7 @@ def run_evaluate(options: EvaluateOptions) -> int:
     result = _report_and_summarise(
         inventory, options.report, loaded, options.gate, options.snapshot, source=options.snapshot
     )
-    return _exit_status(result, options.gate)
+    return history_cli.exit_status(result, options.report.history, _exit_status(result, options.gate))
 
 
 def run_diff(options: DiffOptions) -> int:

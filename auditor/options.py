@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from auditor.history.options import HistoryOptions
 from auditor.model import Severity
 
 # --fail-on none: write the reports and never exit 1.
@@ -49,6 +50,7 @@ class ReportOptions:
     quiet: bool = False
     # The repository root that reports name files relative to (the baseline in SARIF, IaC sources).
     root: Path = Path()
+    history: HistoryOptions = field(default_factory=HistoryOptions)
 
 
 @dataclass(frozen=True)

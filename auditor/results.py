@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from auditor.drift import Changes
+from auditor.history.ageing import Delivery, HistoryView
 from auditor.inventory import Collection
 from auditor.model import Finding, Severity, Status
 
@@ -100,6 +101,10 @@ class ScanResult:
     warnings: tuple[str, ...] = ()
     # How this scan differs from a previous one, when the run was asked to compare (--compare).
     changes: Changes | None = None
+    # First seen, days open, SLAs and the trend, when the run keeps a history (--history).
+    history: HistoryView | None = None
+    # Outcomes of --notify deliveries; a failed one is also a warning.
+    notifications: tuple[Delivery, ...] = ()
 
     def counts_by_status(self) -> dict[str, int]:
         """Number of findings per status, every status present (zero if none)."""

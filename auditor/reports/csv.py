@@ -10,6 +10,7 @@ import csv as csv_module
 import io
 from collections.abc import Mapping, Sequence
 
+from auditor.history.ageing import FindingAge
 from auditor.model import Finding
 from auditor.reports.display import spreadsheet_cell
 from auditor.reports.evidence import evidence_lines
@@ -50,6 +51,8 @@ COLUMNS = (
     "finding_id",
 )
 FRAMEWORK_COLUMNS = ("requirement", "title", "citation", "status", "controls", "control_statuses", "url")
+# Appended when the run keeps a history (--history).
+AGE_COLUMNS = ("first_seen", "days_open", "sla_days", "due", "overdue")
 # Excel reads a CSV file as UTF-8 only when it starts with a byte order mark.
 BOM = "\ufeff"
 # Excel holds at most 32,767 characters in a cell; longer values are cut with a marker.
@@ -60,10 +63,14 @@ def render(result: ScanResult) -> str:
     """The CSV text: a byte order mark, a header row, then one row per finding in canonical order."""
     controls = {control.id: control for control in result.controls}
     keys = framework_keys(result.controls)
-    rows = [
-        [*COLUMNS, *(catalogue(key).label for key in keys)],
-        *(_row(f, controls.get(f.control_id), result.metadata, keys) for f in sorted_findings(result.findings)),
-    ]
+    history = result.history
+    header = [*COLUMNS, *(catalogue(key).label for key in keys)]
+    rows = [header + list(AGE_COLUMNS) if history is not None else header]
+    for finding in sorted_findings(result.findings):
+        row = _row(finding, controls.get(finding.control_id), result.metadata, keys)
+        if history is not None:
+            row += _age_cells(history.ages.get(finding.id))
+        rows.append(row)
     return _table(rows)
 
 
@@ -99,6 +106,14 @@ def render_framework(view: FrameworkView) -> str:
 def safe_cell(value: str) -> str:
     """The value as a cell no spreadsheet runs as a formula (see ``auditor.reports.display``)."""
     return spreadsheet_cell(value, MAX_CELL)
+
+
+def _age_cells(age: FindingAge | None) -> tuple[str, ...]:
+    if age is None:
+        return ("", "", "", "", "")
+    days = "" if age.days_open is None else str(age.days_open)
+    sla = "" if age.sla_days is None or age.open_since is None else str(age.sla_days)
+    return (age.first_seen, days, sla, age.due or "", "yes" if age.overdue else "no")
 
 
 def _table(rows: Sequence[Sequence[str]]) -> str:

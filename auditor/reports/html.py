@@ -13,6 +13,8 @@ from datetime import date, datetime
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from auditor.history.charts import chart_height, trend_charts
+from auditor.history.marks import with_age_notes
 from auditor.model import GATING_STATUSES, Finding, Severity, Status, rollup
 from auditor.reports.display import report_file, visible_bidi
 from auditor.reports.evidence import evidence_pairs, json_text
@@ -222,6 +224,10 @@ def _finalize(value: object) -> object:
 
 def render(result: ScanResult) -> str:
     """The HTML report as text."""
+    history = result.history
+    overdue = history.overdue_by_severity(result.findings) if history is not None else None
+    trend = trend_charts(history.trend) if history is not None and history.trend is not None else None
+    result = with_age_notes(result)
     env = environment()
     meta = result.metadata
     subscriptions = subscriptions_seen(result)
@@ -288,6 +294,10 @@ def render(result: ScanResult) -> str:
         warnings=result.warnings,
         collection_count=len(result.collections),
         changes=result.changes,
+        history=history,
+        overdue=overdue,
+        trend=trend,
+        chart_height=chart_height,
         style_hash=_csp_hash(env, STYLESHEET),
         script_hash=_csp_hash(env, SCRIPT),
     )

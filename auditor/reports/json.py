@@ -74,7 +74,43 @@ def document(result: ScanResult) -> dict[str, JsonValue]:
         changes = changes_document(result.changes)
         changes["previous"]["path"] = report_file(str(changes["previous"]["path"]))
         body["changes"] = changes
+    _add_history(body, result)
     return body
+
+
+def _add_history(body: dict[str, JsonValue], result: ScanResult) -> None:
+    """Ages, overdue counts and the store, when the run keeps a history; notification outcomes when it notified."""
+    history = result.history
+    if history is not None:
+        summary = body["summary"]
+        assert isinstance(summary, dict)
+        summary["overdue"] = dict(history.overdue_by_severity(result.findings))
+        body["history"] = {
+            "store": history.store,
+            "scope": history.scope,
+            "scan_id": history.scan_id,
+            "previous_scan_id": history.previous_scan_id,
+            "sla_days": {severity.value: days for severity, days in history.slas.items()},
+        }
+        findings = body["findings"]
+        assert isinstance(findings, list)
+        for item in findings:
+            assert isinstance(item, dict)
+            age = history.ages.get(str(item["id"]))
+            if age is not None:
+                item["age"] = {
+                    "first_seen": age.first_seen,
+                    "open_since": age.open_since,
+                    "days_open": age.days_open,
+                    "sla_days": age.sla_days if age.open_since is not None else None,
+                    "due": age.due,
+                    "overdue": age.overdue,
+                    "reopened": age.reopened,
+                }
+    if result.notifications:
+        body["notifications"] = [
+            {"target": d.target, "ok": d.ok, "detail": d.detail, "findings": d.findings} for d in result.notifications
+        ]
 
 
 def _collection(collection: Collection) -> dict[str, JsonValue]:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from auditor.history.marks import with_age_notes
 from auditor.model import Finding, Status
 from auditor.reports.display import human_text
 from auditor.reports.evidence import json_value
@@ -51,6 +52,7 @@ class Suite:
 
 def render(result: ScanResult) -> str:
     """The JUnit XML report as text, with an XML declaration and a final newline."""
+    result = with_age_notes(result)
     timestamp = _timestamp(result.metadata.finished_at)
     root = ET.Element("testsuites", name=SUITES_NAME)
     if timestamp:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from auditor.history.marks import with_age_notes
 from auditor.inventory import Collection
 from auditor.model import GATING_STATUSES, Finding, Status
 from auditor.reports.display import report_file, truncated, visible_bidi
@@ -98,6 +99,8 @@ def render(result: ScanResult) -> str:
 
 
 def _render(result: ScanResult, max_findings: int) -> str:
+    overdue = result.history.overdue_by_severity(result.findings) if result.history is not None else None
+    result = with_age_notes(result)
     findings = sorted(
         (f for f in sorted_findings(result.findings) if f.gates),
         key=lambda f: (-f.severity.rank, f.status is not Status.FAIL),
@@ -124,6 +127,7 @@ def _render(result: ScanResult, max_findings: int) -> str:
             warnings=result.warnings[:MAX_WARNINGS],
             more_warnings=max(0, len(result.warnings) - MAX_WARNINGS),
             frameworks=[_framework(v) for v in views(result)],
+            overdue=overdue,
         )
     )
 

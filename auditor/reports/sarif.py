@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import PurePath
 from urllib.parse import quote
 
+from auditor.history.marks import age_note
 from auditor.model import Finding, Severity, SourceLocation, Status
 from auditor.reports.display import human_text, report_file, truncated
 from auditor.reports.evidence import JsonValue, json_value
@@ -95,6 +96,8 @@ def log(result: ScanResult) -> dict[str, JsonValue]:
     results: list[JsonValue] = [
         _result(f, index[f.control_id], baseline, lines.get(f.control_id, 0), result.metadata) for f in reported
     ]
+    if result.history is not None:
+        _add_ages(results, list(reported), result)
     run: dict[str, JsonValue] = {
         "tool": {
             "driver": {
@@ -222,6 +225,19 @@ def _stray_rule(control_id: str, findings: Sequence[Finding]) -> dict[str, JsonV
             "security-severity": SECURITY_SEVERITY[severity],
         },
     }
+
+
+def _add_ages(results: list[JsonValue], findings: list[Finding], result: ScanResult) -> None:
+    """First seen, days open and overdue in each result's properties, and in its message."""
+    assert result.history is not None
+    for entry, finding in zip(results, findings, strict=True):
+        age = result.history.ages.get(finding.id)
+        if age is None or not isinstance(entry, dict):
+            continue
+        properties, message = entry["properties"], entry["message"]
+        assert isinstance(properties, dict) and isinstance(message, dict)
+        properties.update(firstSeen=age.first_seen, daysOpen=age.days_open, overdue=age.overdue, due=age.due)
+        message["text"] = f"{message['text']} [{age_note(age)}]"
 
 
 def _result(finding: Finding, rule_index: int, baseline: str, line: int, meta: ScanMetadata) -> dict[str, JsonValue]:

@@ -1,0 +1,1 @@
+"""The scan history: a store of scans and finding intervals, ageing against SLAs, and trends."""
