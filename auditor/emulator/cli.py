@@ -10,6 +10,7 @@ from types import FrameType
 
 from auditor.emulator.estate import EstateError, load_estate
 from auditor.emulator.faults import FaultError, parse_fault
+from auditor.emulator.resource_graph import DEFAULT_QUOTA, DEFAULT_WINDOW_SECONDS
 from auditor.emulator.server import DEFAULT_TOKEN, Emulator
 
 # How often the main thread looks for a stop signal; the handlers only record it (see run()).
@@ -32,6 +33,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--latency-ms", type=_non_negative_int, default=0, metavar="N", help="delay added to every reply"
     )
+    parser.add_argument(
+        "--graph-quota",
+        type=_positive_int,
+        default=DEFAULT_QUOTA,
+        metavar="N",
+        help=f"Resource Graph queries allowed per {DEFAULT_WINDOW_SECONDS:g}-second window (default {DEFAULT_QUOTA})",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
             token=args.token,
             faults=faults,
             latency_ms=args.latency_ms,
+            graph_quota=args.graph_quota,
         )
     except (EstateError, FaultError, ValueError) as exc:
         print(f"auditor: error: {exc}", file=sys.stderr)
