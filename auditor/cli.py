@@ -96,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--estate", type=Path, help="estate file to serve instead of the bundled sample")
     _add_evaluation_options(demo, default_out="audit-report")
     _add_run_options(demo, gate=False)
+    _add_source_option(demo)
     demo.set_defaults(handler=run_demo)
 
     scan = commands.add_parser("scan", help="scan live Azure subscriptions (read-only)")
@@ -113,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--processes", type=int, default=1, metavar="N", help="share subscriptions among N processes (default 1)"
     )
     _add_evaluation_options(scan, default_out="audit-report")
+    _add_source_option(scan)
     _add_gate_option(scan)
     _add_run_options(scan, gate=True)
     scan.set_defaults(handler=run_scan)
@@ -154,6 +156,18 @@ def _add_evaluation_options(parser: argparse.ArgumentParser, default_out: str) -
         default=",".join(DEFAULT_FORMATS),
         metavar="LIST",
         help=f"report formats, comma-separated, from: {', '.join(sorted(REPORTERS))} (default html,json)",
+    )
+
+
+def _add_source_option(parser: argparse.ArgumentParser) -> None:
+    # The choices are auditor.collect.sources.SOURCES, spelt out so that --help does not import collection.
+    parser.add_argument(
+        "--source",
+        choices=("arm", "graph", "auto"),
+        default="arm",
+        help="where listings come from: arm (every type through ARM), graph (Azure Resource Graph for the "
+        "types it indexes, ARM for the rest) or auto (graph, falling back to ARM where a query fails); "
+        "default arm",
     )
 
 
@@ -388,7 +402,9 @@ def run_demo(args: argparse.Namespace) -> int:
 
     print(f"serving {estate.source} on a local HTTPS endpoint and scanning it through the Azure SDK clients")
     with collection_progress(sys.stderr, quiet=args.quiet) as progress:
-        inventory, params, _ = scan_demo(estate, loaded.baseline, _parse_overrides(args.param), progress=progress)
+        inventory, params, _ = scan_demo(
+            estate, loaded.baseline, _parse_overrides(args.param), progress=progress, source=args.source
+        )
     loaded = dataclasses.replace(loaded, params=params)
     save_snapshot(inventory, args.out / "inventory.json")
     _report(inventory, args, loaded)
@@ -425,6 +441,7 @@ def run_scan(args: argparse.Namespace) -> int:
             max_workers=args.max_workers,
             processes=args.processes,
             progress=progress,
+            source=args.source,
         )
     # TLS endpoints are probed from this machine against the system trust store, like a browser would.
     inventory = with_tls_probe(inventory, loaded.params.get_list("tls_endpoints"), max_workers=args.max_workers)

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from auditor import __version__
 from auditor.attestations import Attestation, apply_attestations
 from auditor.baseline import Baseline, Control
-from auditor.inventory import Collection, Inventory
+from auditor.inventory import RESOURCE_GRAPH_NOTE, RESOURCE_GRAPH_SOURCE, Collection, Inventory
 from auditor.model import CheckResult, Finding, Status, rollup
 from auditor.parameters import Params
 from auditor.registry import RegisteredCheck, Registry
@@ -182,4 +182,6 @@ def _metadata(inventory: Inventory, baseline: Baseline, params: Params) -> ScanM
         baseline_name=baseline.name,
         parameters={name: list(v) if isinstance(v, tuple) else v for name, v in params.values.items()},
         as_of=inventory.reference_time.isoformat(),
+        collection_sources=inventory.collection_sources(),
+        collection_note=RESOURCE_GRAPH_NOTE if RESOURCE_GRAPH_SOURCE in inventory.collection_sources() else "",
     )

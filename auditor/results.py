@@ -62,6 +62,10 @@ class ScanMetadata:
     baseline_name: str
     parameters: Mapping[str, object] = field(default_factory=dict)
     as_of: str = ""
+    # Where the records came from ("arm", "microsoft-graph", "resource-graph"), and what that means for
+    # their freshness.
+    collection_sources: tuple[str, ...] = ()
+    collection_note: str = ""
 
 
 @dataclass(frozen=True)

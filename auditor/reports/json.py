@@ -52,6 +52,7 @@ def document(result: ScanResult) -> dict[str, JsonValue]:
                 "sha256": meta.baseline_sha256,
             },
             "parameters": _object(meta.parameters),
+            "collection": {"sources": list(meta.collection_sources), "note": meta.collection_note},
         },
         "summary": {
             "by_status": dict(result.counts_by_status()),

@@ -1,0 +1,223 @@
+"""Where each listing comes from: ARM, or Azure Resource Graph for the types it indexes.
+
+``--source arm`` lists every type through ARM, one call per subscription and type (plus per-parent
+calls). ``--source graph`` and ``--source auto`` first run one Resource Graph query per table over the
+whole scope (up to 1,000 subscriptions a query) and answer the listings and per-parent steps below
+from its rows; everything Resource Graph does not hold still comes from ARM. With ``graph`` a failed
+query makes its listings fail for every subscription; with ``auto`` they fall back to ARM.
+
+Where Resource Graph rows differ from ARM GET (Microsoft's Resource Graph docs: "Understanding the
+query language", the table and resource type reference):
+
+- ``type`` is lower-cased in every row, and ``resourceGroup`` too; ids keep ARM's spelling.
+- A VM row has no ``resources`` array: its extensions are rows of their own
+  (``microsoft.compute/virtualmachines/extensions``), joined to the VM here by id, so no per-VM
+  extension call is needed.
+- SQL databases (``microsoft.sql/servers/databases``) are rows of ``resources``; recovery vaults' backup
+  policies and protected items are rows of ``recoveryservicesresources``; resource groups are rows of
+  ``resourcecontainers`` typed ``microsoft.resources/subscriptions/resourcegroups``; Defender plans
+  are rows of ``securityresources``; role assignments of ``authorizationresources``.
+- Not indexed, so always ARM: security contacts, key vault keys, diagnostic settings, SQL TDE and
+  retention policies and encryption protectors, backup storage configuration, firewall policy rule
+  collection groups, web app configuration. Role definitions also stay on ARM: Resource Graph files
+  built-in roles once at tenant scope, where ARM lists them per subscription as the records expect.
+- Rows follow ARM changes with a delay (usually seconds to minutes); reports say when Resource Graph
+  was used.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from auditor.collect.base import (
+    COLLECTION_ERRORS,
+    Enrichment,
+    Listing,
+    PerParent,
+    Step,
+    TenantListing,
+    failure,
+)
+from auditor.collect.resource_graph import TableQuery, chunks, run_query
+from auditor.collect.session import AzureSession
+from auditor.inventory import Collection
+
+Source = Literal["arm", "graph", "auto"]
+SOURCES: tuple[Source, ...] = ("arm", "graph", "auto")
+RESOURCE_GRAPH_API = "Microsoft.ResourceGraph/resources"
+ARM = "arm"
+RESOURCE_GRAPH = "resource-graph"
+# Tenant-wide listings (security defaults, conditional access, directory roles) read Microsoft Graph.
+MICROSOFT_GRAPH = "microsoft-graph"
+
+Row = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class GraphListing:
+    """A subscription listing answered from Resource Graph rows of some types of one table."""
+
+    api: str
+    table: str
+    types: tuple[str, ...]
+    # The rows of one subscription (of every type above) -> its records.
+    build: Callable[[Sequence[Row], str], Iterable[Any]]
+
+
+@dataclass(frozen=True)
+class GraphChildren:
+    """A per-parent step answered from Resource Graph rows filed under their parent's id."""
+
+    api: str
+    table: str
+    types: tuple[str, ...]
+    # How many "/"-separated parts of a row's id make its parent's id ("" first).
+    parent_parts: int
+    build: Callable[[Sequence[Row], Any], Iterable[Any]]
+
+
+GraphStep = GraphListing | GraphChildren
+
+
+def graph_steps() -> tuple[GraphStep, ...]:
+    """Every step Resource Graph can answer (built on first use: it imports the collectors' builders)."""
+    from auditor.collect.graph_builders import GRAPH_STEPS  # noqa: PLC0415 - only scans that use the graph
+
+    return GRAPH_STEPS
+
+
+@dataclass
+class _Rows:
+    """Rows of one table query, by lower-case type, then by subscription or by parent id."""
+
+    by_subscription: dict[tuple[str, str], list[Row]] = dataclasses.field(default_factory=dict)
+    by_parent: dict[tuple[str, str], list[Row]] = dataclasses.field(default_factory=dict)
+    error: BaseException | None = None
+
+
+@dataclass(frozen=True)
+class SourcePlan:
+    """The steps to run, which source answers each inventory field, and the Resource Graph outcomes."""
+
+    steps: tuple[Step, ...]
+    field_sources: Mapping[str, str]
+    collections: tuple[Collection, ...]
+
+
+def plan_sources(
+    session: AzureSession,
+    subscriptions: Sequence[str],
+    steps: Sequence[Step],
+    source: Source,
+    *,
+    max_workers: int = 8,
+) -> SourcePlan:
+    """Query Resource Graph for every table the steps need, and swap in steps answered from its rows."""
+    fields = {s.api: s.field for s in steps if isinstance(s, Listing | PerParent)}
+    field_sources = {s.field: MICROSOFT_GRAPH if isinstance(s, TenantListing) else ARM for s in steps}
+    if source == "arm" or not subscriptions:
+        return SourcePlan(tuple(steps), field_sources, ())
+    wanted = [g for g in graph_steps() if g.api in fields]
+    tables: dict[str, set[str]] = defaultdict(set)
+    for wanted_step in wanted:
+        tables[wanted_step.table].update(wanted_step.types)
+    parent_parts = {t: g.parent_parts for g in wanted if isinstance(g, GraphChildren) for t in g.types}
+    with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(tables))), thread_name_prefix="graph") as pool:
+        futures = {
+            table: pool.submit(_query_table, session, table, sorted(types), subscriptions, parent_parts)
+            for table, types in tables.items()
+        }
+        results = {table: future.result() for table, future in futures.items()}
+    collections = tuple(outcome for _, outcome in results.values())
+    rows = {table: found for table, (found, _) in results.items()}
+    by_api = {g.api: g for g in wanted}
+    replaced: list[Step] = []
+    for step in steps:
+        graph = by_api.get(step.api)
+        table_rows = rows.get(graph.table) if graph is not None else None
+        if graph is None or table_rows is None or (table_rows.error is not None and source == "auto"):
+            replaced.append(step)
+        elif isinstance(step, Listing) and isinstance(graph, GraphListing):
+            replaced.append(Listing(step.api, step.field, _listing_fetch(graph, table_rows)))
+            field_sources[step.field] = RESOURCE_GRAPH
+        elif isinstance(step, PerParent) and isinstance(graph, GraphChildren):
+            replaced.append(dataclasses.replace(step, fetch=_children_fetch(graph, table_rows)))
+            field_sources[step.field] = RESOURCE_GRAPH
+        else:
+            replaced.append(step)
+    # A field Resource Graph fills that ARM calls then complete (SQL databases' TDE state) has both sources.
+    for done in replaced:
+        if (
+            isinstance(done, Enrichment)
+            and field_sources.get(done.field) == RESOURCE_GRAPH
+            and not _skipped_for_graph(done)
+        ):
+            field_sources[done.field] = f"{RESOURCE_GRAPH}+{ARM}"
+    return SourcePlan(tuple(replaced), field_sources, collections)
+
+
+def _skipped_for_graph(step: Enrichment) -> bool:
+    """True for the one enrichment Resource Graph rows make needless: VM extensions are rows of their own."""
+    return step.api == "Microsoft.Compute/virtualMachines/extensions"
+
+
+def _query_table(
+    session: AzureSession,
+    table: str,
+    types: Sequence[str],
+    subscriptions: Sequence[str],
+    parent_parts: Mapping[str, int],
+) -> tuple[_Rows, Collection]:
+    """Every row of the wanted types of one table over the scope, filed for the steps that read them."""
+    found = _Rows()
+    spelling = {s.lower(): s for s in subscriptions}
+    scope = f"/providers/Microsoft.ResourceGraph/resources?table={table}"
+    count = 0
+    try:
+        for group in chunks(list(subscriptions)):
+            for row in run_query(session, TableQuery(table, tuple(types), group)):
+                kind = str(row.get("type", "")).lower()
+                subscription = spelling.get(str(row.get("subscriptionId", "")).lower())
+                if subscription is None:
+                    continue
+                count += 1
+                found.by_subscription.setdefault((kind, subscription), []).append(row)
+                parts = parent_parts.get(kind)
+                if parts is not None:
+                    parent = "/".join(str(row.get("id", "")).split("/")[:parts]).lower()
+                    found.by_parent.setdefault((kind, parent), []).append(row)
+    except COLLECTION_ERRORS as exc:
+        found = _Rows(error=exc)
+        return found, failure(RESOURCE_GRAPH_API, "", scope, exc)
+    return found, Collection(RESOURCE_GRAPH_API, "", scope, ok=True, items=count)
+
+
+def _listing_fetch(graph: GraphListing, rows: _Rows) -> Callable[[AzureSession, str], Iterator[Any]]:
+    def fetch(session: AzureSession, subscription_id: str) -> Iterator[Any]:
+        if rows.error is not None:
+            raise rows.error
+        mine = [row for kind in graph.types for row in rows.by_subscription.get((kind, subscription_id), ())]
+        yield from graph.build(mine, subscription_id)
+
+    return fetch
+
+
+def _children_fetch(graph: GraphChildren, rows: _Rows) -> Callable[[AzureSession, Any], Iterator[Any]]:
+    def fetch(session: AzureSession, parent: Any) -> Iterator[Any]:
+        if rows.error is not None:
+            raise rows.error
+        key = str(parent.id).lower()
+        mine = [row for kind in graph.types for row in rows.by_parent.get((kind, key), ())]
+        yield from graph.build(mine, parent)
+
+    return fetch
+
+
+def rows_of(rows: Sequence[Row], kind: str) -> list[Row]:
+    """The rows of one (lower-case) type."""
+    return [row for row in rows if str(row.get("type", "")).lower() == kind]
