@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 
 from auditor import __version__
+from auditor.arm_ids import key
 from auditor.attestations import Attestation, apply_attestations
 from auditor.baseline import Baseline, Control
 from auditor.inventory import RESOURCE_GRAPH_NOTE, RESOURCE_GRAPH_SOURCE, Collection, Inventory
 from auditor.model import CheckResult, Finding, Status, rollup
 from auditor.parameters import Params
+from auditor.records.unreadable import Unreadable
 from auditor.registry import RegisteredCheck, Registry
 from auditor.results import ControlSummary, ScanMetadata, ScanResult
 from auditor.waivers import Waiver, apply_waivers
@@ -36,8 +39,9 @@ def evaluate(
     """
     failures = inventory.failed_collections()
     findings: list[Finding] = []
+    unread = unreadable_index(inventory)
     for control in baseline.controls:
-        findings.extend(_control_findings(control, inventory, failures, registry, params))
+        findings.extend(_control_findings(control, inventory, failures, registry, params, unread=unread))
     day = today or datetime.now(UTC).date()
     findings = apply_attestations(findings, attestations, day)
     findings, warnings = apply_waivers(findings, waivers, day)
@@ -59,6 +63,8 @@ def _control_findings(
     failures: tuple[Collection, ...],
     registry: Registry,
     params: Params,
+    *,
+    unread: dict[str, tuple[Unreadable, ...]],
 ) -> Iterable[Finding]:
     if control.is_manual:
         yield control_level_finding(control, "", Status.MANUAL, f"Needs an attestation: {control.description}")
@@ -67,7 +73,7 @@ def _control_findings(
         yield control_level_finding(control, "", Status.ERROR, NOT_IMPLEMENTED)
         return
     for check_id in control.checks:
-        yield from _run_check(control, registry[check_id], inventory, failures, params)
+        yield from _run_check(control, registry[check_id], inventory, failures, params, unread=unread)
 
 
 def _run_check(
@@ -76,6 +82,8 @@ def _run_check(
     inventory: Inventory,
     failures: tuple[Collection, ...],
     params: Params,
+    *,
+    unread: dict[str, tuple[Unreadable, ...]],
 ) -> Iterable[Finding]:
     spec = registered.spec
     attempted = {c.api for c in inventory.collections}
@@ -105,7 +113,10 @@ def _run_check(
                 },
             ),
         )
-    view = inventory.without_subscriptions(frozenset(c.subscription_id for c in broken))
+    # A failed listing hides its subscription from the check; a failed per-parent call only its parent.
+    whole = frozenset(c.subscription_id for c in broken if _is_subscription_scope(c))
+    parents = frozenset(c.scope for c in broken if not _is_subscription_scope(c))
+    view = inventory.without_scopes(whole, parents)
     try:
         results = list(registered.run(view, params))
     except Exception as exc:  # noqa: BLE001 - a crashing check must surface as an error, never as a pass
@@ -114,10 +125,45 @@ def _run_check(
         )
         return
     for result in results:
-        yield _finding(control, registered, result)
+        yield _finding(control, registered, _with_unreadable(result, unread))
     if not results and not broken:
         kinds = ", ".join(spec.resource_types)
         yield control_level_finding(control, spec.id, Status.NOT_APPLICABLE, f"No resources of type {kinds} in scope")
+
+
+def _is_subscription_scope(collection: Collection) -> bool:
+    return (
+        not collection.subscription_id
+        or key(collection.scope) == f"/subscriptions/{collection.subscription_id}".lower()
+    )
+
+
+def unreadable_index(inventory: Inventory) -> dict[str, tuple[Unreadable, ...]]:
+    """Every record with fields the collector could not read, by canonical id."""
+    found: dict[str, tuple[Unreadable, ...]] = {}
+    for name in inventory.resource_fields():
+        for record in getattr(inventory, name):
+            problems = getattr(record, "unreadable", ())
+            if problems:
+                found[key(record.id)] = found.get(key(record.id), ()) + tuple(problems)
+    return found
+
+
+def _with_unreadable(result: CheckResult, unread: dict[str, tuple[Unreadable, ...]]) -> CheckResult:
+    """A pass or not-applicable about a resource with unread fields becomes an error naming them."""
+    if result.status not in {Status.PASS, Status.NOT_APPLICABLE}:
+        return result
+    problems = unread.get(key(result.resource_id))
+    if not problems:
+        return result
+    named = "; ".join(p.describe() for p in problems[:5]) + ("; ..." if len(problems) > 5 else "")
+    evidence = dict(result.evidence) | {"unreadable": [p.describe() for p in problems], "would_be": result.status.value}
+    return dataclasses.replace(
+        result,
+        status=Status.ERROR,
+        message=f"cannot be judged: Azure returned unreadable values: {named}",
+        evidence=evidence,
+    )
 
 
 def _finding(control: Control, registered: RegisteredCheck, result: CheckResult) -> Finding:

@@ -158,6 +158,24 @@ class Inventory:
         """Names of the fields that hold resource records (each record has a subscription_id)."""
         return tuple(f.name for f in dataclasses.fields(self) if f.name not in _METADATA_FIELDS)
 
+    def without_scopes(self, subscriptions: frozenset[str], parents: frozenset[str]) -> Inventory:
+        """The inventory without the resources of failed scopes: whole subscriptions, or single parents.
+
+        ``parents`` are ARM ids compared case-insensitively; a parent's children (ids under it) go with it.
+        """
+        if not subscriptions and not parents:
+            return self
+        prefixes = tuple(p.rstrip("/").lower() + "/" for p in parents)
+
+        def kept(record: object) -> bool:
+            if getattr(record, "subscription_id", "") in subscriptions:
+                return False
+            key = str(getattr(record, "id", "")).rstrip("/").lower() + "/"
+            return not key.startswith(prefixes)
+
+        changes = {name: tuple(r for r in getattr(self, name) if kept(r)) for name in self.resource_fields()}
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
     def without_subscriptions(self, excluded: frozenset[str]) -> Inventory:
         """The same inventory with every resource of the excluded subscriptions removed."""
         if not excluded:

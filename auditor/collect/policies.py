@@ -75,7 +75,11 @@ class CappedRetryPolicy(RetryPolicy[Any, Any]):
         """The server's Retry-After, honoured only on 429/503 and never longer than the cap."""
         if response.http_response.status_code not in RETRY_AFTER_STATUSES:
             return None
-        value = super().get_retry_after(response)
+        try:
+            value = super().get_retry_after(response)
+        except (ValueError, TypeError, OverflowError):
+            # Neither seconds nor an HTTP date: still a request to come back, so back off as usual.
+            return None
         return None if value is None else min(max(value, 0.0), self._max_retry_after)
 
     def is_retry(self, settings: dict[str, Any], response: PipelineResponse[Any, Any]) -> bool:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from auditor.records.unreadable import Unreadable
+
 
 @dataclass(frozen=True)
 class RecoveryVault:
@@ -22,6 +24,8 @@ class RecoveryVault:
     immutability: str | None = None
     soft_delete: str | None = None
     type: str = "Microsoft.RecoveryServices/vaults"
+    # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
+    unreadable: tuple[Unreadable, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,8 @@ class BackupPolicy:
     protected_items: int | None = None
     location: str = ""
     type: str = "Microsoft.RecoveryServices/vaults/backupPolicies"
+    # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
+    unreadable: tuple[Unreadable, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -94,3 +100,5 @@ class ProtectedItem:
     friendly_name: str | None = None
     location: str = ""
     type: str = "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems"
+    # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
+    unreadable: tuple[Unreadable, ...] = ()

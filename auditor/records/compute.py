@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from auditor.records.unreadable import Unreadable
+
 
 @dataclass(frozen=True)
 class ImageReference:
@@ -54,6 +56,8 @@ class VirtualMachine:
     extensions_known: bool = False
     vm_size: str | None = None
     type: str = "Microsoft.Compute/virtualMachines"
+    # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
+    unreadable: tuple[Unreadable, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,8 @@ class Disk:
     disk_state: str | None = None
     size_gb: int | None = None
     type: str = "Microsoft.Compute/disks"
+    # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
+    unreadable: tuple[Unreadable, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,8 @@ class Snapshot:
     public_network_access: str | None = None
     network_access_policy: str | None = None
     type: str = "Microsoft.Compute/snapshots"
+    # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
+    unreadable: tuple[Unreadable, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,3 +122,5 @@ class DiskEncryptionSet:
     source_vault_id: str | None = None
     auto_rotation: bool | None = None
     type: str = "Microsoft.Compute/diskEncryptionSets"
+    # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
+    unreadable: tuple[Unreadable, ...] = ()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from auditor.records.unreadable import Unreadable
+
 
 @dataclass(frozen=True)
 class KeyVault:
@@ -24,6 +26,8 @@ class KeyVault:
     ip_rules: tuple[str, ...] = ()
     private_endpoint_count: int = 0
     type: str = "Microsoft.KeyVault/vaults"
+    # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
+    unreadable: tuple[Unreadable, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -46,5 +50,7 @@ class KeyVaultKey:
     rotation_expiry_time: str | None = None
     location: str = ""
     type: str = "Microsoft.KeyVault/vaults/keys"
+    # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
+    unreadable: tuple[Unreadable, ...] = ()
     # The rotation policy's lifetime action types (``rotate``, ``notify``): a policy may only notify.
     rotation_actions: tuple[str, ...] = ()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from auditor.records.unreadable import Unreadable
+
 
 @dataclass(frozen=True)
 class SecurityContact:
@@ -21,6 +23,8 @@ class SecurityContact:
     resource_group: str = ""
     location: str = ""
     type: str = "Microsoft.Security/securityContacts"
+    # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
+    unreadable: tuple[Unreadable, ...] = ()
     # 2023-12-01-preview's ``isEnabled``: False turns every notification of the contact off.
     is_enabled: bool | None = None
 
@@ -38,6 +42,8 @@ class DefenderPlan:
     resource_group: str = ""
     location: str = ""
     type: str = "Microsoft.Security/pricings"
+    # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
+    unreadable: tuple[Unreadable, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,8 @@ class ActionGroup:
     webhook_receivers: int = 0
     location: str = ""
     type: str = "Microsoft.Insights/actionGroups"
+    # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
+    unreadable: tuple[Unreadable, ...] = ()
     # Addresses whose receiver Azure reports as Disabled (e.g. after an unsubscribe): they get no mail.
     disabled_email_receivers: tuple[str, ...] = ()
 
@@ -73,6 +81,8 @@ class AlertRule:
     action_group_ids: tuple[str, ...] = ()
     location: str = ""
     type: str = "Microsoft.Insights/activityLogAlerts"
+    # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
+    unreadable: tuple[Unreadable, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -90,3 +100,5 @@ class DiagnosticSetting:
     resource_group: str = ""
     location: str = ""
     type: str = "Microsoft.Insights/diagnosticSettings"
+    # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
+    unreadable: tuple[Unreadable, ...] = ()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from auditor.records.unreadable import Unreadable
+
 
 @dataclass(frozen=True)
 class SecurityRule:
@@ -35,6 +37,8 @@ class NetworkSecurityGroup:
     subnet_ids: tuple[str, ...] = ()
     nic_ids: tuple[str, ...] = ()
     type: str = "Microsoft.Network/networkSecurityGroups"
+    # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
+    unreadable: tuple[Unreadable, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,8 @@ class VirtualNetwork:
     subnets: tuple[Subnet, ...]
     peerings: tuple[VnetPeering, ...] = ()
     type: str = "Microsoft.Network/virtualNetworks"
+    # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
+    unreadable: tuple[Unreadable, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,8 @@ class PublicIpAddress:
     ip_address: str | None = None
     attached_to: str | None = None
     type: str = "Microsoft.Network/publicIPAddresses"
+    # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
+    unreadable: tuple[Unreadable, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,6 +109,8 @@ class NetworkInterface:
     nsg_id: str | None = None
     vm_id: str | None = None
     type: str = "Microsoft.Network/networkInterfaces"
+    # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
+    unreadable: tuple[Unreadable, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -137,6 +147,8 @@ class RouteTable:
     routes: tuple[Route, ...]
     subnet_ids: tuple[str, ...] = ()
     type: str = "Microsoft.Network/routeTables"
+    # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
+    unreadable: tuple[Unreadable, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -171,6 +183,8 @@ class AzureFirewall:
     subnet_ids: tuple[str, ...] = ()
     nat_rules: tuple[NatRule, ...] = ()
     type: str = "Microsoft.Network/azureFirewalls"
+    # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
+    unreadable: tuple[Unreadable, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -186,6 +200,8 @@ class FirewallPolicy:
     nat_rules: tuple[NatRule, ...] = ()
     rule_collection_group_ids: tuple[str, ...] = ()
     type: str = "Microsoft.Network/firewallPolicies"
+    # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
+    unreadable: tuple[Unreadable, ...] = ()
     # The parent policy whose rule collection groups this policy inherits.
     base_policy_id: str | None = None
 
@@ -211,6 +227,8 @@ class VirtualNetworkGateway:
     aad_tenant: str | None = None
     radius_server: str | None = None
     type: str = "Microsoft.Network/virtualNetworkGateways"
+    # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
+    unreadable: tuple[Unreadable, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -223,3 +241,5 @@ class ResourceGroup:
     location: str
     resource_group: str = ""
     type: str = "Microsoft.Resources/resourceGroups"
+    # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
+    unreadable: tuple[Unreadable, ...] = ()

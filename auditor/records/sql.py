@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from auditor.records.unreadable import Unreadable
+
 
 @dataclass(frozen=True)
 class SqlDatabase:
@@ -23,6 +25,8 @@ class SqlDatabase:
     ltr_yearly: str | None = None
     ltr_week_of_year: int | None = None
     type: str = "Microsoft.Sql/servers/databases"
+    # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
+    unreadable: tuple[Unreadable, ...] = ()
 
     @property
     def is_system(self) -> bool:
@@ -46,6 +50,8 @@ class SqlServer:
     protector_key_uri: str | None = None
     protector_auto_rotation: bool | None = None
     type: str = "Microsoft.Sql/servers"
+    # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
+    unreadable: tuple[Unreadable, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -63,3 +69,5 @@ class SqlVirtualMachine:
     license_type: str | None = None
     management: str | None = None
     type: str = "Microsoft.SqlVirtualMachine/sqlVirtualMachines"
+    # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
+    unreadable: tuple[Unreadable, ...] = ()

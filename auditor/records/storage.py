@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from auditor.records.unreadable import Unreadable
+
 
 @dataclass(frozen=True)
 class StorageAccount:
@@ -29,3 +31,5 @@ class StorageAccount:
     allow_shared_key_access: bool | None = None
     infrastructure_encryption: bool | None = None
     type: str = "Microsoft.Storage/storageAccounts"
+    # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
+    unreadable: tuple[Unreadable, ...] = ()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from auditor.records.unreadable import Unreadable
+
 
 @dataclass(frozen=True)
 class WebApp:
@@ -21,3 +23,5 @@ class WebApp:
     custom_host_names: tuple[str, ...] = ()
     ftps_state: str | None = None
     type: str = "Microsoft.Web/sites"
+    # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
+    unreadable: tuple[Unreadable, ...] = ()
