@@ -8,6 +8,7 @@ of their own, are joined to their VM here.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -24,11 +25,7 @@ from azure.mgmt.monitor.models import ActionGroupResource, ActivityLogAlertResou
 from azure.mgmt.network.models import (
     AzureFirewall,
     FirewallPolicy,
-    NetworkInterface,
-    NetworkSecurityGroup,
-    PublicIPAddress,
     RouteTable,
-    VirtualNetwork,
     VirtualNetworkGateway,
 )
 from azure.mgmt.recoveryservices.models import Vault as RecoveryVault
@@ -60,52 +57,61 @@ RESOURCE_PARTS = 9
 GROUP_PARTS = 5
 
 
+def _reads_raw(convert: Callable[..., Any]) -> bool:
+    """True for a builder that takes the raw ARM object (annotated ``Mapping``), False for an SDK model."""
+    first = next(iter(inspect.signature(convert).parameters.values()))
+    return "Mapping" in str(first.annotation) or "dict" in str(first.annotation)
+
+
 def _model(model: type[Any], row: Row) -> Any:
     """The SDK model of a row: older (msrest) models deserialize a dict, newer ones wrap the mapping."""
     deserialize = getattr(model, "deserialize", None)
     return deserialize(dict(row)) if deserialize is not None else model(dict(row))
 
 
+def _input(model: type[Any], convert: Callable[..., Any]) -> Callable[[Row], Any]:
+    """What the ARM listing's builder takes, made from a row: the raw object, or its SDK model."""
+    if _reads_raw(convert):
+        return dict
+    return lambda row: _model(model, row)
+
+
 def _each(model: type[Any], convert: Callable[[Any, str], Any]) -> Callable[[Sequence[Row], str], Iterator[Any]]:
-    """A listing builder: every row through the SDK model and the ARM listing's converter."""
+    """A listing builder: every row through the ARM listing's builder."""
+    prepare = _input(model, convert)
 
     def build(rows: Sequence[Row], subscription_id: str) -> Iterator[Any]:
         for row in rows:
-            yield convert(_model(model, row), subscription_id)
-
-    return build
-
-
-def _raw(convert: Callable[[Any, str], Any]) -> Callable[[Sequence[Row], str], Iterator[Any]]:
-    """A listing builder for converters that read the raw ARM object."""
-
-    def build(rows: Sequence[Row], subscription_id: str) -> Iterator[Any]:
-        for row in rows:
-            yield convert(dict(row), subscription_id)
+            yield convert(prepare(row), subscription_id)
 
     return build
 
 
 def _children(model: type[Any], convert: Callable[[Any, Any], Any]) -> Callable[[Sequence[Row], Any], Iterator[Any]]:
+    """A per-parent builder: every row under one parent through the ARM step's builder."""
+    prepare = _input(model, convert)
+
     def build(rows: Sequence[Row], parent: Any) -> Iterator[Any]:
         for row in rows:
-            yield convert(_model(model, row), parent)
+            yield convert(prepare(row), parent)
 
     return build
 
 
 def virtual_machines(rows: Sequence[Row], subscription_id: str) -> Iterator[Any]:
     """VMs with the extensions Resource Graph lists as rows of their own."""
+    vm_input = _input(VirtualMachine, compute.virtual_machine)
+    extension_input = _input(VirtualMachineExtension, compute.extension)
     extensions: dict[str, list[Row]] = {}
     for row in rows_of(rows, EXTENSION_TYPE):
         vm_id = str(row.get("id", "")).lower().rsplit("/extensions/", 1)[0]
         extensions.setdefault(vm_id, []).append(row)
     for row in rows_of(rows, VM_TYPE):
-        vm = compute.virtual_machine(_model(VirtualMachine, row), subscription_id)
+        vm = compute.virtual_machine(vm_input(row), subscription_id)
         found = extensions.get(str(row.get("id", "")).lower(), [])
         yield dataclasses.replace(
             vm,
-            extensions=tuple(compute.extension(_model(VirtualMachineExtension, e)) for e in found),
+            extensions=tuple(compute.extension(extension_input(e)) for e in found),
             extensions_known=True,
         )
 
@@ -121,25 +127,25 @@ GRAPH_STEPS: tuple[GraphStep, ...] = (
         "Microsoft.Network/networkSecurityGroups",
         "resources",
         ("microsoft.network/networksecuritygroups",),
-        _each(NetworkSecurityGroup, network.network_security_group),
+        _each(dict, network.network_security_group),
     ),
     GraphListing(
         "Microsoft.Network/virtualNetworks",
         "resources",
         ("microsoft.network/virtualnetworks",),
-        _each(VirtualNetwork, network.virtual_network),
+        _each(dict, network.virtual_network),
     ),
     GraphListing(
         "Microsoft.Network/networkInterfaces",
         "resources",
         ("microsoft.network/networkinterfaces",),
-        _each(NetworkInterface, network.network_interface),
+        _each(dict, network.network_interface),
     ),
     GraphListing(
         "Microsoft.Network/publicIPAddresses",
         "resources",
         ("microsoft.network/publicipaddresses",),
-        _each(PublicIPAddress, network.public_ip_address),
+        _each(dict, network.public_ip_address),
     ),
     GraphListing(
         "Microsoft.Network/azureFirewalls",
@@ -170,9 +176,7 @@ GRAPH_STEPS: tuple[GraphStep, ...] = (
         "resources",
         ("microsoft.network/virtualnetworkgateways",),
         GROUP_PARTS,
-        lambda rows, group: (
-            firewall.virtual_network_gateway(_model(VirtualNetworkGateway, r), group.subscription_id) for r in rows
-        ),
+        lambda rows, group: _each(VirtualNetworkGateway, firewall.virtual_network_gateway)(rows, group.subscription_id),
     ),
     GraphListing("Microsoft.Compute/virtualMachines", "resources", (VM_TYPE, EXTENSION_TYPE), virtual_machines),
     GraphListing("Microsoft.Compute/disks", "resources", ("microsoft.compute/disks",), _each(Disk, compute.disk)),
@@ -232,7 +236,7 @@ GRAPH_STEPS: tuple[GraphStep, ...] = (
         "Microsoft.Security/pricings",
         "securityresources",
         ("microsoft.security/pricings",),
-        _raw(defender.defender_plan),
+        _each(dict, defender.defender_plan),
     ),
     GraphListing(
         "Microsoft.Insights/activityLogAlerts",
