@@ -10,7 +10,6 @@ resource <= 0.3, peak RSS under 1 GB.
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import resource
 import subprocess
@@ -103,7 +102,8 @@ def clone(unit: list[dict[str, Any]], sub: str, n: int | None) -> list[dict[str,
     new_root = (old_root if n is None else f"{old_root}-{n:05d}").replace(old_sub, sub)
     copies = []
     for item in unit:
-        twin = copy.deepcopy(item)
+        # Children embedded in the copy (a VM's extensions, an NSG's rules) move beneath the new id too.
+        twin = json.loads(json.dumps(item).replace(f'"{old_root}/', f'"{new_root}/'))
         twin["id"] = new_root + item["id"][len(old_root) :]
         if item is root and n is not None:
             twin["name"] = f"{root['name']}-{n:05d}"
