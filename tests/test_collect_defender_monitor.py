@@ -339,10 +339,10 @@ def test_microsofts_invalid_contacts_example_is_a_failed_collection_not_a_crash(
     assert (failed.api, failed.subscription_id, failed.status_code) == (
         "Microsoft.Security/securityContacts",
         e.SUB2,
-        None,
+        200,
     )
     assert failed.reason.startswith("malformed response:")
-    assert "securityContacts is not JSON" in failed.reason
+    assert "securityContacts is not valid JSON" in failed.reason
     # The other subscription is unaffected and the broken one contributes no records.
     assert [c.subscription_id for c in inventory.security_contacts] == [e.SUB]
 

@@ -10,7 +10,22 @@ from azure.mgmt.recoveryservices import RecoveryServicesClient
 from azure.mgmt.recoveryservicesbackup import RecoveryServicesBackupClient
 
 from auditor.arm_ids import name_of, resource_group_of
-from auditor.collect.base import Enrichment, Listing, PerParent, text
+from auditor.collect.base import (
+    UNKNOWN,
+    Enrichment,
+    Field,
+    Listing,
+    PerParent,
+    Reader,
+    arm_pipeline,
+    build_all,
+    child_reader,
+    get_object,
+    list_objects,
+    path,
+    resource_id,
+    resource_path,
+)
 from auditor.collect.session import AzureSession
 from auditor.records.backup import BackupPolicy, ProtectedItem, RecoveryVault, RetentionRule, SubPolicy
 
@@ -23,20 +38,60 @@ _LONG_TERM_SCHEDULES = (
 )
 
 
-def _vaults(session: AzureSession, subscription_id: str) -> RecoveryServicesClient:
-    return session.client(RecoveryServicesClient, subscription_id)
+# The api-versions azure-mgmt-recoveryservices 4.3 and azure-mgmt-recoveryservicesbackup 11.2 send.
+VAULTS_API_VERSION = "2026-11-01"
+BACKUP_API_VERSION = "2026-10-01"
+VAULTS_API = "Microsoft.RecoveryServices/vaults"
+
+# https://learn.microsoft.com/rest/api/recoveryservices/vaults/get
+VAULT_CONTRACT = (
+    Field("id", True),
+    Field("name", True),
+    Field("location", True),
+    Field("properties.publicNetworkAccess", False, UNKNOWN),
+    Field("properties.encryption.keyVaultProperties.keyUri", False, "platform-managed keys"),
+    Field("properties.encryption.infrastructureEncryption", False, UNKNOWN),
+    # Older api-versions omit redundancySettings; then the backup storage configuration is read.
+    Field("properties.redundancySettings.standardTierStorageRedundancy", False, "read from backupstorageconfig"),
+    Field("properties.redundancySettings.crossRegionRestore", False, "read from backupstorageconfig"),
+    Field("properties.securitySettings.immutabilitySettings.state", False, UNKNOWN),
+    Field("properties.securitySettings.softDeleteSettings.softDeleteState", False, UNKNOWN),
+)
+STORAGE_CONFIG_CONTRACT = (
+    Field("properties.storageModelType | storageType", True),
+    Field("properties.crossRegionRestoreFlag", False, UNKNOWN),
+)
+# https://learn.microsoft.com/rest/api/backup/protection-policies/get: policies are polymorphic by
+# backupManagementType; every schedule and retention field is read where the type has it.
+POLICY_CONTRACT = (
+    Field("id", True),
+    Field("name", True),
+    Field("properties.backupManagementType", True),
+    Field("properties.schedulePolicy", False, "a workload policy: schedules are in subProtectionPolicy"),
+    Field("properties.retentionPolicy", False, "a workload policy: retention is in subProtectionPolicy"),
+    Field("properties.subProtectionPolicy", False, "not a workload policy"),
+    Field("properties.instantRpRetentionRangeInDays", False, UNKNOWN),
+    Field("properties.protectedItemsCount", False, UNKNOWN),
+)
+PROTECTED_ITEM_CONTRACT = (
+    Field("id", True),
+    Field("name", True),
+    Field("properties.protectedItemType", True),
+    Field("properties.sourceResourceId | virtualMachineId", True),
+    Field("properties.policyId", False, "no policy (protection stopped)"),
+    Field("properties.protectionState", True),
+    Field("properties.healthStatus | protectedItemHealthStatus", False, UNKNOWN),
+    Field("properties.lastBackupStatus", False, "never backed up"),
+    Field("properties.lastBackupTime", False, "never backed up"),
+)
 
 
-def _backup(session: AzureSession, subscription_id: str) -> RecoveryServicesBackupClient:
-    return session.client(RecoveryServicesBackupClient, subscription_id)
+def _vaults(session: AzureSession, subscription_id: str) -> Any:
+    return arm_pipeline(session, RecoveryServicesClient, subscription_id)
 
 
-def _raw(model: Any) -> dict[str, Any]:
-    """The wire-shaped properties of an SDK model, including fields its class does not declare."""
-    if model is None:
-        return {}
-    result: dict[str, Any] = model.as_dict()
-    return result
+def _backup(session: AzureSession, subscription_id: str) -> Any:
+    return arm_pipeline(session, RecoveryServicesBackupClient, subscription_id)
 
 
 def _object(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
@@ -59,41 +114,35 @@ def _int(data: Mapping[str, Any], name: str) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _enabled(value: Any) -> bool | None:
-    """``Enabled``/``Disabled`` as a bool; any other value (or none) is unknown."""
-    state = (text(value) or "").lower()
-    return {"enabled": True, "disabled": False}.get(state)
-
-
-def recovery_vault(vault: Any, subscription_id: str) -> RecoveryVault:
+def recovery_vault(raw: Mapping[str, Any], subscription_id: str) -> RecoveryVault:
     """A Recovery Services vault record; settings the vault does not report stay None."""
-    props = vault.properties
-    encryption = props.encryption if props else None
-    redundancy = props.redundancy_settings if props else None
-    security = props.security_settings if props else None
-    immutability = security.immutability_settings if security else None
-    soft_delete = security.soft_delete_settings if security else None
-    key = encryption.key_vault_properties if encryption else None
+    vault = Reader(raw)
+    vault_id = resource_id(vault, f"/subscriptions/{subscription_id}", VAULTS_API)
+    props = vault.part("properties")
+    restore = props.choice("redundancySettings.crossRegionRestore", ("Enabled", "Disabled"))
     return RecoveryVault(
-        id=vault.id,
-        name=vault.name,
+        id=vault_id,
+        name=vault.text("name") or "",
         subscription_id=subscription_id,
-        resource_group=resource_group_of(vault.id),
-        location=vault.location or "",
-        public_network_access=text(props.public_network_access) if props else None,
-        cmk_key_uri=key.key_uri if key else None,
-        infrastructure_encryption=text(encryption.infrastructure_encryption) if encryption else None,
-        storage_redundancy=text(redundancy.standard_tier_storage_redundancy) if redundancy else None,
-        cross_region_restore=_enabled(redundancy.cross_region_restore) if redundancy else None,
-        immutability=text(immutability.state) if immutability else None,
-        soft_delete=text(soft_delete.soft_delete_state) if soft_delete else None,
+        resource_group=resource_group_of(vault_id),
+        location=vault.text("location") or "",
+        public_network_access=props.text("publicNetworkAccess"),
+        cmk_key_uri=props.text("encryption.keyVaultProperties.keyUri"),
+        infrastructure_encryption=props.text("encryption.infrastructureEncryption"),
+        storage_redundancy=props.text("redundancySettings.standardTierStorageRedundancy"),
+        cross_region_restore=None if restore is None else restore == "Enabled",
+        immutability=props.text("securitySettings.immutabilitySettings.state"),
+        soft_delete=props.text("securitySettings.softDeleteSettings.softDeleteState"),
+        unreadable=vault.found(),
     )
 
 
 def list_recovery_vaults(session: AzureSession, subscription_id: str) -> Iterator[RecoveryVault]:
     """Every Recovery Services vault of the subscription."""
-    for vault in _vaults(session, subscription_id).vaults.list_by_subscription_id():
-        yield recovery_vault(vault, subscription_id)
+    url = path("/subscriptions/{}/providers/" + VAULTS_API, subscription_id, api_version=VAULTS_API_VERSION)
+    return build_all(
+        list_objects(_vaults(session, subscription_id), session.arm_url, url), recovery_vault, subscription_id
+    )
 
 
 def with_storage_config(session: AzureSession, vault: RecoveryVault) -> RecoveryVault:
@@ -102,19 +151,19 @@ def with_storage_config(session: AzureSession, vault: RecoveryVault) -> Recovery
     Vaults listed through older API versions carry no ``redundancySettings``; the storage configuration
     has said the same thing since the first backup API. Values the vault listing reported are kept.
     """
-    config = _backup(session, vault.subscription_id).backup_resource_storage_configs_non_crr.get(
-        vault.name, vault.resource_group
+    url = (
+        session.arm_url
+        + resource_path(vault.id)
+        + path("/backupstorageconfig/vaultstorageconfig", api_version=BACKUP_API_VERSION)
     )
-    props = config.properties
-    redundancy = (text(props.storage_model_type) or text(props.storage_type)) if props else None
+    config = child_reader(vault, "backupstorageconfig", get_object(_backup(session, vault.subscription_id), url))
+    redundancy = config.text("properties.storageModelType") or config.text("properties.storageType")
+    restore = config.flag("properties.crossRegionRestoreFlag")
     return dataclasses.replace(
         vault,
         storage_redundancy=vault.storage_redundancy or redundancy,
-        cross_region_restore=(
-            vault.cross_region_restore
-            if vault.cross_region_restore is not None
-            else (props.cross_region_restore_flag if props else None)
-        ),
+        cross_region_restore=vault.cross_region_restore if vault.cross_region_restore is not None else restore,
+        unreadable=config.found(),
     )
 
 
@@ -162,16 +211,18 @@ def sub_policy(raw: Mapping[str, Any]) -> SubPolicy:
     )
 
 
-def backup_policy(policy: Any, vault: RecoveryVault) -> BackupPolicy:
+def backup_policy(raw: Mapping[str, Any], vault: RecoveryVault) -> BackupPolicy:
     """A backup policy record, read from the raw properties so every policy type has one shape."""
-    props = _raw(policy.properties)
+    policy = Reader(raw)
+    policy_id = resource_id(policy, vault.id, "backupPolicies")
+    props = _object(raw, "properties")
     schedule = _object(props, "schedulePolicy")
     subs = props.get("subProtectionPolicy")
     return BackupPolicy(
-        id=policy.id,
-        name=policy.name,
+        id=policy_id,
+        name=policy.text("name") or name_of(policy_id),
         subscription_id=vault.subscription_id,
-        resource_group=resource_group_of(policy.id),
+        resource_group=resource_group_of(policy_id),
         vault_id=vault.id,
         management_type=_string(props, "backupManagementType"),
         workload_type=_string(props, "workLoadType"),
@@ -182,24 +233,28 @@ def backup_policy(policy: Any, vault: RecoveryVault) -> BackupPolicy:
         sub_policies=tuple(sub_policy(s) for s in subs if isinstance(s, Mapping)) if isinstance(subs, list) else (),
         instant_rp_retention_days=_int(props, "instantRpRetentionRangeInDays"),
         protected_items=_int(props, "protectedItemsCount"),
-        location=policy.location or "",
+        location=policy.text("location") or "",
+        unreadable=policy.found(),
     )
 
 
 def list_backup_policies(session: AzureSession, vault: RecoveryVault) -> Iterator[BackupPolicy]:
     """Every backup policy of one vault."""
-    for policy in _backup(session, vault.subscription_id).backup_policies.list(vault.name, vault.resource_group):
-        yield backup_policy(policy, vault)
+    url = resource_path(vault.id) + path("/backupPolicies", api_version=BACKUP_API_VERSION)
+    for item in list_objects(_backup(session, vault.subscription_id), session.arm_url, url):
+        yield backup_policy(item, vault)
 
 
-def protected_item(item: Any, vault: RecoveryVault) -> ProtectedItem:
-    """A protected item record from raw properties: SDK 11.2 drops the typed fields of VM items."""
-    props = _raw(item.properties)
+def protected_item(raw: Mapping[str, Any], vault: RecoveryVault) -> ProtectedItem:
+    """A protected item record from raw properties."""
+    item = Reader(raw)
+    item_id = resource_id(item, vault.id, "backupProtectedItems")
+    props = _object(raw, "properties")
     return ProtectedItem(
-        id=item.id,
-        name=item.name or name_of(item.id),
+        id=item_id,
+        name=item.text("name") or name_of(item_id),
         subscription_id=vault.subscription_id,
-        resource_group=resource_group_of(item.id),
+        resource_group=resource_group_of(item_id),
         vault_id=vault.id,
         item_type=_string(props, "protectedItemType"),
         # VM items report the VM twice; older ones only as virtualMachineId.
@@ -213,19 +268,20 @@ def protected_item(item: Any, vault: RecoveryVault) -> ProtectedItem:
         last_backup_time=_string(props, "lastBackupTime"),
         workload_type=_string(props, "workloadType"),
         friendly_name=_string(props, "friendlyName"),
-        location=item.location or "",
+        location=item.text("location") or "",
+        unreadable=item.found(),
     )
 
 
 def list_protected_items(session: AzureSession, vault: RecoveryVault) -> Iterator[ProtectedItem]:
     """Every item one vault protects, across all its fabrics and containers."""
-    client = _backup(session, vault.subscription_id)
-    for item in client.backup_protected_items.list(vault.name, vault.resource_group):
+    url = resource_path(vault.id) + path("/backupProtectedItems", api_version=BACKUP_API_VERSION)
+    for item in list_objects(_backup(session, vault.subscription_id), session.arm_url, url):
         yield protected_item(item, vault)
 
 
 STEPS = (
-    Listing("Microsoft.RecoveryServices/vaults", "recovery_vaults", list_recovery_vaults),
+    Listing(VAULTS_API, "recovery_vaults", list_recovery_vaults),
     Enrichment(
         "Microsoft.RecoveryServices/vaults/backupstorageconfig",
         "recovery_vaults",

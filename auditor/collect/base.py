@@ -42,7 +42,6 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from enum import Enum
 from typing import Any, TypeVar
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -297,9 +296,14 @@ class Reader:
                 self.bad(".".join(walked), current)
                 return _ABSENT
             walked.append(part)
-            current = current.get(part, _ABSENT)
-            if current is _ABSENT:
-                return _ABSENT
+            found = current.get(part, _ABSENT)
+            if found is _ABSENT:
+                # JSON names in ARM are case-insensitive (keyvaultproperties / keyVaultProperties).
+                lower = part.lower()
+                found = next((v for k, v in current.items() if isinstance(k, str) and k.lower() == lower), _ABSENT)
+                if found is _ABSENT:
+                    return _ABSENT
+            current = found
         return _ABSENT if current is None else current
 
     def bad(self, field_path: str, value: Any) -> None:
@@ -445,6 +449,11 @@ def build_all(
         yield builder(item, subscription_id)
 
 
+def child_reader(record: Any, label: str, raw: Any) -> Reader:
+    """A reader over a child body (a database's TDE state) whose problems join the record's own."""
+    return Reader(raw, label, list(unreadable_of(record)))
+
+
 def unreadable_of(record: Any) -> tuple[Unreadable, ...]:
     """What could not be read of a record (() for records without the field)."""
     found: tuple[Unreadable, ...] = getattr(record, "unreadable", ())
@@ -575,25 +584,3 @@ def run_enrichment(session: AzureSession, enrichment: Enrichment, record: Any) -
         return enrichment.fetch(session, record), None
     except COLLECTION_ERRORS as exc:
         return record, failure(enrichment.api, record.subscription_id, record.id, exc)
-
-
-# --- SDK values (kept for collectors that still read SDK models, e.g. Graph) ------------------------
-
-
-def text(value: Any) -> str | None:
-    """A plain string from an SDK value: enums become their wire value, None stays None."""
-    if value is None:
-        return None
-    return str(value.value) if isinstance(value, Enum) else str(value)
-
-
-def ref_id(value: Any) -> str | None:
-    """The ``id`` of an SDK sub-resource reference, or None."""
-    return getattr(value, "id", None) if value is not None else None
-
-
-def merged(single: str | None, plural: Iterable[str] | None) -> tuple[str, ...]:
-    """Singular and plural ARM fields (e.g. sourceAddressPrefix/-es) as one tuple."""
-    values = [single] if single else []
-    values.extend(v for v in (plural or []) if v)
-    return tuple(values)

@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from azure.mgmt.compute import ComputeManagementClient
 
-from auditor.arm_ids import name_of, resource_group_of
-from auditor.collect.base import Enrichment, Listing, ref_id, text
+from auditor.arm_ids import resource_group_of
+from auditor.collect.base import (
+    UNKNOWN,
+    Enrichment,
+    Field,
+    Listing,
+    Reader,
+    arm_pipeline,
+    build_all,
+    list_objects,
+    path,
+    resource_id,
+    resource_path,
+)
 from auditor.collect.session import AzureSession
 from auditor.records.compute import (
     Disk,
@@ -22,164 +34,241 @@ from auditor.records.compute import (
     VmExtension,
 )
 
+# The api-versions azure-mgmt-compute 39.0 sends: ComputeRP for VMs, DiskRP for disks and their kin.
+VM_API_VERSION = "2026-04-01"
+DISK_API_VERSION = "2026-03-02"
+VMS_API = "Microsoft.Compute/virtualMachines"
+EXTENSIONS_API = "Microsoft.Compute/virtualMachines/extensions"
+DISKS_API = "Microsoft.Compute/disks"
+SNAPSHOTS_API = "Microsoft.Compute/snapshots"
+DES_API = "Microsoft.Compute/diskEncryptionSets"
 
-def _client(session: AzureSession, subscription_id: str) -> ComputeManagementClient:
-    return session.client(ComputeManagementClient, subscription_id)
+# https://learn.microsoft.com/rest/api/compute/virtual-machines/list-all
+VM_CONTRACT = (
+    Field("id", True),
+    Field("name", True),
+    Field("location", True),
+    Field("properties.storageProfile.osDisk.osType", False, UNKNOWN),
+    Field("properties.storageProfile.imageReference", False, "not built from a marketplace or gallery image"),
+    Field("properties.storageProfile.osDisk.managedDisk.id", False, "an unmanaged (VHD) OS disk"),
+    Field("properties.storageProfile.dataDisks", False, "no data disks"),
+    Field("properties.networkProfile.networkInterfaces", False, "no NICs"),
+    Field("properties.hardwareProfile.vmSize", False, UNKNOWN),
+    # ARM embeds extensions in ``resources`` when it returns them; absent means "not returned", and the
+    # extensions are then read with one call per VM, never assumed to be none.
+    Field("resources", False, "extensions not returned: read per VM"),
+)
+# https://learn.microsoft.com/rest/api/compute/virtual-machine-extensions/list
+EXTENSION_CONTRACT = (
+    Field("name", True),
+    Field("properties.publisher", True),
+    Field("properties.type", True),
+    Field("properties.provisioningState", True),
+    Field("properties.typeHandlerVersion", False, UNKNOWN),
+)
+# https://learn.microsoft.com/rest/api/compute/disks/list
+DISK_CONTRACT = (
+    Field("id", True),
+    Field("name", True),
+    Field("location", True),
+    # "EncryptionAtRestWithPlatformKey" is the documented default (Disk.encryption.type), but ARM always
+    # returns it since 2020; its absence is not assumed to be platform keys.
+    Field("properties.encryption.type", True),
+    Field("properties.encryption.diskEncryptionSetId", False, "no disk encryption set"),
+    Field("properties.encryptionSettingsCollection", False, "Azure Disk Encryption not enabled"),
+    Field("properties.osType", False, "a data disk (no OS)"),
+    Field("managedBy", False, "not attached"),
+    Field("properties.diskState", True),
+    Field("properties.diskSizeGB", True),
+)
+SNAPSHOT_CONTRACT = (
+    Field("id", True),
+    Field("name", True),
+    Field("location", True),
+    Field("properties.encryption.type", True),
+    Field("properties.encryption.diskEncryptionSetId", False, "no disk encryption set"),
+    Field("properties.encryptionSettingsCollection", False, "Azure Disk Encryption not enabled"),
+    Field("properties.creationData.sourceResourceId", False, "not copied from a managed resource"),
+    Field("properties.publicNetworkAccess", False, UNKNOWN),
+    Field("properties.networkAccessPolicy", False, UNKNOWN),
+)
+DES_CONTRACT = (
+    Field("id", True),
+    Field("name", True),
+    Field("location", True),
+    Field("properties.encryptionType", False, UNKNOWN),
+    Field("properties.activeKey.keyUrl", True),
+    Field("properties.activeKey.sourceVault.id", False, "the key vault is named by the key URL"),
+    # https://learn.microsoft.com/rest/api/compute/disk-encryption-sets/get: rotationToLatestKeyVersionEnabled
+    # "Set this flag to true to enable auto-updating ... to the latest key version"; absent means false.
+    Field("properties.rotationToLatestKeyVersionEnabled", False, "false (auto key rotation off)"),
+)
 
 
-def _vm_disk(disk: Any) -> VmDisk:
+def _vm_disk(disk: Reader) -> VmDisk:
     return VmDisk(
-        name=disk.name or "",
-        lun=getattr(disk, "lun", None),
-        managed_disk_id=ref_id(disk.managed_disk),
-        vhd_uri=disk.vhd.uri if disk.vhd else None,
+        name=disk.text("name") or "",
+        lun=disk.integer("lun"),
+        managed_disk_id=disk.ref("managedDisk"),
+        vhd_uri=disk.text("vhd.uri"),
     )
 
 
-def extension(ext: Any) -> VmExtension:
+def extension(ext: Reader) -> VmExtension:
     """A VM extension record."""
     return VmExtension(
-        name=ext.name or "",
-        publisher=ext.publisher,
-        extension_type=ext.properties.type if ext.properties else None,
-        provisioning_state=text(ext.provisioning_state),
-        type_handler_version=ext.type_handler_version,
+        name=ext.text("name") or "",
+        publisher=ext.text("properties.publisher"),
+        extension_type=ext.text("properties.type"),
+        provisioning_state=ext.text("properties.provisioningState"),
+        type_handler_version=ext.text("properties.typeHandlerVersion"),
     )
 
 
-def virtual_machine(vm: Any, subscription_id: str) -> VirtualMachine:
-    """A VM record; extensions are filled in by a per-VM call."""
-    storage = vm.storage_profile
-    image = storage.image_reference if storage else None
-    os_disk = storage.os_disk if storage else None
-    nics = vm.network_profile.network_interfaces if vm.network_profile else None
+def virtual_machine(raw: Mapping[str, Any], subscription_id: str) -> VirtualMachine:
+    """A VM record; extensions come from ``resources`` or, when absent, a per-VM call."""
+    vm = Reader(raw)
+    vm_id = resource_id(vm, f"/subscriptions/{subscription_id}", VMS_API)
+    storage = vm.part("properties.storageProfile")
+    image = storage.part("imageReference")
+    os_disk = storage.part("osDisk") if storage.present("osDisk") else None
+    embedded = [r for r in vm.items("resources") if "/extensions/" in (r.text("id") or "/extensions/").lower()]
     return VirtualMachine(
-        id=vm.id,
-        name=vm.name,
+        id=vm_id,
+        name=vm.text("name") or "",
         subscription_id=subscription_id,
-        resource_group=resource_group_of(vm.id),
-        location=vm.location or "",
-        os_type=text(os_disk.os_type) if os_disk else None,
+        resource_group=resource_group_of(vm_id),
+        location=vm.text("location") or "",
+        os_type=storage.choice("osDisk.osType", ("Windows", "Linux")),
         image=ImageReference(
-            publisher=image.publisher if image else None,
-            offer=image.offer if image else None,
-            sku=image.sku if image else None,
-            version=image.version if image else None,
+            publisher=image.text("publisher"),
+            offer=image.text("offer"),
+            sku=image.text("sku"),
+            version=image.text("exactVersion") or image.text("version"),
         ),
         os_disk=_vm_disk(os_disk) if os_disk else None,
-        data_disks=tuple(_vm_disk(d) for d in storage.data_disks or ()) if storage else (),
-        nic_ids=tuple(n.id for n in nics or () if n.id),
-        # ARM embeds extensions in the VM's ``resources`` array; when it is absent they need a call per VM.
-        extensions=tuple(extension(e) for e in vm.resources or ()),
-        extensions_known=vm.resources is not None,
-        vm_size=text(vm.hardware_profile.vm_size) if vm.hardware_profile else None,
+        data_disks=tuple(_vm_disk(d) for d in storage.items("dataDisks")),
+        nic_ids=vm.ref_ids("properties.networkProfile.networkInterfaces"),
+        extensions=tuple(extension(e) for e in embedded),
+        extensions_known=vm.present("resources"),
+        vm_size=vm.text("properties.hardwareProfile.vmSize"),
+        unreadable=vm.found(),
     )
 
 
-def disk_encryption(encryption: Any, settings_collection: Any) -> DiskEncryption:
+def disk_encryption(resource: Reader) -> DiskEncryption:
     """Encryption at rest plus Azure Disk Encryption settings of a disk or snapshot."""
-    settings = (settings_collection.encryption_settings or ()) if settings_collection else ()
+    settings = resource.part("properties.encryptionSettingsCollection")
+    entries = settings.items("encryptionSettings")
     return DiskEncryption(
-        encryption_type=text(encryption.type) if encryption else None,
-        disk_encryption_set_id=encryption.disk_encryption_set_id if encryption else None,
-        ade_enabled=settings_collection.enabled if settings_collection else None,
-        ade_secret_urls=tuple(
-            s.disk_encryption_key.secret_url
-            for s in settings
-            if s.disk_encryption_key and s.disk_encryption_key.secret_url
-        ),
-        ade_key_urls=tuple(
-            s.key_encryption_key.key_url for s in settings if s.key_encryption_key and s.key_encryption_key.key_url
-        ),
+        encryption_type=resource.text("properties.encryption.type"),
+        disk_encryption_set_id=resource.text("properties.encryption.diskEncryptionSetId"),
+        ade_enabled=settings.flag("enabled"),
+        ade_secret_urls=tuple(u for s in entries if (u := s.text("diskEncryptionKey.secretUrl"))),
+        ade_key_urls=tuple(u for s in entries if (u := s.text("keyEncryptionKey.keyUrl"))),
     )
 
 
-def disk(d: Any, subscription_id: str) -> Disk:
+def disk(raw: Mapping[str, Any], subscription_id: str) -> Disk:
     """A managed disk record."""
+    d = Reader(raw)
+    disk_id = resource_id(d, f"/subscriptions/{subscription_id}", DISKS_API)
     return Disk(
-        id=d.id,
-        name=d.name,
+        id=disk_id,
+        name=d.text("name") or "",
         subscription_id=subscription_id,
-        resource_group=resource_group_of(d.id),
-        location=d.location or "",
-        os_type=text(d.os_type),
-        encryption=disk_encryption(d.encryption, d.encryption_settings_collection),
-        managed_by=d.managed_by,
-        disk_state=text(d.disk_state),
-        size_gb=d.disk_size_gb,
+        resource_group=resource_group_of(disk_id),
+        location=d.text("location") or "",
+        os_type=d.choice("properties.osType", ("Windows", "Linux")),
+        encryption=disk_encryption(d),
+        managed_by=d.text("managedBy"),
+        disk_state=d.text("properties.diskState"),
+        size_gb=d.integer("properties.diskSizeGB"),
+        unreadable=d.found(),
     )
 
 
-def snapshot(s: Any, subscription_id: str) -> Snapshot:
+def snapshot(raw: Mapping[str, Any], subscription_id: str) -> Snapshot:
     """A snapshot record."""
+    s = Reader(raw)
+    snapshot_id = resource_id(s, f"/subscriptions/{subscription_id}", SNAPSHOTS_API)
     return Snapshot(
-        id=s.id,
-        name=s.name,
+        id=snapshot_id,
+        name=s.text("name") or "",
         subscription_id=subscription_id,
-        resource_group=resource_group_of(s.id),
-        location=s.location or "",
-        encryption=disk_encryption(s.encryption, s.encryption_settings_collection),
-        source_resource_id=s.creation_data.source_resource_id if s.creation_data else None,
-        public_network_access=text(s.public_network_access),
-        network_access_policy=text(s.network_access_policy),
+        resource_group=resource_group_of(snapshot_id),
+        location=s.text("location") or "",
+        encryption=disk_encryption(s),
+        source_resource_id=s.text("properties.creationData.sourceResourceId"),
+        public_network_access=s.text("properties.publicNetworkAccess"),
+        network_access_policy=s.text("properties.networkAccessPolicy"),
+        unreadable=s.found(),
     )
 
 
-def disk_encryption_set(des: Any, subscription_id: str) -> DiskEncryptionSet:
+def disk_encryption_set(raw: Mapping[str, Any], subscription_id: str) -> DiskEncryptionSet:
     """A disk encryption set record."""
-    key = des.active_key
+    des = Reader(raw)
+    des_id = resource_id(des, f"/subscriptions/{subscription_id}", DES_API)
+    rotation = des.flag("properties.rotationToLatestKeyVersionEnabled")
     return DiskEncryptionSet(
-        id=des.id,
-        name=des.name,
+        id=des_id,
+        name=des.text("name") or "",
         subscription_id=subscription_id,
-        resource_group=resource_group_of(des.id),
-        location=des.location or "",
-        encryption_type=text(des.encryption_type),
-        active_key_url=key.key_url if key else None,
-        source_vault_id=ref_id(key.source_vault) if key else None,
-        auto_rotation=des.rotation_to_latest_key_version_enabled,
+        resource_group=resource_group_of(des_id),
+        location=des.text("location") or "",
+        encryption_type=des.text("properties.encryptionType"),
+        active_key_url=des.text("properties.activeKey.keyUrl"),
+        source_vault_id=des.ref("properties.activeKey.sourceVault"),
+        auto_rotation=False if rotation is None else rotation,
+        unreadable=des.found(),
     )
+
+
+def _list(
+    session: AzureSession, subscription_id: str, resource_type: str, api_version: str
+) -> Iterator[dict[str, Any]]:
+    pipeline = arm_pipeline(session, ComputeManagementClient, subscription_id)
+    url = path("/subscriptions/{}/providers/" + resource_type, subscription_id, api_version=api_version)
+    return list_objects(pipeline, session.arm_url, url)
 
 
 def list_vms(session: AzureSession, subscription_id: str) -> Iterator[VirtualMachine]:
-    """Every VM of the subscription (without extensions)."""
-    for vm in _client(session, subscription_id).virtual_machines.list_all():
-        yield virtual_machine(vm, subscription_id)
+    """Every VM of the subscription, with the extensions ARM embeds."""
+    return build_all(_list(session, subscription_id, VMS_API, VM_API_VERSION), virtual_machine, subscription_id)
 
 
 def with_extensions(session: AzureSession, vm: VirtualMachine) -> VirtualMachine:
-    """The VM with its extensions, read with one call per VM (the list API does not return them)."""
-    result = _client(session, vm.subscription_id).virtual_machine_extensions.list(vm.resource_group, name_of(vm.id))
-    return dataclasses.replace(vm, extensions=tuple(extension(e) for e in result.value or ()), extensions_known=True)
+    """The VM with its extensions, read with one call per VM where the list did not embed them."""
+    pipeline = arm_pipeline(session, ComputeManagementClient, vm.subscription_id)
+    url = resource_path(vm.id) + path("/extensions", api_version=VM_API_VERSION)
+    problems = list(vm.unreadable)
+    found = [
+        extension(Reader(item, f"extensions[{i}]", problems))
+        for i, item in enumerate(list_objects(pipeline, session.arm_url, url))
+    ]
+    return dataclasses.replace(vm, extensions=tuple(found), extensions_known=True, unreadable=tuple(problems))
 
 
 def list_disks(session: AzureSession, subscription_id: str) -> Iterator[Disk]:
     """Every managed disk of the subscription."""
-    for d in _client(session, subscription_id).disks.list():
-        yield disk(d, subscription_id)
+    return build_all(_list(session, subscription_id, DISKS_API, DISK_API_VERSION), disk, subscription_id)
 
 
 def list_snapshots(session: AzureSession, subscription_id: str) -> Iterator[Snapshot]:
     """Every snapshot of the subscription."""
-    for s in _client(session, subscription_id).snapshots.list():
-        yield snapshot(s, subscription_id)
+    return build_all(_list(session, subscription_id, SNAPSHOTS_API, DISK_API_VERSION), snapshot, subscription_id)
 
 
 def list_disk_encryption_sets(session: AzureSession, subscription_id: str) -> Iterator[DiskEncryptionSet]:
     """Every disk encryption set of the subscription."""
-    for des in _client(session, subscription_id).disk_encryption_sets.list():
-        yield disk_encryption_set(des, subscription_id)
+    return build_all(_list(session, subscription_id, DES_API, DISK_API_VERSION), disk_encryption_set, subscription_id)
 
 
 STEPS = (
-    Listing("Microsoft.Compute/virtualMachines", "virtual_machines", list_vms),
-    Listing("Microsoft.Compute/disks", "disks", list_disks),
-    Listing("Microsoft.Compute/snapshots", "snapshots", list_snapshots),
-    Listing("Microsoft.Compute/diskEncryptionSets", "disk_encryption_sets", list_disk_encryption_sets),
-    Enrichment(
-        "Microsoft.Compute/virtualMachines/extensions",
-        "virtual_machines",
-        with_extensions,
-        applies=lambda vm: not vm.extensions_known,
-    ),
+    Listing(VMS_API, "virtual_machines", list_vms),
+    Listing(DISKS_API, "disks", list_disks),
+    Listing(SNAPSHOTS_API, "snapshots", list_snapshots),
+    Listing(DES_API, "disk_encryption_sets", list_disk_encryption_sets),
+    Enrichment(EXTENSIONS_API, "virtual_machines", with_extensions, applies=lambda vm: not vm.extensions_known),
 )

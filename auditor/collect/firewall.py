@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from azure.core.exceptions import HttpResponseError
-from azure.core.rest import HttpRequest
 from azure.mgmt.network import NetworkManagementClient
 
 from auditor.arm_ids import name_of, parent_of, resource_group_of
-from auditor.collect.base import Enrichment, Listing, PerParent, ref_id, text
+from auditor.collect.base import (
+    UNKNOWN,
+    Enrichment,
+    Field,
+    Listing,
+    PerParent,
+    Reader,
+    arm_pipeline,
+    build_all,
+    list_objects,
+    path,
+    resource_id,
+    resource_path,
+)
+from auditor.collect.network import API_VERSION
 from auditor.collect.session import AzureSession
 from auditor.records.network import (
     AzureFirewall,
@@ -28,210 +40,299 @@ from auditor.records.network import (
 RESOURCE_GROUPS_API_VERSION = "2021-04-01"
 NAT_RULE_COLLECTION = "FirewallPolicyNatRuleCollection"
 NAT_RULE = "NatRule"
+FIREWALLS_API = "Microsoft.Network/azureFirewalls"
+POLICIES_API = "Microsoft.Network/firewallPolicies"
+ROUTE_TABLES_API = "Microsoft.Network/routeTables"
+GATEWAYS_API = "Microsoft.Network/virtualNetworkGateways"
+RESOURCE_GROUPS_API = "Microsoft.Resources/resourceGroups"
+
+# A DNAT rule (AzureFirewallNatRule and the policy's NatRule): it has a source (addresses or IP
+# groups), a destination port and a translated target; none has a default.
+NAT_RULE_CONTRACT = (
+    Field("name", True),
+    Field("protocols | ipProtocols", True),
+    Field("sourceAddresses | sourceIpGroups", True),
+    Field("destinationAddresses", False, "no destination restriction"),
+    Field("destinationPorts", True),
+    Field("translatedAddress | translatedFqdn", True),
+    Field("translatedPort", True),
+)
+# https://learn.microsoft.com/rest/api/firewall/azure-firewalls/list-all
+FIREWALL_CONTRACT = (
+    Field("id", True),
+    Field("name", True),
+    Field("location", True),
+    Field("properties.provisioningState", True),
+    # AzureFirewallThreatIntelMode: the firewall's own setting is ignored when it has a policy.
+    Field("properties.threatIntelMode", False, UNKNOWN),
+    Field("properties.sku.tier", False, UNKNOWN),
+    Field("properties.firewallPolicy", False, "no firewall policy (classic rules)"),
+    Field("properties.ipConfigurations", False, "a Virtual WAN hub firewall: addresses in hubIPAddresses"),
+    Field("properties.hubIPAddresses.privateIPAddress", False, "not a hub firewall"),
+    Field("properties.natRuleCollections", False, "no classic DNAT rules"),
+)
+# https://learn.microsoft.com/rest/api/firewall/firewall-policies/list-all
+POLICY_CONTRACT = (
+    Field("id", True),
+    Field("name", True),
+    Field("location", True),
+    Field("properties.threatIntelMode", False, UNKNOWN),
+    Field("properties.ruleCollectionGroups", False, "no rule collection groups"),
+    Field("properties.basePolicy", False, "no parent policy"),
+)
+RULE_COLLECTION_GROUP_CONTRACT = (
+    Field("id", True),
+    Field("properties.ruleCollections", False, "no rule collections"),
+    Field("properties.ruleCollections[].ruleCollectionType", True),
+    Field("properties.ruleCollections[].rules[].ruleType", True),
+)
+ROUTE_TABLE_CONTRACT = (
+    Field("id", True),
+    Field("name", True),
+    Field("location", True),
+    Field("properties.routes", False, "no routes"),
+    Field("properties.routes[].properties.addressPrefix", True),
+    Field("properties.routes[].properties.nextHopType", True),
+    Field(
+        "properties.routes[].properties.nextHopIpAddress", False, "no next-hop address (not a VirtualAppliance route)"
+    ),
+    Field("properties.subnets", False, "not associated with any subnet"),
+)
+# https://learn.microsoft.com/rest/api/network-gateway/virtual-network-gateways/list
+GATEWAY_CONTRACT = (
+    Field("id", True),
+    Field("name", True),
+    Field("location", True),
+    Field("properties.gatewayType", True),
+    Field("properties.vpnType", False, UNKNOWN),
+    Field("properties.sku.name", False, UNKNOWN),
+    Field("properties.ipConfigurations", True),
+    Field("properties.provisioningState", True),
+    Field("properties.vpnClientConfiguration", False, "no point-to-site configuration"),
+)
+RESOURCE_GROUP_CONTRACT = (Field("id", True), Field("name", True), Field("location", True))
 
 
-def _client(session: AzureSession, subscription_id: str) -> NetworkManagementClient:
-    return session.client(NetworkManagementClient, subscription_id)
+def _pipeline(session: AzureSession, subscription_id: str) -> Any:
+    return arm_pipeline(session, NetworkManagementClient, subscription_id)
 
 
-def _strings(values: Iterable[Any] | None) -> tuple[str, ...]:
-    return tuple(text(v) or "" for v in values or () if v is not None)
-
-
-def nat_rule(rule: Any, collection: str, protocols: Iterable[Any] | None) -> NatRule:
-    """A DNAT rule; the translated target is an address or, failing that, an FQDN."""
+def nat_rule(rule: Reader, collection: str, protocols_field: str) -> NatRule | None:
+    """A DNAT rule; the translated target is an address or, failing that, an FQDN. None when unreadable."""
+    before = len(rule.problems)
+    sources = rule.strings("sourceAddresses")
+    groups = rule.strings("sourceIpGroups")
+    ports = rule.strings("destinationPorts")
+    if not sources and not groups:
+        rule.missing("sourceAddresses")
+    if not ports:
+        rule.missing("destinationPorts")
+    if len(rule.problems) > before:
+        # Judging without this rule could pass what it forwards; the resource carries the problem.
+        return None
     return NatRule(
-        name=rule.name or "",
+        name=rule.text("name") or "",
         collection=collection,
-        protocols=_strings(protocols),
-        source_addresses=_strings(rule.source_addresses),
-        destination_addresses=_strings(rule.destination_addresses),
-        destination_ports=_strings(rule.destination_ports),
-        translated_address=rule.translated_address or rule.translated_fqdn,
-        translated_port=rule.translated_port,
-        source_ip_groups=_strings(rule.source_ip_groups),
+        protocols=rule.strings(protocols_field),
+        source_addresses=sources,
+        destination_addresses=rule.strings("destinationAddresses"),
+        destination_ports=ports,
+        translated_address=rule.text("translatedAddress") or rule.text("translatedFqdn"),
+        translated_port=rule.text("translatedPort"),
+        source_ip_groups=groups,
     )
 
 
-def azure_firewall(firewall: Any, subscription_id: str) -> AzureFirewall:
+def azure_firewall(raw: Mapping[str, Any], subscription_id: str) -> AzureFirewall:
     """An Azure Firewall record with its classic DNAT rules."""
-    configs = firewall.ip_configurations or ()
-    private_ips = [c.private_ip_address for c in configs if c.private_ip_address]
+    firewall = Reader(raw)
+    firewall_id = resource_id(firewall, f"/subscriptions/{subscription_id}", FIREWALLS_API)
+    props = firewall.part("properties")
+    configs = props.items("ipConfigurations")
+    private_ips = [ip for c in configs if (ip := c.text("properties.privateIPAddress"))]
     # A firewall in a Virtual WAN hub has no IP configurations; its private address is the hub's.
-    hub = firewall.hub_ip_addresses
-    if hub is not None and hub.private_ip_address:
-        private_ips.append(hub.private_ip_address)
-    nat_rules = tuple(
-        nat_rule(rule, collection.name or "", rule.protocols)
-        for collection in firewall.nat_rule_collections or ()
-        for rule in collection.rules or ()
+    hub_ip = props.text("hubIPAddresses.privateIPAddress")
+    if hub_ip:
+        private_ips.append(hub_ip)
+    found = (
+        nat_rule(rule, collection.text("name") or "", "protocols")
+        for collection in props.items("natRuleCollections")
+        for rule in collection.items("properties.rules")
     )
     return AzureFirewall(
-        id=firewall.id,
-        name=firewall.name,
+        id=firewall_id,
+        name=firewall.text("name") or "",
         subscription_id=subscription_id,
-        resource_group=resource_group_of(firewall.id),
-        location=firewall.location or "",
-        provisioning_state=text(firewall.provisioning_state),
-        threat_intel_mode=text(firewall.threat_intel_mode),
-        sku_tier=text(firewall.sku.tier) if firewall.sku else None,
-        firewall_policy_id=ref_id(firewall.firewall_policy),
+        resource_group=resource_group_of(firewall_id),
+        location=firewall.text("location") or "",
+        provisioning_state=props.text("provisioningState"),
+        threat_intel_mode=props.choice("threatIntelMode", ("Alert", "Deny", "Off")),
+        sku_tier=props.text("sku.tier"),
+        firewall_policy_id=props.ref("firewallPolicy"),
         private_ips=tuple(private_ips),
-        subnet_ids=tuple(sid for c in configs if (sid := ref_id(c.subnet))),
-        nat_rules=nat_rules,
+        subnet_ids=tuple(sid for c in configs if (sid := c.ref("properties.subnet"))),
+        nat_rules=tuple(r for r in found if r is not None),
+        unreadable=firewall.found(),
     )
 
 
-def firewall_policy(policy: Any, subscription_id: str) -> FirewallPolicy:
+def firewall_policy(raw: Mapping[str, Any], subscription_id: str) -> FirewallPolicy:
     """A firewall policy record; its DNAT rules come from its rule collection groups."""
+    policy = Reader(raw)
+    policy_id = resource_id(policy, f"/subscriptions/{subscription_id}", POLICIES_API)
     return FirewallPolicy(
-        id=policy.id,
-        name=policy.name,
+        id=policy_id,
+        name=policy.text("name") or "",
         subscription_id=subscription_id,
-        resource_group=resource_group_of(policy.id),
-        location=policy.location or "",
-        threat_intel_mode=text(policy.threat_intel_mode),
-        rule_collection_group_ids=tuple(g.id for g in policy.rule_collection_groups or () if g.id),
-        base_policy_id=ref_id(policy.base_policy),
+        resource_group=resource_group_of(policy_id),
+        location=policy.text("location") or "",
+        threat_intel_mode=policy.choice("properties.threatIntelMode", ("Alert", "Deny", "Off")),
+        rule_collection_group_ids=policy.ref_ids("properties.ruleCollectionGroups"),
+        base_policy_id=policy.ref("properties.basePolicy"),
+        unreadable=policy.found(),
     )
 
 
-def policy_nat_rules(groups: Iterable[Any]) -> tuple[NatRule, ...]:
+def policy_nat_rules(groups: list[Reader]) -> tuple[NatRule, ...]:
     """The DNAT rules of rule collection groups, in group, collection and rule order."""
-    return tuple(
-        nat_rule(rule, collection.name or "", rule.ip_protocols)
-        for group in groups
-        for collection in group.rule_collections or ()
-        if text(collection.rule_collection_type) == NAT_RULE_COLLECTION
-        for rule in collection.rules or ()
-        if text(rule.rule_type) == NAT_RULE
-    )
+    found: list[NatRule | None] = []
+    for group in groups:
+        for collection in group.items("properties.ruleCollections"):
+            kind = collection.text("ruleCollectionType", required=True) or ""
+            if kind.lower() != NAT_RULE_COLLECTION.lower():
+                continue
+            for rule in collection.items("rules"):
+                if (rule.text("ruleType", required=True) or "").lower() == NAT_RULE.lower():
+                    found.append(nat_rule(rule, collection.text("name") or "", "ipProtocols"))
+    return tuple(r for r in found if r is not None)
 
 
 def with_rule_collection_groups(session: AzureSession, policy: FirewallPolicy) -> FirewallPolicy:
     """The policy with the DNAT rules of its rule collection groups (the policy list omits them)."""
-    client = _client(session, policy.subscription_id)
-    groups = list(client.firewall_policy_rule_collection_groups.list(policy.resource_group, policy.name))
+    url = resource_path(policy.id) + path("/ruleCollectionGroups", api_version=API_VERSION)
+    items = list(list_objects(_pipeline(session, policy.subscription_id), session.arm_url, url))
+    problems = list(policy.unreadable)
+    groups = [Reader(item, f"ruleCollectionGroups[{i}]", problems) for i, item in enumerate(items)]
     return dataclasses.replace(
         policy,
         nat_rules=policy_nat_rules(groups),
-        rule_collection_group_ids=tuple(g.id for g in groups if g.id),
+        rule_collection_group_ids=tuple(i for g in groups if (i := g.text("id"))),
+        unreadable=tuple(problems),
     )
 
 
-def route_table(table: Any, subscription_id: str) -> RouteTable:
+def route_table(raw: Mapping[str, Any], subscription_id: str) -> RouteTable:
     """A route table record with its routes and the subnets it is attached to."""
+    table = Reader(raw)
+    table_id = resource_id(table, f"/subscriptions/{subscription_id}", ROUTE_TABLES_API)
     return RouteTable(
-        id=table.id,
-        name=table.name,
+        id=table_id,
+        name=table.text("name") or "",
         subscription_id=subscription_id,
-        resource_group=resource_group_of(table.id),
-        location=table.location or "",
+        resource_group=resource_group_of(table_id),
+        location=table.text("location") or "",
         routes=tuple(
             Route(
-                name=r.name or "",
-                address_prefix=r.address_prefix,
-                next_hop_type=text(r.next_hop_type),
-                next_hop_ip=r.next_hop_ip_address,
+                name=r.text("name") or "",
+                address_prefix=r.text("properties.addressPrefix", required=True),
+                next_hop_type=r.text("properties.nextHopType", required=True),
+                next_hop_ip=r.text("properties.nextHopIpAddress"),
             )
-            for r in table.routes or ()
+            for r in table.items("properties.routes")
         ),
-        subnet_ids=tuple(s.id for s in table.subnets or () if s.id),
+        subnet_ids=table.ref_ids("properties.subnets"),
+        unreadable=table.found(),
     )
 
 
-def virtual_network_gateway(gateway: Any, subscription_id: str) -> VirtualNetworkGateway:
+def virtual_network_gateway(raw: Mapping[str, Any], subscription_id: str) -> VirtualNetworkGateway:
     """A virtual network gateway record; its VNet is the parent of the GatewaySubnet it sits in."""
-    subnet_ids = [sid for c in gateway.ip_configurations or () if (sid := ref_id(c.subnet))]
-    p2s = gateway.vpn_client_configuration
-    pool = p2s.vpn_client_address_pool if p2s else None
-    radius = p2s.radius_server_address if p2s else None
-    if p2s and not radius:
+    gateway = Reader(raw)
+    gateway_id = resource_id(gateway, f"/subscriptions/{subscription_id}", GATEWAYS_API)
+    props = gateway.part("properties")
+    subnet_ids = [sid for c in props.items("ipConfigurations") if (sid := c.ref("properties.subnet"))]
+    has_p2s = props.present("vpnClientConfiguration")
+    p2s = props.part("vpnClientConfiguration")
+    radius = p2s.text("radiusServerAddress")
+    if has_p2s and not radius:
         # Gateways with several RADIUS servers list them instead of the single address.
-        radius = next((s.radius_server_address for s in p2s.radius_servers or () if s.radius_server_address), None)
+        radius = next((a for s in p2s.items("radiusServers") if (a := s.text("radiusServerAddress"))), None)
     return VirtualNetworkGateway(
-        id=gateway.id,
-        name=gateway.name,
+        id=gateway_id,
+        name=gateway.text("name") or "",
         subscription_id=subscription_id,
-        resource_group=resource_group_of(gateway.id),
-        location=gateway.location or "",
-        gateway_type=text(gateway.gateway_type),
-        vpn_type=text(gateway.vpn_type),
-        sku=text(gateway.sku.name) if gateway.sku else None,
+        resource_group=resource_group_of(gateway_id),
+        location=gateway.text("location") or "",
+        gateway_type=props.text("gatewayType"),
+        vpn_type=props.text("vpnType"),
+        sku=props.text("sku.name"),
         vnet_id=parent_of(subnet_ids[0]) if subnet_ids else None,
-        provisioning_state=text(gateway.provisioning_state),
-        p2s_address_pools=tuple(pool.address_prefixes or ()) if pool else (),
-        p2s_auth_types=_strings(p2s.vpn_authentication_types) if p2s else (),
-        p2s_protocols=_strings(p2s.vpn_client_protocols) if p2s else (),
-        p2s_root_certificates=len(p2s.vpn_client_root_certificates or ()) if p2s else 0,
-        aad_tenant=p2s.aad_tenant if p2s else None,
+        provisioning_state=props.text("provisioningState"),
+        p2s_address_pools=p2s.strings("vpnClientAddressPool.addressPrefixes"),
+        p2s_auth_types=p2s.strings("vpnAuthenticationTypes"),
+        p2s_protocols=p2s.strings("vpnClientProtocols"),
+        p2s_root_certificates=len(p2s.items("vpnClientRootCertificates")),
+        aad_tenant=p2s.text("aadTenant"),
         radius_server=radius,
+        unreadable=gateway.found(),
     )
 
 
-def resource_group(group: dict[str, Any], subscription_id: str) -> ResourceGroup:
+def resource_group(raw: Mapping[str, Any], subscription_id: str) -> ResourceGroup:
     """A resource group record from ARM's raw group object."""
-    group_id = str(group["id"])
+    group = Reader(raw)
+    group_id = resource_id(group, f"/subscriptions/{subscription_id}", RESOURCE_GROUPS_API)
     return ResourceGroup(
         id=group_id,
-        name=str(group.get("name") or name_of(group_id)),
+        name=group.text("name") or name_of(group_id),
         subscription_id=subscription_id,
-        location=str(group.get("location") or ""),
+        location=group.text("location") or "",
         resource_group=resource_group_of(group_id),
+        unreadable=group.found(),
     )
+
+
+def _list(session: AzureSession, subscription_id: str, resource_type: str) -> Iterator[dict[str, Any]]:
+    url = path("/subscriptions/{}/providers/" + resource_type, subscription_id, api_version=API_VERSION)
+    return list_objects(_pipeline(session, subscription_id), session.arm_url, url)
 
 
 def list_resource_groups(session: AzureSession, subscription_id: str) -> Iterator[ResourceGroup]:
-    """Every resource group of the subscription, paging through ``nextLink`` as ARM gives it."""
-    client = _client(session, subscription_id)
-    url: str | None = f"/subscriptions/{subscription_id}/resourcegroups?api-version={RESOURCE_GROUPS_API_VERSION}"
-    while url:
-        # send_request joins a relative link to the client's endpoint; the host-bound policy refuses others.
-        response = client.send_request(HttpRequest("GET", url))
-        if response.status_code != 200:
-            raise HttpResponseError(response=response)
-        page = response.json()
-        if not isinstance(page, dict) or not isinstance(page.get("value"), list):
-            raise ValueError("resource group list without a 'value' array")
-        for group in page["value"]:
-            yield resource_group(group, subscription_id)
-        next_link = page.get("nextLink")
-        url = str(next_link) if next_link else None
+    """Every resource group of the subscription."""
+    url = path("/subscriptions/{}/resourcegroups", subscription_id, api_version=RESOURCE_GROUPS_API_VERSION)
+    items = list_objects(_pipeline(session, subscription_id), session.arm_url, url)
+    return build_all(items, resource_group, subscription_id)
 
 
 def list_firewalls(session: AzureSession, subscription_id: str) -> Iterator[AzureFirewall]:
     """Every Azure Firewall of the subscription."""
-    for firewall in _client(session, subscription_id).azure_firewalls.list_all():
-        yield azure_firewall(firewall, subscription_id)
+    return build_all(_list(session, subscription_id, FIREWALLS_API), azure_firewall, subscription_id)
 
 
 def list_firewall_policies(session: AzureSession, subscription_id: str) -> Iterator[FirewallPolicy]:
     """Every firewall policy of the subscription (without rules)."""
-    for policy in _client(session, subscription_id).firewall_policies.list_all():
-        yield firewall_policy(policy, subscription_id)
+    return build_all(_list(session, subscription_id, POLICIES_API), firewall_policy, subscription_id)
 
 
 def list_route_tables(session: AzureSession, subscription_id: str) -> Iterator[RouteTable]:
     """Every route table of the subscription."""
-    for table in _client(session, subscription_id).route_tables.list_all():
-        yield route_table(table, subscription_id)
+    return build_all(_list(session, subscription_id, ROUTE_TABLES_API), route_table, subscription_id)
 
 
 def list_gateways(session: AzureSession, group: ResourceGroup) -> Iterator[VirtualNetworkGateway]:
     """The virtual network gateways of one resource group (ARM lists them only per group)."""
-    for gateway in _client(session, group.subscription_id).virtual_network_gateways.list(group.name):
-        yield virtual_network_gateway(gateway, group.subscription_id)
+    url = resource_path(group.id) + path("/providers/" + GATEWAYS_API, api_version=API_VERSION)
+    for item in list_objects(_pipeline(session, group.subscription_id), session.arm_url, url):
+        yield virtual_network_gateway(item, group.subscription_id)
 
 
 STEPS = (
-    Listing("Microsoft.Network/azureFirewalls", "azure_firewalls", list_firewalls),
-    Listing("Microsoft.Network/firewallPolicies", "firewall_policies", list_firewall_policies),
-    Listing("Microsoft.Network/routeTables", "route_tables", list_route_tables),
-    Listing("Microsoft.Resources/resourceGroups", "resource_group_records", list_resource_groups),
+    Listing(FIREWALLS_API, "azure_firewalls", list_firewalls),
+    Listing(POLICIES_API, "firewall_policies", list_firewall_policies),
+    Listing(ROUTE_TABLES_API, "route_tables", list_route_tables),
+    Listing(RESOURCE_GROUPS_API, "resource_group_records", list_resource_groups),
     Enrichment(
         "Microsoft.Network/firewallPolicies/ruleCollectionGroups", "firewall_policies", with_rule_collection_groups
     ),
-    PerParent(
-        "Microsoft.Network/virtualNetworkGateways", "resource_group_records", "virtual_network_gateways", list_gateways
-    ),
+    PerParent(GATEWAYS_API, "resource_group_records", "virtual_network_gateways", list_gateways),
 )

@@ -4,177 +4,233 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from typing import Any
-from urllib.parse import quote
 
 from azure.mgmt.monitor import MonitorManagementClient
-from azure.mgmt.monitor.models import ActionGroupResource, MetricAlertResource
 
 from auditor.arm_ids import resource_group_of
-from auditor.collect.base import Listing, PerParent, text
-from auditor.collect.defender import arm_list, present, properties_of
+from auditor.collect.base import (
+    UNKNOWN,
+    Field,
+    Listing,
+    PerParent,
+    Reader,
+    arm_pipeline,
+    build_all,
+    list_objects,
+    path,
+    resource_id,
+    resource_path,
+)
 from auditor.collect.session import AzureSession
 from auditor.records.keyvault import KeyVault
 from auditor.records.monitor import ActionGroup, AlertRule, DiagnosticSetting
 
 # The api-versions azure-mgmt-monitor 7.0 sends for these lists.
+ACTIVITY_LOG_ALERTS_API_VERSION = "2020-10-01"
 METRIC_ALERTS_API_VERSION = "2018-03-01"
 ACTION_GROUPS_API_VERSION = "2023-01-01"
 DIAGNOSTIC_SETTINGS_API_VERSION = "2021-05-01-preview"
+ACTIVITY_LOG_ALERTS_API = "Microsoft.Insights/activityLogAlerts"
+METRIC_ALERTS_API = "Microsoft.Insights/metricAlerts"
+ACTION_GROUPS_API = "Microsoft.Insights/actionGroups"
+DIAGNOSTIC_SETTINGS_API = "Microsoft.Insights/diagnosticSettings"
+
+# https://learn.microsoft.com/rest/api/monitor/activity-log-alerts/list-by-subscription-id
+ACTIVITY_LOG_ALERT_CONTRACT = (
+    Field("id", True),
+    Field("name", True),
+    # AlertRuleProperties.enabled: "default": true in the 2020-10-01 specification
+    # (monitor/resource-manager/Microsoft.Insights/stable/2020-10-01/activityLogAlerts_API.json).
+    Field("properties.enabled", False, "true (activityLogAlerts_API.json 2020-10-01, AlertRuleProperties.enabled)"),
+    Field("properties.scopes", True),
+    Field("properties.condition.allOf", True),
+    Field("properties.actions.actionGroups", False, "no action groups"),
+)
+# https://learn.microsoft.com/rest/api/monitor/metric-alerts/list-by-subscription. Only the fields read
+# here are in the contract: evaluationFrequency and windowSize (ISO 8601, any case) are not read.
+METRIC_ALERT_CONTRACT = (
+    Field("id", True),
+    Field("name", True),
+    Field("properties.enabled", True),
+    Field("properties.scopes", True),
+    Field("properties.criteria", True),
+    Field("properties.actions", False, "no actions"),
+)
+# https://learn.microsoft.com/rest/api/monitor/action-groups/list-by-subscription-id
+ACTION_GROUP_CONTRACT = (
+    Field("id", True),
+    Field("name", True),
+    Field("properties.enabled", True),
+    Field("properties.emailReceivers", False, "no e-mail receivers"),
+    Field("properties.emailReceivers[].status", False, UNKNOWN),
+    Field("properties.smsReceivers", False, "no SMS receivers"),
+    Field("properties.webhookReceivers", False, "no webhook receivers"),
+)
+# https://learn.microsoft.com/rest/api/monitor/diagnostic-settings/list
+DIAGNOSTIC_SETTING_CONTRACT = (
+    Field("id", True),
+    Field("name", True),
+    Field("properties.logs", False, "no log categories"),
+    Field("properties.logs[].enabled", True),
+    Field("properties.workspaceId", False, "not sent to a workspace"),
+    Field("properties.storageAccountId", False, "not archived to storage"),
+    Field("properties.eventHubAuthorizationRuleId", False, "not streamed to an event hub"),
+)
 
 
-def _client(session: AzureSession, subscription_id: str) -> MonitorManagementClient:
-    return session.client(MonitorManagementClient, subscription_id)
+def _pipeline(session: AzureSession, subscription_id: str) -> Any:
+    return arm_pipeline(session, MonitorManagementClient, subscription_id)
 
 
 def _subscription_list(
     session: AzureSession, subscription_id: str, resource_type: str, api_version: str
 ) -> Iterator[dict[str, Any]]:
-    """A subscription-wide list read through the monitor client's pipeline, every ``nextLink`` followed.
-
-    monitor 7.0's ``metric_alerts.list_by_subscription()`` and ``action_groups.list_by_subscription_id()``
-    stop after the first page (their pagers never return the ``nextLink``); items are still parsed with
-    the SDK's own models.
-    """
-    path = f"/subscriptions/{subscription_id}/providers/{resource_type}?api-version={api_version}"
-    return arm_list(_client(session, subscription_id)._client, session.arm_url, path)
+    """A subscription-wide list read through the monitor client's pipeline, every ``nextLink`` followed."""
+    url = path("/subscriptions/{}/providers/" + resource_type, subscription_id, api_version=api_version)
+    return list_objects(_pipeline(session, subscription_id), session.arm_url, url)
 
 
-def activity_log_condition(condition: Any) -> str:
+def activity_log_condition(condition: Reader) -> str:
     """One ``allOf`` condition as text: ``field=value``, ``field=any(a,b)``, or ``anyOf`` joined by `` or ``."""
-    # Leaves inside ``anyOf`` are a model without ``any_of`` of their own.
-    alternatives = getattr(condition, "any_of", None)
+    alternatives = condition.items("anyOf")
     if alternatives:
         return " or ".join(activity_log_condition(c) for c in alternatives)
-    if condition.contains_any is not None:
-        return f"{condition.field}=any({','.join(condition.contains_any)})"
-    return f"{condition.field}={condition.equals}"
+    field = condition.text("field")
+    if condition.present("containsAny"):
+        return f"{field}=any({','.join(condition.strings('containsAny'))})"
+    return f"{field}={condition.text('equals')}"
 
 
-def activity_log_alert(alert: Any, subscription_id: str) -> AlertRule:
+def activity_log_alert(raw: Mapping[str, Any], subscription_id: str) -> AlertRule:
     """An activity-log alert rule with its conditions as ``field=value`` strings."""
-    conditions = alert.condition.all_of if alert.condition else None
-    groups = alert.actions.action_groups if alert.actions else None
+    alert = Reader(raw)
+    alert_id = resource_id(alert, f"/subscriptions/{subscription_id}", ACTIVITY_LOG_ALERTS_API)
+    props = alert.part("properties")
+    enabled = props.flag("enabled")
     return AlertRule(
-        id=alert.id,
-        name=alert.name,
+        id=alert_id,
+        name=alert.text("name") or "",
         subscription_id=subscription_id,
-        resource_group=resource_group_of(alert.id),
+        resource_group=resource_group_of(alert_id),
         kind="activityLog",
-        enabled=alert.enabled,
-        scopes=tuple(alert.scopes or ()),
-        conditions=tuple(activity_log_condition(c) for c in conditions or ()),
-        action_group_ids=tuple(g.action_group_id for g in groups or () if g.action_group_id),
-        location=alert.location or "",
-        type="Microsoft.Insights/activityLogAlerts",
+        enabled=True if enabled is None else enabled,
+        scopes=props.strings("scopes"),
+        conditions=tuple(activity_log_condition(c) for c in props.items("condition.allOf", required=True)),
+        action_group_ids=tuple(g for a in props.items("actions.actionGroups") if (g := a.text("actionGroupId"))),
+        location=alert.text("location") or "",
+        type=ACTIVITY_LOG_ALERTS_API,
+        unreadable=alert.found(),
     )
 
 
-def _metric_criteria(criteria: Any) -> tuple[str, ...]:
+def _metric_criteria(criteria: Reader) -> tuple[str, ...]:
     """Names of a metric alert's criteria (the metric's name when a criterion has none)."""
-    if criteria is None:
-        return ()
-    all_of = getattr(criteria, "all_of", None)
-    if all_of is not None:
-        return tuple(c.name or c.metric_name or "" for c in all_of)
+    if criteria.present("allOf"):
+        return tuple(c.text("name") or c.text("metricName") or "" for c in criteria.items("allOf"))
     # A web-test availability criterion has no list of criteria, only the test it watches.
-    web_test = getattr(criteria, "web_test_id", None)
+    web_test = criteria.text("webTestId")
     return (f"webTestId={web_test}",) if web_test else ()
 
 
-def metric_alert(alert: MetricAlertResource, subscription_id: str) -> AlertRule:
+def metric_alert(raw: Mapping[str, Any], subscription_id: str) -> AlertRule:
     """A metric alert rule with its criteria names."""
+    alert = Reader(raw)
+    alert_id = resource_id(alert, f"/subscriptions/{subscription_id}", METRIC_ALERTS_API)
+    props = alert.part("properties")
     return AlertRule(
-        id=alert.id or "",
-        name=alert.name or "",
+        id=alert_id,
+        name=alert.text("name") or "",
         subscription_id=subscription_id,
-        resource_group=resource_group_of(alert.id or ""),
+        resource_group=resource_group_of(alert_id),
         kind="metric",
-        enabled=alert.enabled,
-        scopes=tuple(alert.scopes or ()),
-        conditions=_metric_criteria(alert.criteria),
-        action_group_ids=tuple(a.action_group_id for a in alert.actions or () if a.action_group_id),
-        location=alert.location or "",
-        type="Microsoft.Insights/metricAlerts",
+        enabled=props.flag("enabled", required=True),
+        scopes=props.strings("scopes"),
+        conditions=_metric_criteria(props.part("criteria")),
+        action_group_ids=tuple(g for a in props.items("actions") if (g := a.text("actionGroupId"))),
+        location=alert.text("location") or "",
+        type=METRIC_ALERTS_API,
+        unreadable=alert.found(),
     )
 
 
-def action_group(group: Any, subscription_id: str) -> ActionGroup:
+def action_group(raw: Mapping[str, Any], subscription_id: str) -> ActionGroup:
     """An action group: whether it is enabled, its e-mail addresses and how many SMS and webhook receivers."""
-    emails = group.email_receivers or ()
+    group = Reader(raw)
+    group_id = resource_id(group, f"/subscriptions/{subscription_id}", ACTION_GROUPS_API)
+    props = group.part("properties")
+    emails = [(r.text("emailAddress"), r.text("status")) for r in props.items("emailReceivers")]
     return ActionGroup(
-        id=group.id,
-        name=group.name,
+        id=group_id,
+        name=group.text("name") or "",
         subscription_id=subscription_id,
-        resource_group=resource_group_of(group.id),
-        enabled=group.enabled,
-        email_receivers=tuple(r.email_address for r in emails if r.email_address),
-        sms_receivers=len(group.sms_receivers or ()),
-        webhook_receivers=len(group.webhook_receivers or ()),
-        location=group.location or "",
+        resource_group=resource_group_of(group_id),
+        enabled=props.flag("enabled", required=True),
+        email_receivers=tuple(address for address, _ in emails if address),
+        sms_receivers=len(props.items("smsReceivers")),
+        webhook_receivers=len(props.items("webhookReceivers")),
+        location=group.text("location") or "",
         disabled_email_receivers=tuple(
-            r.email_address for r in emails if r.email_address and (text(r.status) or "").lower() == "disabled"
+            address for address, status in emails if address and (status or "").lower() == "disabled"
         ),
+        unreadable=group.found(),
     )
 
 
-def diagnostic_setting(item: Mapping[str, Any], resource: KeyVault) -> DiagnosticSetting:
+def diagnostic_setting(raw: Mapping[str, Any], resource: KeyVault) -> DiagnosticSetting:
     """A diagnostic setting of a resource: enabled log categories (or groups) and destinations."""
-    properties = properties_of(item)
-    logs = properties.get("logs") or ()
+    setting = Reader(raw)
+    props = setting.part("properties")
+    logs = props.items("logs")
     return DiagnosticSetting(
-        id=str(item["id"]),
-        name=str(item.get("name") or ""),
+        id=resource_id(setting, resource.id, DIAGNOSTIC_SETTINGS_API),
+        name=setting.text("name") or "",
         subscription_id=resource.subscription_id,
         resource_id=resource.id,
         enabled_log_categories=tuple(
-            str(log.get("category") or log.get("categoryGroup"))
+            name
             for log in logs
-            if log.get("enabled") is True and (log.get("category") or log.get("categoryGroup"))
+            if log.flag("enabled", required=True) is True
+            and (name := log.text("category") or log.text("categoryGroup"))
         ),
-        workspace_id=present(properties.get("workspaceId")),
-        storage_account_id=present(properties.get("storageAccountId")),
-        event_hub_rule_id=present(properties.get("eventHubAuthorizationRuleId")),
+        workspace_id=props.text("workspaceId"),
+        storage_account_id=props.text("storageAccountId"),
+        event_hub_rule_id=props.text("eventHubAuthorizationRuleId"),
         resource_group=resource_group_of(resource.id),
+        unreadable=setting.found(),
     )
 
 
 def list_activity_log_alerts(session: AzureSession, subscription_id: str) -> Iterator[AlertRule]:
     """Every activity-log alert rule of the subscription."""
-    for alert in _client(session, subscription_id).activity_log_alerts.list_by_subscription_id():
-        yield activity_log_alert(alert, subscription_id)
+    items = _subscription_list(session, subscription_id, ACTIVITY_LOG_ALERTS_API, ACTIVITY_LOG_ALERTS_API_VERSION)
+    return build_all(items, activity_log_alert, subscription_id)
 
 
 def list_metric_alerts(session: AzureSession, subscription_id: str) -> Iterator[AlertRule]:
     """Every metric alert rule of the subscription."""
-    items = _subscription_list(session, subscription_id, "Microsoft.Insights/metricAlerts", METRIC_ALERTS_API_VERSION)
-    for item in items:
-        yield metric_alert(MetricAlertResource.deserialize(item), subscription_id)
+    items = _subscription_list(session, subscription_id, METRIC_ALERTS_API, METRIC_ALERTS_API_VERSION)
+    return build_all(items, metric_alert, subscription_id)
 
 
 def list_action_groups(session: AzureSession, subscription_id: str) -> Iterator[ActionGroup]:
     """Every action group of the subscription."""
-    items = _subscription_list(session, subscription_id, "Microsoft.Insights/actionGroups", ACTION_GROUPS_API_VERSION)
-    for item in items:
-        yield action_group(ActionGroupResource.deserialize(item), subscription_id)
+    items = _subscription_list(session, subscription_id, ACTION_GROUPS_API, ACTION_GROUPS_API_VERSION)
+    return build_all(items, action_group, subscription_id)
 
 
 def key_vault_diagnostic_settings(session: AzureSession, vault: KeyVault) -> Iterator[DiagnosticSetting]:
     """The diagnostic settings of one key vault (monitor 7.0 has no diagnostic-settings operations)."""
-    client = _client(session, vault.subscription_id)
-    path = f"{quote(vault.id, safe='/')}/providers/Microsoft.Insights/diagnosticSettings"
-    for item in arm_list(client._client, session.arm_url, f"{path}?api-version={DIAGNOSTIC_SETTINGS_API_VERSION}"):
+    url = resource_path(vault.id) + path(
+        "/providers/" + DIAGNOSTIC_SETTINGS_API, api_version=DIAGNOSTIC_SETTINGS_API_VERSION
+    )
+    for item in list_objects(_pipeline(session, vault.subscription_id), session.arm_url, url):
         yield diagnostic_setting(item, vault)
 
 
 STEPS = (
-    Listing("Microsoft.Insights/activityLogAlerts", "alert_rules", list_activity_log_alerts),
-    Listing("Microsoft.Insights/metricAlerts", "alert_rules", list_metric_alerts),
-    Listing("Microsoft.Insights/actionGroups", "action_groups", list_action_groups),
+    Listing(ACTIVITY_LOG_ALERTS_API, "alert_rules", list_activity_log_alerts),
+    Listing(METRIC_ALERTS_API, "alert_rules", list_metric_alerts),
+    Listing(ACTION_GROUPS_API, "action_groups", list_action_groups),
     # Diagnostic settings live on each resource; there is no subscription-wide list (nor Resource Graph).
-    PerParent(
-        "Microsoft.Insights/diagnosticSettings",
-        "key_vaults",
-        "diagnostic_settings",
-        key_vault_diagnostic_settings,
-    ),
+    PerParent(DIAGNOSTIC_SETTINGS_API, "key_vaults", "diagnostic_settings", key_vault_diagnostic_settings),
 )

@@ -39,14 +39,17 @@ from auditor.collect.base import (
     Enrichment,
     Listing,
     PerParent,
+    Reader,
     Step,
     TenantListing,
+    arm_pipeline,
     failure,
+    list_objects,
+    path,
     run_enrichment,
     run_listing,
     run_per_parent,
     run_tenant_listing,
-    text,
 )
 from auditor.collect.session import AzureSession, SessionRecipe
 from auditor.collect.sources import Source, plan_sources
@@ -70,6 +73,8 @@ COLLECTORS = (
 )
 STEPS: tuple[Step, ...] = tuple(step for module in COLLECTORS for step in module.STEPS)
 SUBSCRIPTIONS_API = "Microsoft.Resources/subscriptions"
+# The api-version azure-mgmt-resource-subscriptions 1.0 sends.
+SUBSCRIPTIONS_API_VERSION = "2022-12-01"
 
 
 @dataclass(frozen=True)
@@ -130,10 +135,11 @@ def now() -> str:
 def visible_subscriptions(session: AzureSession) -> tuple[tuple[Subscription, ...], Collection]:
     """Every subscription the credential can see."""
     try:
-        client = session.client(SubscriptionClient)
+        pipeline = arm_pipeline(session, SubscriptionClient)
+        items = list_objects(pipeline, session.arm_url, path("/subscriptions", api_version=SUBSCRIPTIONS_API_VERSION))
         found = tuple(
-            Subscription(s.subscription_id or "", s.display_name or "", text(s.state) or "")
-            for s in client.subscriptions.list()
+            Subscription(r.text("subscriptionId") or "", r.text("displayName") or "", r.text("state") or "")
+            for r in (Reader(item) for item in items)
         )
     except COLLECTION_ERRORS as exc:
         return (), failure(SUBSCRIPTIONS_API, "", "/subscriptions", exc)
@@ -384,6 +390,10 @@ def _merge(current: Any, original: Any, enriched: Any) -> Any:
         for f in dataclasses.fields(original)
         if getattr(enriched, f.name) != getattr(original, f.name)
     }
+    if "unreadable" in changed:
+        # Several enrichments may each add problems to one record: keep every one of them.
+        added = tuple(p for p in enriched.unreadable if p not in original.unreadable)
+        changed["unreadable"] = current.unreadable + added
     return dataclasses.replace(current, **changed) if changed else current
 
 

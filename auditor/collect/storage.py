@@ -2,53 +2,92 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from azure.mgmt.storage import StorageManagementClient
 
 from auditor.arm_ids import resource_group_of
-from auditor.collect.base import Listing, Step, text
+from auditor.collect.base import (
+    UNKNOWN,
+    Field,
+    Listing,
+    Reader,
+    Step,
+    arm_pipeline,
+    build_all,
+    list_objects,
+    path,
+    resource_id,
+)
 from auditor.collect.session import AzureSession
 from auditor.records.storage import StorageAccount
 
 STORAGE_ACCOUNTS_API = "Microsoft.Storage/storageAccounts"
+# The api-version azure-mgmt-storage 25.3 sends.
+API_VERSION = "2026-09-01"
+
+# https://learn.microsoft.com/rest/api/storagerp/storage-accounts/list (StorageAccountProperties).
+# Several settings are omitted on accounts that never set them; their creation defaults changed over
+# time (allowBlobPublicAccess, minimumTlsVersion), so absence is unknown rather than a default.
+STORAGE_ACCOUNT_CONTRACT = (
+    Field("id", True),
+    Field("name", True),
+    Field("location", True),
+    Field("sku.name", True),
+    Field("kind", True),
+    Field("properties.allowBlobPublicAccess", False, UNKNOWN),
+    Field("properties.publicNetworkAccess", False, UNKNOWN),
+    Field("properties.networkAcls.defaultAction", False, UNKNOWN),
+    Field("properties.supportsHttpsTrafficOnly", False, UNKNOWN),
+    Field("properties.minimumTlsVersion", False, UNKNOWN),
+    Field("properties.encryption.keySource", False, UNKNOWN),
+    Field("properties.encryption.keyvaultproperties.keyvaulturi", False, "no customer-managed key"),
+    Field("properties.encryption.keyvaultproperties.keyname", False, "no customer-managed key"),
+    Field("properties.primaryLocation", False, UNKNOWN),
+    Field("properties.secondaryLocation", False, "no secondary region"),
+    Field("properties.allowSharedKeyAccess", False, UNKNOWN),
+    Field("properties.encryption.requireInfrastructureEncryption", False, UNKNOWN),
+)
 
 
-def storage_account(account: Any, subscription_id: str) -> StorageAccount:
+def storage_account(raw: Mapping[str, Any], subscription_id: str) -> StorageAccount:
     """A storage account record; settings Azure did not report stay None."""
-    props = account.properties
-    acls = props.network_rule_set if props else None
-    encryption = props.encryption if props else None
-    vault_key = encryption.key_vault_properties if encryption else None
+    account = Reader(raw)
+    account_id = resource_id(account, f"/subscriptions/{subscription_id}", STORAGE_ACCOUNTS_API)
+    props = account.part("properties")
+    encryption = props.part("encryption")
+    # The REST shape spells the key vault block in lower case (keyvaultproperties, keyvaulturi).
+    vault_key = encryption.part("keyvaultproperties")
     return StorageAccount(
-        id=account.id,
-        name=account.name,
+        id=account_id,
+        name=account.text("name") or "",
         subscription_id=subscription_id,
-        resource_group=resource_group_of(account.id),
-        location=account.location or "",
-        sku=text(account.sku.name) if account.sku else None,
-        kind=text(account.kind),
-        allow_blob_public_access=props.allow_blob_public_access if props else None,
-        public_network_access=text(props.public_network_access) if props else None,
-        network_default_action=text(acls.default_action) if acls else None,
-        https_only=props.enable_https_traffic_only if props else None,
-        minimum_tls_version=text(props.minimum_tls_version) if props else None,
-        key_source=text(encryption.key_source) if encryption else None,
-        key_vault_uri=vault_key.key_vault_uri if vault_key else None,
-        key_name=vault_key.key_name if vault_key else None,
-        primary_location=props.primary_location if props else None,
-        secondary_location=props.secondary_location if props else None,
-        allow_shared_key_access=props.allow_shared_key_access if props else None,
-        infrastructure_encryption=encryption.require_infrastructure_encryption if encryption else None,
+        resource_group=resource_group_of(account_id),
+        location=account.text("location") or "",
+        sku=account.text("sku.name"),
+        kind=account.text("kind"),
+        allow_blob_public_access=props.flag("allowBlobPublicAccess"),
+        public_network_access=props.text("publicNetworkAccess"),
+        network_default_action=props.choice("networkAcls.defaultAction", ("Allow", "Deny")),
+        https_only=props.flag("supportsHttpsTrafficOnly"),
+        minimum_tls_version=props.text("minimumTlsVersion"),
+        key_source=encryption.text("keySource"),
+        key_vault_uri=vault_key.text("keyvaulturi"),
+        key_name=vault_key.text("keyname"),
+        primary_location=props.text("primaryLocation"),
+        secondary_location=props.text("secondaryLocation"),
+        allow_shared_key_access=props.flag("allowSharedKeyAccess"),
+        infrastructure_encryption=encryption.flag("requireInfrastructureEncryption"),
+        unreadable=account.found(),
     )
 
 
 def list_storage_accounts(session: AzureSession, subscription_id: str) -> Iterator[StorageAccount]:
     """Every storage account of the subscription, with its properties."""
-    client = session.client(StorageManagementClient, subscription_id)
-    for account in client.storage_accounts.list():
-        yield storage_account(account, subscription_id)
+    pipeline = arm_pipeline(session, StorageManagementClient, subscription_id)
+    url = path("/subscriptions/{}/providers/" + STORAGE_ACCOUNTS_API, subscription_id, api_version=API_VERSION)
+    return build_all(list_objects(pipeline, session.arm_url, url), storage_account, subscription_id)
 
 
 STEPS: tuple[Step, ...] = (Listing(STORAGE_ACCOUNTS_API, "storage_accounts", list_storage_accounts),)

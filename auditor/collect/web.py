@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from azure.mgmt.web import WebSiteManagementClient
 
-from auditor.arm_ids import name_of, resource_group_of
-from auditor.collect.base import Enrichment, Listing, text
+from auditor.arm_ids import resource_group_of
+from auditor.collect.base import (
+    UNKNOWN,
+    Enrichment,
+    Field,
+    Listing,
+    Reader,
+    arm_pipeline,
+    build_all,
+    child_reader,
+    get_object,
+    list_objects,
+    path,
+    resource_id,
+    resource_path,
+)
 from auditor.collect.session import AzureSession
 from auditor.records.web import WebApp
 
@@ -24,8 +38,32 @@ PLATFORM_HOST_SUFFIXES = (
 )
 
 
-def _client(session: AzureSession, subscription_id: str) -> WebSiteManagementClient:
-    return session.client(WebSiteManagementClient, subscription_id)
+# The api-version azure-mgmt-web 11.0 sends.
+API_VERSION = "2025-05-01"
+SITES_API = "Microsoft.Web/sites"
+
+# https://learn.microsoft.com/rest/api/appservice/web-apps/list: the list's siteConfig is mostly nulls,
+# so the TLS settings are read from config/web where the list lacks them.
+SITE_CONTRACT = (
+    Field("id", True),
+    Field("name", True),
+    Field("location", True),
+    Field("kind", False, UNKNOWN),
+    Field("properties.httpsOnly", False, UNKNOWN),
+    Field("properties.siteConfig.minTlsVersion", False, "read from config/web"),
+    Field("properties.siteConfig.ftpsState", False, "read from config/web"),
+    Field("properties.hostNames", False, "no host names"),
+    Field("properties.hostNameSslStates", False, "no SSL bindings"),
+)
+# https://learn.microsoft.com/rest/api/appservice/web-apps/get-configuration
+CONFIG_CONTRACT = (
+    Field("properties.minTlsVersion", True),
+    Field("properties.ftpsState", False, UNKNOWN),
+)
+
+
+def _pipeline(session: AzureSession, subscription_id: str) -> Any:
+    return arm_pipeline(session, WebSiteManagementClient, subscription_id)
 
 
 def custom_host_names(host_names: tuple[str, ...]) -> tuple[str, ...]:
@@ -40,50 +78,52 @@ def _unique(names: list[str]) -> tuple[str, ...]:
     return tuple(seen.values())
 
 
-def web_app(site: Any, subscription_id: str) -> WebApp:
+def web_app(raw: Mapping[str, Any], subscription_id: str) -> WebApp:
     """A site record; TLS settings come from the listed siteConfig when the list carries them."""
-    properties = site.properties
-    config = properties.site_config if properties else None
-    host_names = tuple((properties.host_names if properties else None) or ())
+    site = Reader(raw)
+    site_id = resource_id(site, f"/subscriptions/{subscription_id}", SITES_API)
+    props = site.part("properties")
+    config = props.part("siteConfig")
+    host_names = props.strings("hostNames")
     # SSL bindings may name host names that are not (or no longer) enabled on the site.
-    ssl_states = (properties.host_name_ssl_states if properties else None) or ()
-    bound = _unique([*host_names, *(s.name for s in ssl_states if s.name)])
+    bound = _unique([*host_names, *(n for s in props.items("hostNameSslStates") if (n := s.text("name")))])
     return WebApp(
-        id=site.id,
-        name=site.name,
+        id=site_id,
+        name=site.text("name") or "",
         subscription_id=subscription_id,
-        resource_group=resource_group_of(site.id),
-        location=site.location or "",
-        kind=site.kind,
-        https_only=properties.https_only if properties else None,
-        min_tls_version=text(config.min_tls_version) if config else None,
+        resource_group=resource_group_of(site_id),
+        location=site.text("location") or "",
+        kind=site.text("kind"),
+        https_only=props.flag("httpsOnly"),
+        min_tls_version=config.text("minTlsVersion"),
         host_names=host_names,
         custom_host_names=custom_host_names(bound),
-        ftps_state=text(config.ftps_state) if config else None,
+        ftps_state=config.text("ftpsState"),
+        unreadable=site.found(),
     )
 
 
 def list_web_apps(session: AzureSession, subscription_id: str) -> Iterator[WebApp]:
     """Every App Service site of the subscription (web, API and function apps alike)."""
-    for site in _client(session, subscription_id).web_apps.list():
-        yield web_app(site, subscription_id)
+    url = path("/subscriptions/{}/providers/" + SITES_API, subscription_id, api_version=API_VERSION)
+    return build_all(list_objects(_pipeline(session, subscription_id), session.arm_url, url), web_app, subscription_id)
 
 
 def with_configuration(session: AzureSession, app: WebApp) -> WebApp:
     """The site with minimum TLS version and FTPS state from its ``config/web`` resource."""
-    config = _client(session, app.subscription_id).web_apps.get_configuration(app.resource_group, name_of(app.id))
-    settings = config.properties
-    if settings is None:
-        return app
+    url = session.arm_url + resource_path(app.id) + path("/config/web", api_version=API_VERSION)
+    config = child_reader(app, "config/web", get_object(_pipeline(session, app.subscription_id), url))
+    ftps = config.text("properties.ftpsState")
     return dataclasses.replace(
         app,
-        min_tls_version=text(settings.min_tls_version),
-        ftps_state=text(settings.ftps_state) if settings.ftps_state is not None else app.ftps_state,
+        min_tls_version=config.text("properties.minTlsVersion", required=True),
+        ftps_state=ftps if ftps is not None else app.ftps_state,
+        unreadable=config.found(),
     )
 
 
 STEPS = (
-    Listing("Microsoft.Web/sites", "web_apps", list_web_apps),
+    Listing(SITES_API, "web_apps", list_web_apps),
     # The list's siteConfig is mostly nulls in practice; read the configuration only where it lacks TLS.
     Enrichment(
         "Microsoft.Web/sites/config",
