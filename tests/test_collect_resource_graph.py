@@ -24,7 +24,7 @@ from auditor.inventory import Inventory
 from auditor.model import Finding, Status
 from bench.collect import generate
 from tests import estates as e
-from tests.harness import example_body, serve
+from tests.harness import core_steps, example_body, serve
 
 GRAPH_POST = "/providers/Microsoft.ResourceGraph/resources"
 # The requests a Resource Graph scan still sends to ARM (and Microsoft Graph): data the service does not index.
@@ -249,3 +249,20 @@ def test_demo_through_resource_graph_says_so_in_its_reports(tmp_path: Path) -> N
     assert "Collected through" in (out / "report.html").read_text(encoding="utf-8")
     inventory = json.loads((out / "inventory.json").read_text(encoding="utf-8"))
     assert ["virtual_machines", "resource-graph"] in inventory["inventory"]["field_sources"]
+
+
+def test_a_subscription_resource_graph_does_not_show_is_not_collected_rather_than_empty() -> None:
+    unseen = "99999999-9999-9999-9999-999999999999"
+    estate = e.estate(e.nsg("nsg-open", ("rdp", 100, {"destinationPortRange": "3389", "sourceAddressPrefix": "*"})))
+    with serve(estate) as (_, session):
+        graph = collect_inventory(session, [e.SUB, unseen], steps=core_steps(), source="graph")
+    with serve(estate) as (_, session):
+        auto = collect_inventory(session, [e.SUB, unseen], steps=core_steps(), source="auto")
+    failed = {(c.api, c.subscription_id): c for c in graph.failed_collections()}
+    nsgs = failed[("Microsoft.Network/networkSecurityGroups", unseen)]
+    assert "no row for subscription" in nsgs.reason
+    assert ("Microsoft.Network/networkSecurityGroups", e.SUB) not in failed
+    assert [n.name for n in graph.network_security_groups] == ["nsg-open"]
+    # auto asks ARM about it instead, which answers for itself (here: no such subscription).
+    auto_failed = {(c.api, c.subscription_id): c for c in auto.failed_collections()}
+    assert auto_failed[("Microsoft.Network/networkSecurityGroups", unseen)].status_code == 404

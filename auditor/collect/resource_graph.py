@@ -14,7 +14,6 @@ reset instead of drawing a 429; a 429 is retried after the reset time it names.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
@@ -24,13 +23,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from azure.core.credentials import TokenCredential
-from azure.core.exceptions import HttpResponseError
+from azure.core.exceptions import AzureError
 from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import HTTPPolicy
 from azure.core.rest import HttpRequest
-from azure.mgmt.core.exceptions import ARMErrorFormat
 from azure.mgmt.resourcegraph import ResourceGraphClient
 
+from auditor.collect.base import ArmResponseError, MalformedResponseError, parse_json
 from auditor.collect.policies import CappedRetryPolicy
 from auditor.collect.session import AzureSession
 
@@ -45,8 +44,8 @@ QUOTA_RESETS_AFTER = "x-ms-user-quota-resets-after"
 _CLOCK = re.compile(r"^(\d+):([0-5]\d):([0-5]\d(?:\.\d+)?)$")
 
 
-class ResourceGraphError(ValueError):
-    """A Resource Graph answer that cannot be used; the message names the query and what was wrong."""
+class NotVisibleError(AzureError):
+    """A subscription in scope that Resource Graph did not show: the caller may not be able to read it."""
 
 
 def resets_after(value: str | None) -> float | None:
@@ -177,33 +176,51 @@ def run_query(session: AzureSession, query: TableQuery) -> Iterator[dict[str, An
         page = _post(client, body, query.table)
         rows = page.get("data")
         if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
-            raise ResourceGraphError(f"Resource Graph query of {query.table}: 'data' is not a list of objects")
+            raise MalformedResponseError(f"Resource Graph query of {query.table}: 'data' is not a list of objects")
         yield from rows
         next_token = page.get("$skipToken")
         if next_token is None or next_token == "":
             return
         if not isinstance(next_token, str) or next_token in seen:
-            raise ResourceGraphError(f"Resource Graph query of {query.table}: the $skipToken repeats or is not text")
+            raise MalformedResponseError(
+                f"Resource Graph query of {query.table}: the $skipToken repeats or is not text"
+            )
         seen.add(next_token)
         token = next_token
-    raise ResourceGraphError(f"Resource Graph query of {query.table}: more than {MAX_PAGES} pages")
+    raise MalformedResponseError(f"Resource Graph query of {query.table}: more than {MAX_PAGES} pages")
 
 
 def _post(client: ResourceGraphClient, body: dict[str, Any], table: str) -> dict[str, Any]:
     pipeline = client._client  # the client's ARM pipeline, as the other collectors reach it
     request = HttpRequest("POST", pipeline.format_url(QUERY_PATH), params={"api-version": API_VERSION}, json=body)
-    # stream=True keeps the content decoder out of the way: the body is parsed once, here.
+    # stream=True keeps the content decoder out of the way: the body is parsed once, here, with the bounds
+    # every ARM body gets.
     response = pipeline.send_request(request, stream=True)
-    response.read()
+    content = response.read()
     if response.status_code != 200:
-        raise HttpResponseError(response=response, error_format=ARMErrorFormat)
-    try:
-        page = json.loads(response.text())
-    except (json.JSONDecodeError, RecursionError) as exc:
-        raise ResourceGraphError(f"Resource Graph query of {table}: the body is not JSON ({exc})") from None
+        raise _error_of(response.status_code, content, str(response.reason or ""))
+    page = parse_json(content, f"POST {QUERY_PATH} ({table})")
     if not isinstance(page, dict):
-        raise ResourceGraphError(f"Resource Graph query of {table}: the body is not an object")
+        raise MalformedResponseError(f"Resource Graph query of {table}: the body is not an object")
     return page
+
+
+def _error_of(status: int, content: bytes, reason: str) -> ArmResponseError:
+    """The error of a failed query: Resource Graph's error code and message, or the status alone."""
+    code, message = "", reason or f"HTTP {status}"
+    try:
+        parsed = parse_json(content, f"POST {QUERY_PATH}") if content.strip() else None
+    except MalformedResponseError:
+        parsed = None
+    error = parsed.get("error") if isinstance(parsed, dict) else None
+    if isinstance(error, dict):
+        code = str(error.get("code") or "")
+        message = str(error.get("message") or message)
+        # The useful part of a bad query is in its details ("InvalidQuery", then what the parser met).
+        details = error.get("details")
+        if isinstance(details, list):
+            message += "".join(f" {d.get('code')}: {d.get('message')}" for d in details if isinstance(d, dict))
+    return ArmResponseError(status, code, message)
 
 
 def chunks(subscriptions: Sequence[str], size: int = MAX_SUBSCRIPTIONS_PER_QUERY) -> list[tuple[str, ...]]:

@@ -6,6 +6,11 @@ whole scope (up to 1,000 subscriptions a query) and answer the listings and per-
 from its rows; everything Resource Graph does not hold still comes from ARM. With ``graph`` a failed
 query makes its listings fail for every subscription; with ``auto`` they fall back to ARM.
 
+A query only returns rows the caller may read, so an empty answer for a subscription could mean "no
+resources" or "no access". Resource Graph's own row for the subscription (``resourcecontainers``,
+``microsoft.resources/subscriptions``) tells them apart: a subscription without it is not collected
+(``graph``) or read from ARM (``auto``), never an empty listing.
+
 Where Resource Graph rows differ from ARM GET (Microsoft's Resource Graph docs: "Understanding the
 query language", the table and resource type reference):
 
@@ -43,13 +48,15 @@ from auditor.collect.base import (
     TenantListing,
     failure,
 )
-from auditor.collect.resource_graph import TableQuery, chunks, run_query
+from auditor.collect.resource_graph import NotVisibleError, TableQuery, chunks, run_query
 from auditor.collect.session import AzureSession
 from auditor.inventory import Collection
 
 Source = Literal["arm", "graph", "auto"]
 SOURCES: tuple[Source, ...] = ("arm", "graph", "auto")
 RESOURCE_GRAPH_API = "Microsoft.ResourceGraph/resources"
+CONTAINERS_TABLE = "resourcecontainers"
+SUBSCRIPTION_TYPE = "microsoft.resources/subscriptions"
 ARM = "arm"
 RESOURCE_GRAPH = "resource-graph"
 # Tenant-wide listings (security defaults, conditional access, directory roles) read Microsoft Graph.
@@ -126,6 +133,8 @@ def plan_sources(
     tables: dict[str, set[str]] = defaultdict(set)
     for wanted_step in wanted:
         tables[wanted_step.table].update(wanted_step.types)
+    # The subscription's own row is how Resource Graph shows the caller can read it (see the docstring).
+    tables[CONTAINERS_TABLE].add(SUBSCRIPTION_TYPE)
     parent_parts = {t: g.parent_parts for g in wanted if isinstance(g, GraphChildren) for t in g.types}
     with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(tables))), thread_name_prefix="graph") as pool:
         futures = {
@@ -135,6 +144,10 @@ def plan_sources(
         results = {table: future.result() for table, future in futures.items()}
     collections = tuple(outcome for _, outcome in results.values())
     rows = {table: found for table, (found, _) in results.items()}
+    containers = rows[CONTAINERS_TABLE]
+    visible = frozenset(
+        subscription for (kind, subscription) in containers.by_subscription if kind == SUBSCRIPTION_TYPE
+    )
     by_api = {g.api: g for g in wanted}
     replaced: list[Step] = []
     for step in steps:
@@ -143,10 +156,13 @@ def plan_sources(
         if graph is None or table_rows is None or (table_rows.error is not None and source == "auto"):
             replaced.append(step)
         elif isinstance(step, Listing) and isinstance(graph, GraphListing):
-            replaced.append(Listing(step.api, step.field, _listing_fetch(graph, table_rows)))
+            fallback = step.fetch if source == "auto" else None
+            replaced.append(Listing(step.api, step.field, _listing_fetch(graph, table_rows, visible, fallback)))
             field_sources[step.field] = RESOURCE_GRAPH
         elif isinstance(step, PerParent) and isinstance(graph, GraphChildren):
-            replaced.append(dataclasses.replace(step, fetch=_children_fetch(graph, table_rows)))
+            children_fallback = step.fetch if source == "auto" else None
+            fetch = _children_fetch(graph, table_rows, visible, children_fallback)
+            replaced.append(dataclasses.replace(step, fetch=fetch))
             field_sources[step.field] = RESOURCE_GRAPH
         else:
             replaced.append(step)
@@ -197,20 +213,48 @@ def _query_table(
     return found, Collection(RESOURCE_GRAPH_API, "", scope, ok=True, items=count)
 
 
-def _listing_fetch(graph: GraphListing, rows: _Rows) -> Callable[[AzureSession, str], Iterator[Any]]:
+def _unseen(subscription_id: str) -> NotVisibleError:
+    return NotVisibleError(
+        f"Resource Graph returned no row for subscription {subscription_id}: the credential may not read it, "
+        "so its resources are unknown"
+    )
+
+
+def _listing_fetch(
+    graph: GraphListing,
+    rows: _Rows,
+    visible: frozenset[str],
+    fallback: Callable[[AzureSession, str], Iterable[Any]] | None,
+) -> Callable[[AzureSession, str], Iterator[Any]]:
+    """A listing's fetch answered from rows; a subscription Resource Graph did not show is an error (or,
+    with a fallback, read from ARM), never an empty listing."""
+
     def fetch(session: AzureSession, subscription_id: str) -> Iterator[Any]:
-        if rows.error is not None:
-            raise rows.error
+        if rows.error is not None or subscription_id not in visible:
+            if fallback is not None:
+                yield from fallback(session, subscription_id)
+                return
+            raise rows.error or _unseen(subscription_id)
         mine = [row for kind in graph.types for row in rows.by_subscription.get((kind, subscription_id), ())]
         yield from graph.build(mine, subscription_id)
 
     return fetch
 
 
-def _children_fetch(graph: GraphChildren, rows: _Rows) -> Callable[[AzureSession, Any], Iterator[Any]]:
+def _children_fetch(
+    graph: GraphChildren,
+    rows: _Rows,
+    visible: frozenset[str],
+    fallback: Callable[[AzureSession, Any], Iterable[Any]] | None,
+) -> Callable[[AzureSession, Any], Iterator[Any]]:
+    """A per-parent step's fetch answered from rows filed under the parent's id."""
+
     def fetch(session: AzureSession, parent: Any) -> Iterator[Any]:
-        if rows.error is not None:
-            raise rows.error
+        if rows.error is not None or parent.subscription_id not in visible:
+            if fallback is not None:
+                yield from fallback(session, parent)
+                return
+            raise rows.error or _unseen(parent.subscription_id)
         key = str(parent.id).lower()
         mine = [row for kind in graph.types for row in rows.by_parent.get((kind, key), ())]
         yield from graph.build(mine, parent)
