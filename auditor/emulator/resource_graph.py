@@ -37,13 +37,14 @@ from urllib.parse import parse_qsl
 from auditor.emulator.estate import Estate
 from auditor.emulator.index import EstateIndex
 from auditor.emulator.paths import parse_arm_path
-from auditor.emulator.responses import Reply, json_reply
+from auditor.emulator.responses import Reply
 
 RESOURCE_GRAPH_PATH = re.compile(r"^/providers/Microsoft\.ResourceGraph/resources/?$", re.IGNORECASE)
 API_VERSIONS = ("2022-10-01", "2021-03-01")
 DEFAULT_TOP = 100
 MAX_TOP = 1000
 MAX_SUBSCRIPTIONS = 1000
+_CACHED_QUERIES = 64
 # Azure's default user quota: 15 queries in every 5-second window.
 DEFAULT_QUOTA = 15
 DEFAULT_WINDOW_SECONDS = 5.0
@@ -263,7 +264,11 @@ class ResourceGraph:
 
     def __init__(self, estate: Estate, index: EstateIndex, quota: UserQuota | None = None) -> None:
         self._rows = graph_rows(estate, index)
+        self._encoded = {id(row): json.dumps(row, ensure_ascii=False) for row in self._rows}
         self._quota = quota or UserQuota()
+        # Each page of a query re-runs it; the matching rows are kept for the pages that follow.
+        self._results: dict[tuple[Query, frozenset[str] | None], list[dict[str, Any]]] = {}
+        self._results_lock = threading.Lock()
 
     def answer(self, query: str, body: bytes) -> Reply:
         """The reply to one query POST (``query`` is the URL's query string)."""
@@ -303,6 +308,29 @@ class ResourceGraph:
             start, top = _window(request.get("options"))
         except QueryError as exc:
             return _invalid(headers, str(exc))
+        rows = self._matching(parsed, subscriptions)
+        page = rows[start : start + top]
+        payload: dict[str, Any] = {"totalRecords": len(rows), "count": len(page), "resultTruncated": "false"}
+        if start + top < len(rows):
+            payload["$skipToken"] = _token(start + top)
+        if parsed.columns is not None:
+            data = json.dumps(
+                [{column: row.get(column) for column in parsed.columns} for row in page], ensure_ascii=False
+            )
+        else:
+            # Rows are encoded once, when the endpoint starts: a page is then a join, not an encoding.
+            data = "[" + ",".join(self._encoded[id(row)] for row in page) + "]"
+        head = json.dumps(payload, ensure_ascii=False)[:-1]
+        body = f'{head}, "data": {data}, "facets": []}}'.encode()
+        return Reply(200, body, headers)
+
+    def _matching(self, parsed: Query, subscriptions: set[str] | None) -> list[dict[str, Any]]:
+        """The rows a query selects, in its order (computed once per query and scope)."""
+        key = (parsed, frozenset(subscriptions) if subscriptions is not None else None)
+        with self._results_lock:
+            cached = self._results.get(key)
+        if cached is not None:
+            return cached
         rows = [
             row
             for row in self._rows
@@ -311,22 +339,13 @@ class ResourceGraph:
             and (subscriptions is None or row["subscriptionId"].lower() in subscriptions)
         ]
         if parsed.order_by is not None:
-            key = parsed.order_by
-            rows.sort(key=lambda row: str(row.get(key, "")).lower(), reverse=parsed.descending)
-        page = rows[start : start + top]
-        if parsed.columns is not None:
-            page = [{column: row.get(column) for column in parsed.columns} for row in page]
-        payload: dict[str, Any] = {
-            "totalRecords": len(rows),
-            "count": len(page),
-            "resultTruncated": "false",
-            "data": page,
-            "facets": [],
-        }
-        if start + top < len(rows):
-            payload["$skipToken"] = _token(start + top)
-        reply = json_reply(payload)
-        return Reply(reply.status, reply.body, headers)
+            order = parsed.order_by
+            rows.sort(key=lambda row: str(row.get(order, "")).lower(), reverse=parsed.descending)
+        with self._results_lock:
+            if len(self._results) >= _CACHED_QUERIES:
+                self._results.pop(next(iter(self._results)))
+            self._results[key] = rows
+        return rows
 
 
 def is_resource_graph_path(path: str) -> bool:
