@@ -20,18 +20,20 @@ import time
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import AzureError
 from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import HTTPPolicy
 from azure.core.rest import HttpRequest
-from azure.mgmt.resourcegraph import ResourceGraphClient
 
 from auditor.collect.base import ArmResponseError, MalformedResponseError, parse_json
 from auditor.collect.policies import CappedRetryPolicy
 from auditor.collect.session import AzureSession
+
+if TYPE_CHECKING:
+    from azure.mgmt.resourcegraph import ResourceGraphClient
 
 QUERY_PATH = "/providers/Microsoft.ResourceGraph/resources"
 API_VERSION = "2022-10-01"
@@ -128,6 +130,9 @@ class _GraphClientFactory:
         self.quota = QuotaPolicy()
 
     def __call__(self, credential: TokenCredential, *, policies: list[Any], **kwargs: Any) -> ResourceGraphClient:
+        # Imported here: a scan through ARM alone never loads the Resource Graph SDK.
+        from azure.mgmt.resourcegraph import ResourceGraphClient  # noqa: PLC0415
+
         position = next((i for i, p in enumerate(policies) if isinstance(p, CappedRetryPolicy)), len(policies) - 1)
         paced = [*policies[: position + 1], self.quota, *policies[position + 1 :]]
         return ResourceGraphClient(credential, policies=paced, **kwargs)
