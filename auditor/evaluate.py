@@ -124,8 +124,9 @@ def _run_check(
             control, spec.id, Status.ERROR, f"check {spec.id} failed: {type(exc).__name__}: {exc}"
         )
         return
+    results = judged_with_unreadable(spec.resource_types, results, view, unread)
     for result in results:
-        yield _finding(control, registered, _with_unreadable(result, unread))
+        yield _finding(control, registered, result)
     if not results and not broken:
         kinds = ", ".join(spec.resource_types)
         yield control_level_finding(control, spec.id, Status.NOT_APPLICABLE, f"No resources of type {kinds} in scope")
@@ -149,7 +150,36 @@ def unreadable_index(inventory: Inventory) -> dict[str, tuple[Unreadable, ...]]:
     return found
 
 
-def _with_unreadable(result: CheckResult, unread: dict[str, tuple[Unreadable, ...]]) -> CheckResult:
+def judged_with_unreadable(
+    resource_types: Sequence[str],
+    results: Sequence[CheckResult],
+    inventory: Inventory,
+    unread: dict[str, tuple[Unreadable, ...]],
+) -> list[CheckResult]:
+    """The check's results with unreadable fields applied, plus an error for every record of a judged type
+    that has unreadable fields and got no result (a check may skip what it cannot classify)."""
+    judged = [with_unreadable(r, unread) for r in results]
+    covered = {key(r.resource_id) for r in results}
+    kinds = set(resource_types)
+    for name in inventory.resource_fields():
+        for record in getattr(inventory, name):
+            problems: tuple[Unreadable, ...] = getattr(record, "unreadable", ())
+            if problems and record.type in kinds and key(record.id) not in covered:
+                judged.append(
+                    CheckResult(
+                        resource_id=record.id,
+                        resource_type=record.type,
+                        subscription_id=record.subscription_id,
+                        status=Status.ERROR,
+                        message="cannot be judged: Azure returned unreadable values: "
+                        + "; ".join(p.describe() for p in problems[:5]),
+                        evidence={"unreadable": [p.describe() for p in problems]},
+                    )
+                )
+    return judged
+
+
+def with_unreadable(result: CheckResult, unread: dict[str, tuple[Unreadable, ...]]) -> CheckResult:
     """A pass or not-applicable about a resource with unread fields becomes an error naming them."""
     if result.status not in {Status.PASS, Status.NOT_APPLICABLE}:
         return result

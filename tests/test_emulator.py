@@ -482,7 +482,7 @@ def test_parse_fault_reads_the_command_line_form() -> None:
         ("pattern=x,colour=red", "unknown field 'colour'"),
         ("pattern=x,status=200", "between 400 and 599"),
         ("pattern=x,status=503,reset", "only one of"),
-        ("pattern=x", "needs status, malformed, reset or latency_ms"),
+        ("pattern=x", "needs status, malformed, reset, body or latency_ms"),
         ("pattern=(,status=503", "not a regular expression"),
         ("pattern=x,status=soon", "status must be an integer"),
         ("pattern=x,reset,times=0", "times must be at least 1"),

@@ -409,8 +409,22 @@ WINDOWS_IMAGE_PUBLISHER = "microsoftwindowsserver"
 _SQL_IN_OFFER = re.compile(r"^sql(\d{4})(r2)?", re.IGNORECASE)
 _WS_IN_OFFER = re.compile(r"-ws(\d{4})(r2)?", re.IGNORECASE)
 _LINUX_IN_OFFER = re.compile(r"-(ubuntu|rhel|sles)", re.IGNORECASE)
-# Windows Server SKUs "2012-R2-Datacenter", "2022-datacenter-azure-edition", "2008-R2-SP1".
-_WS_SKU = re.compile(r"^(\d{4})(-r2)?(?:-|$)", re.IGNORECASE)
+# Windows Server SKUs "2012-R2-Datacenter", "2022-datacenter-azure-edition", "2008-R2-SP1", and SKUs or
+# offers that carry the year elsewhere: "datacenter-core-2019-with-containers", "windows-server-2025".
+_WS_SKU = re.compile(r"(?:^|[-_])(20\d\d)(-?r2)?(?=[-_]|$)", re.IGNORECASE)
+# Where the name holds no year, the image version does: Windows images are versioned by OS build
+# (20348.2227.240104 is Windows Server 2022), SQL Server images by engine major (15.0.240213 is 2019).
+WINDOWS_BUILDS = {
+    "6002": "2008",
+    "7601": "2008 R2",
+    "9200": "2012",
+    "9600": "2012 R2",
+    "14393": "2016",
+    "17763": "2019",
+    "20348": "2022",
+    "26100": "2025",
+}
+SQL_MAJORS = {"10": "2008", "11": "2012", "12": "2014", "13": "2016", "14": "2017", "15": "2019", "16": "2022"}
 
 
 def _version(year: str, r2: str | None) -> str:
@@ -430,9 +444,26 @@ def windows_server_in_offer(offer: str | None) -> Lifecycle | None:
 
 
 def windows_server_in_sku(sku: str | None) -> Lifecycle | None:
-    """The Windows Server version a MicrosoftWindowsServer image SKU names, if the table knows it."""
-    match = _WS_SKU.match(sku or "")
+    """The Windows Server version a MicrosoftWindowsServer image SKU (or offer) names, if the table knows it."""
+    match = _WS_SKU.search(sku or "")
     return WINDOWS_SERVER_LIFECYCLE.get(_version(match[1], match[2])) if match else None
+
+
+def _version_part(version: str | None, index: int) -> str:
+    parts = (version or "").split(".")
+    return parts[index] if len(parts) > index else ""
+
+
+def windows_server_in_version(version: str | None) -> Lifecycle | None:
+    """The Windows Server version an image version's OS build names (``20348.x.y``), if known."""
+    name = WINDOWS_BUILDS.get(_version_part(version, 0))
+    return WINDOWS_SERVER_LIFECYCLE.get(name) if name else None
+
+
+def sql_server_in_version(version: str | None) -> Lifecycle | None:
+    """The SQL Server version a SQL Server image version's engine major names (``15.0.x``), if known."""
+    name = SQL_MAJORS.get(_version_part(version, 0))
+    return SQL_SERVER_LIFECYCLE.get(name) if name else None
 
 
 @dataclass(frozen=True)
@@ -458,7 +489,13 @@ def identify_products(
             if found:
                 products[found.product] = found
     if image and publisher == WINDOWS_IMAGE_PUBLISHER:
-        found = windows_server_in_sku(image.sku)
+        # The SKU names the version most often, then the offer, then the OS build in the image version.
+        found = windows_server_in_sku(image.sku) or windows_server_in_sku(image.offer)
+        found = found or windows_server_in_version(image.version)
+        if found:
+            products[found.product] = found
+    if image and publisher == SQL_IMAGE_PUBLISHER and not any(p.startswith("SQL Server") for p in products):
+        found = sql_server_in_version(image.version)
         if found:
             products[found.product] = found
     has_sql = any(p.product.startswith("SQL Server") for p in products.values())

@@ -22,6 +22,8 @@ CUSTOMER_KEY_TYPES = frozenset(
     }
 )
 PLATFORM_KEY_TYPE = "encryptionatrestwithplatformkey"
+# Confidential disk encryption whose key is the customer's, held in Key Vault through a disk encryption set.
+CONFIDENTIAL_CUSTOMER_KEY = "confidentialvm_diskencryptedwithcustomerkey"
 
 
 @check(
@@ -91,6 +93,7 @@ def judge_disk(disk: Disk, sets: ById[DiskEncryptionSet]) -> CheckResult:
         "ade_enabled": enc.ade_enabled,
         "os_type": disk.os_type,
         "attached_to": disk.managed_by,
+        "confidential_type": enc.confidential_type,
     }
     # A disk that names an encryption set but no type is read as the set's own type, as Azure applies it.
     if not kind and enc.disk_encryption_set_id:
@@ -114,6 +117,22 @@ def judge_disk(disk: Disk, sets: ById[DiskEncryptionSet]) -> CheckResult:
             key_vault_id=des.source_vault_id,
             **evidence,
         )
+    if (enc.confidential_type or "").lower() == CONFIDENTIAL_CUSTOMER_KEY:
+        secure = sets.get(enc.secure_vm_des_id)
+        if secure is None:
+            return errored(
+                disk,
+                f"Confidential disk encryption names disk encryption set {enc.secure_vm_des_id}, which "
+                f"{sets.missing(enc.secure_vm_des_id) if enc.secure_vm_des_id else 'is not named'}",
+                **evidence,
+            )
+        if secure.active_key_url:
+            return passed(
+                disk,
+                f"Confidential disk encryption with customer key {secure.active_key_url} through {secure.name}",
+                key_url=secure.active_key_url,
+                **evidence,
+            )
     if enc.ade_enabled and enc.ade_secret_urls:
         method = "BitLocker" if (disk.os_type or "").lower() == "windows" else "Azure Disk Encryption"
         return passed(

@@ -124,7 +124,7 @@ def _judge_nic(
 ) -> CheckResult:
     nic_nsg = nsgs.get(nic.nsg_id)
     if nic.nsg_id and nic_nsg is None:
-        return errored(nic, f"NIC NSG {nic.nsg_id} is referenced but was not collected", nsg_id=nic.nsg_id)
+        return errored(nic, f"NIC NSG {nic.nsg_id} is referenced but {nsgs.missing(nic.nsg_id)}", nsg_id=nic.nsg_id)
     layers_seen: list[dict[str, object]] = []
     for config in nic.ip_configurations:
         subnet = subnets.get(config.subnet_id)
@@ -133,7 +133,7 @@ def _judge_nic(
         subnet_nsg_id = subnet.nsg_id if subnet else None
         subnet_nsg = nsgs.get(subnet_nsg_id)
         if subnet_nsg_id and subnet_nsg is None:
-            return errored(nic, f"subnet NSG {subnet_nsg_id} is referenced but was not collected")
+            return errored(nic, f"subnet NSG {subnet_nsg_id} is referenced but {nsgs.missing(subnet_nsg_id)}")
         public_ip = public_ips.get(config.public_ip_id)
         if config.public_ip_id and public_ip is None:
             return errored(nic, f"public IP {config.public_ip_id} is referenced but was not collected")

@@ -67,6 +67,8 @@ POLICY_CONTRACT = (
     Field("id", True),
     Field("name", True),
     Field("properties.backupManagementType", True),
+    # Returned for AzureWorkload policies (required there), absent for the others.
+    Field("properties.workLoadType", False, UNKNOWN),
     Field("properties.schedulePolicy", False, "a workload policy: schedules are in subProtectionPolicy"),
     Field("properties.retentionPolicy", False, "a workload policy: retention is in subProtectionPolicy"),
     Field("properties.subProtectionPolicy", False, "not a workload policy"),
@@ -216,6 +218,11 @@ def backup_policy(raw: Mapping[str, Any], vault: RecoveryVault) -> BackupPolicy:
     policy = Reader(raw)
     policy_id = resource_id(policy, vault.id, "backupPolicies")
     props = _object(raw, "properties")
+    # The policy type decides which schedule and retention fields exist: without it nothing can be judged.
+    kind = policy.text("properties.backupManagementType", required=True)
+    if (kind or "").lower() == "azureworkload":
+        # A workload policy names its workload (SQLDataBase, SAPHanaDatabase...); the checks select by it.
+        policy.text("properties.workLoadType", required=True)
     schedule = _object(props, "schedulePolicy")
     subs = props.get("subProtectionPolicy")
     return BackupPolicy(

@@ -368,14 +368,17 @@ class Reader:
         return None
 
     def ref(self, field_path: str) -> str | None:
-        """The ``id`` of a sub-resource reference; absent, null and ``""`` read as no reference."""
+        """The ``id`` of a sub-resource reference; absent and null read as no reference.
+
+        A reference object without an ``id`` names something that cannot be identified: a problem.
+        """
         value = self.value(field_path)
         if value is _ABSENT:
             return None
         if not isinstance(value, Mapping):
             self.bad(field_path, value)
             return None
-        return Reader(value, self._name(field_path), self.problems).text("id")
+        return Reader(value, self._name(field_path), self.problems).text("id", required=True)
 
     def items(self, field_path: str, *, required: bool = False) -> list[Reader]:
         """Readers over the objects of a list; a list that is not one is a problem (and reads as empty)."""

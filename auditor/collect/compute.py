@@ -54,6 +54,9 @@ VM_CONTRACT = (
     Field("properties.storageProfile.dataDisks", False, "no data disks"),
     Field("properties.networkProfile.networkInterfaces", False, "no NICs"),
     Field("properties.hardwareProfile.vmSize", False, UNKNOWN),
+    # https://learn.microsoft.com/azure/virtual-machines/disk-encryption#encryption-at-host: off unless set.
+    Field("properties.securityProfile.encryptionAtHost", False, UNKNOWN),
+    Field("properties.securityProfile.securityType", False, "a standard VM (neither TrustedLaunch nor confidential)"),
     # ARM embeds extensions in ``resources`` when it returns them; absent means "not returned", and the
     # extensions are then read with one call per VM, never assumed to be none.
     Field("resources", False, "extensions not returned: read per VM"),
@@ -76,6 +79,11 @@ DISK_CONTRACT = (
     Field("properties.encryption.type", True),
     Field("properties.encryption.diskEncryptionSetId", False, "no disk encryption set"),
     Field("properties.encryptionSettingsCollection", False, "Azure Disk Encryption not enabled"),
+    # Confidential disk encryption (https://learn.microsoft.com/azure/confidential-computing/confidential-vm-overview).
+    Field("properties.securityProfile.securityType", False, "no confidential disk encryption"),
+    Field(
+        "properties.securityProfile.secureVMDiskEncryptionSetId", False, "no customer key for confidential encryption"
+    ),
     Field("properties.osType", False, "a data disk (no OS)"),
     Field("managedBy", False, "not attached"),
     Field("properties.diskState", True),
@@ -152,6 +160,8 @@ def virtual_machine(raw: Mapping[str, Any], subscription_id: str) -> VirtualMach
         extensions=tuple(extension(e) for e in embedded),
         extensions_known=vm.present("resources"),
         vm_size=vm.text("properties.hardwareProfile.vmSize"),
+        encryption_at_host=vm.flag("properties.securityProfile.encryptionAtHost"),
+        security_type=vm.text("properties.securityProfile.securityType"),
         unreadable=vm.found(),
     )
 
@@ -166,6 +176,8 @@ def disk_encryption(resource: Reader) -> DiskEncryption:
         ade_enabled=settings.flag("enabled"),
         ade_secret_urls=tuple(u for s in entries if (u := s.text("diskEncryptionKey.secretUrl"))),
         ade_key_urls=tuple(u for s in entries if (u := s.text("keyEncryptionKey.keyUrl"))),
+        confidential_type=resource.text("properties.securityProfile.securityType"),
+        secure_vm_des_id=resource.text("properties.securityProfile.secureVMDiskEncryptionSetId"),
     )
 
 

@@ -88,6 +88,7 @@ NIC_CONTRACT = (
     Field("name", True),
     Field("location", True),
     Field("properties.ipConfigurations", True),
+    Field("properties.ipConfigurations[].properties", True),
     Field("properties.ipConfigurations[].properties.subnet", False, "not in a subnet"),
     Field("properties.ipConfigurations[].properties.publicIPAddress", False, "no public IP address"),
     Field("properties.ipConfigurations[].properties.privateIPAddress", False, UNKNOWN),
@@ -162,20 +163,35 @@ def network_security_group(raw: Mapping[str, Any], subscription_id: str) -> Netw
     )
 
 
+def _subnet(subnet: Reader) -> Subnet:
+    prefixes = subnet.merged("properties.addressPrefix", "properties.addressPrefixes")
+    if not prefixes:
+        subnet.missing("properties.addressPrefix")
+    return Subnet(
+        id=subnet.text("id", required=True) or "",
+        name=subnet.text("name") or "",
+        address_prefixes=prefixes,
+        nsg_id=subnet.ref("properties.networkSecurityGroup"),
+        route_table_id=subnet.ref("properties.routeTable"),
+    )
+
+
+def _ip_configuration(config: Reader) -> IpConfiguration:
+    if not config.present("properties"):
+        config.missing("properties")
+    return IpConfiguration(
+        name=config.text("name") or "",
+        subnet_id=config.ref("properties.subnet"),
+        private_ip=config.text("properties.privateIPAddress"),
+        public_ip_id=config.ref("properties.publicIPAddress"),
+    )
+
+
 def virtual_network(raw: Mapping[str, Any], subscription_id: str) -> VirtualNetwork:
     """A VNet record with its subnets and peerings."""
     vnet = Reader(raw)
     vnet_id = resource_id(vnet, f"/subscriptions/{subscription_id}", VNETS_API)
-    subnets = tuple(
-        Subnet(
-            id=s.text("id", required=True) or "",
-            name=s.text("name") or "",
-            address_prefixes=s.merged("properties.addressPrefix", "properties.addressPrefixes"),
-            nsg_id=s.ref("properties.networkSecurityGroup"),
-            route_table_id=s.ref("properties.routeTable"),
-        )
-        for s in vnet.items("properties.subnets")
-    )
+    subnets = tuple(_subnet(s) for s in vnet.items("properties.subnets"))
     peerings = tuple(
         VnetPeering(
             name=p.text("name") or "",
@@ -204,15 +220,7 @@ def network_interface(raw: Mapping[str, Any], subscription_id: str) -> NetworkIn
     """A NIC record with its IP configurations."""
     nic = Reader(raw)
     nic_id = resource_id(nic, f"/subscriptions/{subscription_id}", NICS_API)
-    configs = tuple(
-        IpConfiguration(
-            name=c.text("name") or "",
-            subnet_id=c.ref("properties.subnet"),
-            private_ip=c.text("properties.privateIPAddress"),
-            public_ip_id=c.ref("properties.publicIPAddress"),
-        )
-        for c in nic.items("properties.ipConfigurations", required=True)
-    )
+    configs = tuple(_ip_configuration(c) for c in nic.items("properties.ipConfigurations", required=True))
     return NetworkInterface(
         id=nic_id,
         name=nic.text("name") or "",

@@ -128,7 +128,7 @@ def sql_virtual_machine(raw: Mapping[str, Any], subscription_id: str) -> SqlVirt
         subscription_id=subscription_id,
         resource_group=resource_group_of(machine_id),
         location=machine.text("location") or "",
-        vm_id=props.text("virtualMachineResourceId"),
+        vm_id=props.text("virtualMachineResourceId", required=True),
         image_offer=props.text("sqlImageOffer"),
         image_sku=props.text("sqlImageSku"),
         license_type=props.text("sqlServerLicenseType"),

@@ -4,7 +4,11 @@ A fault is matched by a regular expression searched (case-insensitively) in the 
 and by method. Faults come from an estate's ``faults`` list, from ``Emulator(faults=...)`` and from the
 command line (``--fault pattern=/networkSecurityGroups,status=503,times=2,retry_after=1``). The field
 names are the same everywhere, in snake_case: ``pattern``, ``methods``, ``status``, ``retry_after``,
-``latency_ms``, ``malformed``, ``reset``, ``times``, ``error_code``.
+``latency_ms``, ``malformed``, ``reset``, ``times``, ``error_code``, ``body``.
+
+``body`` replaces the answer's body with the given text (with ``status``, or with 200 without one); an
+empty string sends an empty body. ``$REQUEST_URL`` in it becomes the request's own absolute URL, so a
+``nextLink`` can point at the page that carries it.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ FAULT_FIELDS = (
     "reset",
     "times",
     "error_code",
+    "body",
 )
 _KIND_NAMES = {str: "a string", int: "an integer", bool: "true or false"}
 _TRUE = frozenset({"1", "true", "yes", "on"})
@@ -57,6 +62,7 @@ class Fault:
     reset: bool = False
     times: int | None = None
     error_code: str = ""
+    body: str | None = None
     _regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -76,8 +82,10 @@ class Fault:
         effects = [self.status is not None, self.malformed, self.reset]
         if sum(effects) > 1:
             raise FaultError("give only one of status, malformed and reset")
-        if not any(effects) and self.latency_ms <= 0:
-            raise FaultError("a fault needs status, malformed, reset or latency_ms")
+        if self.body is not None and (self.malformed or self.reset):
+            raise FaultError("body goes with status (or alone, for a 200), not with malformed or reset")
+        if not any(effects) and self.body is None and self.latency_ms <= 0:
+            raise FaultError("a fault needs status, malformed, reset, body or latency_ms")
         if self.status is not None and not 400 <= self.status <= 599:
             raise FaultError(f"status must be between 400 and 599, not {self.status}")
         if self.retry_after is not None:
@@ -129,6 +137,7 @@ def fault_from_mapping(data: Mapping[str, Any]) -> Fault:
         reset=_expect(data, "reset", bool, default=False),
         times=_optional_int(data, "times"),
         error_code=_expect(data, "error_code", str, default=""),
+        body=_expect(data, "body", str) if data.get("body") is not None else None,
     )
 
 
@@ -157,6 +166,7 @@ def parse_fault(text: str) -> Fault:
             reset=_bool_text(values, "reset"),
             times=_int_text(values, "times"),
             error_code=values.get("error_code", ""),
+            body=values.get("body"),
         )
     except FaultError as exc:
         raise FaultError(f"fault {text!r}: {exc}") from None

@@ -143,7 +143,7 @@ class _Service:
                 time.sleep(fault.latency_ms / 1000)
             if fault.reset:
                 return None
-            injected = _fault_reply(fault, method, path)
+            injected = _fault_reply(fault, method, path, self._base_url(host) + target)
             if injected is not None:
                 return injected
         if method == "POST" and is_resource_graph_path(path):
@@ -172,8 +172,12 @@ class _Service:
         return self._default_base_url
 
 
-def _fault_reply(fault: Fault, method: str, path: str) -> Reply | None:
+def _fault_reply(fault: Fault, method: str, path: str, url: str) -> Reply | None:
     """The reply an injected fault gives in place of the real one; None if it only adds latency."""
+    if fault.body is not None:
+        headers = (("Retry-After", fault.retry_after),) if fault.retry_after is not None else ()
+        body = fault.body.replace("$REQUEST_URL", url).encode("utf-8")
+        return Reply(fault.status or 200, body, headers)
     if fault.malformed:
         return Reply(200, MALFORMED_BODY)
     if fault.status is not None:

@@ -56,6 +56,10 @@ class VirtualMachine:
     extensions_known: bool = False
     vm_size: str | None = None
     type: str = "Microsoft.Compute/virtualMachines"
+    # securityProfile.encryptionAtHost: caches and temp disks are encrypted on the host with the disks' keys.
+    encryption_at_host: bool | None = None
+    # securityProfile.securityType: TrustedLaunch, ConfidentialVM or none.
+    security_type: str | None = None
     # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
     unreadable: tuple[Unreadable, ...] = ()
 
@@ -69,6 +73,10 @@ class DiskEncryption:
     ade_enabled: bool | None = None
     ade_secret_urls: tuple[str, ...] = ()
     ade_key_urls: tuple[str, ...] = ()
+    # Confidential disk encryption: the disk's securityProfile.securityType (e.g.
+    # ConfidentialVM_DiskEncryptedWithCustomerKey) and the set whose key encrypts the disk and VM state.
+    confidential_type: str | None = None
+    secure_vm_des_id: str | None = None
 
 
 @dataclass(frozen=True)
