@@ -1,8 +1,8 @@
 """Where each listing comes from: ARM, or Azure Resource Graph for the types it indexes.
 
 ``--source arm`` lists every type through ARM, one call per subscription and type (plus per-parent
-calls). ``--source graph`` and ``--source auto`` first run one Resource Graph query per table over the
-whole scope (up to 1,000 subscriptions a query) and answer the listings and per-parent steps below
+calls). ``--source graph`` and ``--source auto`` first run one Resource Graph query per table (the large
+``resources`` table split by provider namespace, see ``query_key``) over the whole scope (up to 1,000 subscriptions a query) and answer the listings and per-parent steps below
 from its rows; everything Resource Graph does not hold still comes from ARM. With ``graph`` a failed
 query makes its listings fail for every subscription; with ``auto`` they fall back to ARM.
 
