@@ -14,7 +14,7 @@ from auditor.baseline import default_baseline_path, load_baseline
 from auditor.checks import builtin_registry
 from auditor.cli import main
 from auditor.collect.policies import WriteRefusedError
-from auditor.collect.resource_graph import QUERY_PATH, graph_client, resets_after
+from auditor.collect.resource_graph import QUERY_PATH, graph_client, quota_of, resets_after
 from auditor.collect.scan import collect_inventory
 from auditor.collect.sources import RESOURCE_GRAPH, RESOURCE_GRAPH_API, Source
 from auditor.demo import scan_estate
@@ -178,11 +178,14 @@ def test_the_quota_paces_queries_instead_of_failing_them() -> None:
     with serve(data, graph_quota=2, graph_quota_window=1.0) as (endpoint, session):
         graph = collect_inventory(session, source="graph")
         posts = [r for r in endpoint.requests if r.method == "POST"]
+        quota = quota_of(session)
+        waited = quota.waited if quota is not None else 0.0
     with serve(data) as (_, session):
         arm = collect_inventory(session, source="arm")
     assert not graph.failed_collections()
-    # Five tables, two queries a second: some queries waited for the quota to reset or were retried.
-    assert len(posts) >= 5
+    # Seven queries, two a second: the client waited for the quota to reset rather than failing.
+    assert len(posts) >= 7
+    assert waited > 0
     assert verdicts(judge(graph)) == verdicts(judge(arm))
 
 

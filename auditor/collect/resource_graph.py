@@ -153,6 +153,13 @@ def graph_client(session: AzureSession) -> ResourceGraphClient:
     return session.client(factory)
 
 
+def quota_of(session: AzureSession) -> QuotaPolicy | None:
+    """The quota policy of the session's Resource Graph client, if it has one yet."""
+    with _FACTORIES_LOCK:
+        factory = _FACTORIES.get(session)
+    return factory.quota if factory is not None else None
+
+
 @dataclass(frozen=True)
 class TableQuery:
     """One query: a table, the (lower-case) types wanted from it, and the subscriptions it spans."""
