@@ -2,9 +2,10 @@
 
 ``--source arm`` lists every type through ARM, one call per subscription and type (plus per-parent
 calls). ``--source graph`` and ``--source auto`` first run one Resource Graph query per table (the large
-``resources`` table split by provider namespace, see ``query_key``) over the whole scope (up to 1,000 subscriptions a query) and answer the listings and per-parent steps below
-from its rows; everything Resource Graph does not hold still comes from ARM. With ``graph`` a failed
-query makes its listings fail for every subscription; with ``auto`` they fall back to ARM.
+``resources`` table split by provider namespace, see ``query_key``) over the whole scope (up to 1,000
+subscriptions a query) and answer the listings and per-parent steps below from its rows; everything
+Resource Graph does not hold still comes from ARM. With ``graph`` a failed query makes its listings
+fail for every subscription; with ``auto`` they fall back to ARM.
 
 A query only returns rows the caller may read, so an empty answer for a subscription could mean "no
 resources" or "no access". Resource Graph's own row for the subscription (``resourcecontainers``,
