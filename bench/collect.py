@@ -208,12 +208,14 @@ def main() -> int:
     bound = sent * (args.latency_ms / 1000) / args.workers
     per_resource_ms = (collect_cpu + evaluate_cpu) / count * 1000
     request_target = 0.05 if args.source != "arm" else 0.3
+    # Steps answered from Resource Graph rows run in the scanning process (see collect_inventory).
+    processes = args.processes if args.source == "arm" else 1
     print(f"estate:                {args.subscriptions} subscriptions x {args.resources} = {count} resources")
     print(f"source:                {args.source} (Resource Graph quota {args.graph_quota} queries per 5 s)")
     print(f"requests made:         {sent}")
     print(f"requests per resource: {sent / count:.3f}   (target <= {request_target})")
     print(
-        f"latency, concurrency:  {args.latency_ms} ms, {args.workers} requests in flight ({args.processes} processes)"
+        f"latency, concurrency:  {args.latency_ms} ms, {args.workers} requests in flight ({processes} processes)"
     )
     print(f"wall time:             {wall:.2f} s")
     print(f"lower bound:           {bound:.2f} s   (requests x latency / concurrency)")
