@@ -15,7 +15,9 @@ resources" or "no access". Resource Graph's own row for the subscription (``reso
 Where Resource Graph rows differ from ARM GET (Microsoft's Resource Graph docs: "Understanding the
 query language", the table and resource type reference):
 
-- ``type`` is lower-cased in every row, and ``resourceGroup`` too; ids keep ARM's spelling.
+- ``type`` is lower-cased in every row, and ``resourceGroup`` too. Ids mostly keep ARM's spelling, but
+  their resource group part is sometimes lower-cased (reported in Azure/azure-sdk-for-python#37740 and
+  Azure/azure-rest-api-specs#31379), so rows are filed and joined by id ignoring case.
 - A VM row has no ``resources`` array: its extensions are rows of their own
   (``microsoft.compute/virtualmachines/extensions``), joined to the VM here by id, so no per-VM
   extension call is needed.
