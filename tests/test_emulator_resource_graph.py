@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 
 from auditor.emulator import Emulator, Estate, Fault, demo_estate_path, load_estate
+from auditor.emulator.cli import add_arguments
 from auditor.emulator.resource_graph import QueryError, UserQuota, parse_query
 from tests.test_emulator import Answer, call
 
@@ -217,3 +219,12 @@ def test_an_estate_without_indexed_types_answers_empty() -> None:
     with Emulator(estate) as emulator:
         page = ask(emulator, "resources").json()
     assert (page["totalRecords"], page["data"]) == (0, [])
+
+
+def test_the_command_line_sets_the_quota() -> None:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    assert parser.parse_args(["--estate", "e.json"]).graph_quota == 15
+    assert parser.parse_args(["--estate", "e.json", "--graph-quota", "1000"]).graph_quota == 1000
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--estate", "e.json", "--graph-quota", "0"])
