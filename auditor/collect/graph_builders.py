@@ -23,7 +23,7 @@ from auditor.collect import (
     storage,
     web,
 )
-from auditor.collect.sources import GraphChildren, GraphListing, GraphStep, Row, rows_of
+from auditor.collect.sources import EachRow, GraphChildren, GraphListing, GraphStep, Row, rows_of
 
 EXTENSION_TYPE = "microsoft.compute/virtualmachines/extensions"
 VM_TYPE = "microsoft.compute/virtualmachines"
@@ -32,14 +32,9 @@ RESOURCE_PARTS = 9
 GROUP_PARTS = 5
 
 
-def _each(convert: Callable[[Mapping[str, Any], str], Any]) -> Callable[[Sequence[Row], str], Iterator[Any]]:
-    """A listing builder: every row through the ARM listing's builder."""
-
-    def build(rows: Sequence[Row], subscription_id: str) -> Iterator[Any]:
-        for row in rows:
-            yield convert(row, subscription_id)
-
-    return build
+def _each(convert: Callable[[Mapping[str, Any], str], Any]) -> EachRow:
+    """A listing builder: every row through the ARM listing's builder, as the rows arrive."""
+    return EachRow(convert)
 
 
 def _children(convert: Callable[[Mapping[str, Any], Any], Any]) -> Callable[[Sequence[Row], Any], Iterator[Any]]:

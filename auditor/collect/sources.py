@@ -69,6 +69,18 @@ Row = Mapping[str, Any]
 
 
 @dataclass(frozen=True)
+class EachRow:
+    """A listing builder that makes one record of each row on its own, so rows are built as they arrive
+    and never held: a tenant's rows at once would take more memory than its records."""
+
+    convert: Callable[[Row, str], Any]
+
+    def __call__(self, rows: Sequence[Row], subscription_id: str) -> Iterator[Any]:
+        for row in rows:
+            yield self.convert(row, subscription_id)
+
+
+@dataclass(frozen=True)
 class GraphListing:
     """A subscription listing answered from Resource Graph rows of some types of one table."""
 
@@ -107,6 +119,10 @@ class _Rows:
 
     by_subscription: dict[tuple[str, str], list[Row]] = dataclasses.field(default_factory=dict)
     by_parent: dict[tuple[str, str], list[Row]] = dataclasses.field(default_factory=dict)
+    # Records already built from rows (EachRow listings), and the listings whose building failed, by
+    # (api, subscription).
+    records: dict[tuple[str, str], list[Any]] = dataclasses.field(default_factory=dict)
+    failed: dict[tuple[str, str], BaseException] = dataclasses.field(default_factory=dict)
     error: BaseException | None = None
 
 
@@ -139,9 +155,12 @@ def plan_sources(
     # The subscription's own row is how Resource Graph shows the caller can read it (see the docstring).
     queries[(CONTAINERS_TABLE, "")].add(SUBSCRIPTION_TYPE)
     parent_parts = {t: g.parent_parts for g in wanted if isinstance(g, GraphChildren) for t in g.types}
+    eager = {t: g for g in wanted if isinstance(g, GraphListing) and isinstance(g.build, EachRow) for t in g.types}
     with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(queries))), thread_name_prefix="graph") as pool:
         futures = {
-            key: pool.submit(_query_table, session, key, sorted(types), subscriptions, parent_parts)
+            key: pool.submit(
+                _query_table, session, key, sorted(types), subscriptions, parent_parts=parent_parts, eager=eager
+            )
             for key, types in queries.items()
         }
         results = {key: future.result() for key, future in futures.items()}
@@ -204,7 +223,9 @@ def _query_table(
     key: QueryKey,
     types: Sequence[str],
     subscriptions: Sequence[str],
+    *,
     parent_parts: Mapping[str, int],
+    eager: Mapping[str, GraphListing],
 ) -> tuple[_Rows, Collection]:
     """Every row of the wanted types of one table over the scope, filed for the steps that read them."""
     table, namespace = key
@@ -222,15 +243,32 @@ def _query_table(
                 if subscription is None:
                     continue
                 count += 1
-                found.by_subscription.setdefault((kind, subscription), []).append(row)
                 parts = parent_parts.get(kind)
+                listing = eager.get(kind)
                 if parts is not None:
                     parent = "/".join(str(row.get("id", "")).split("/")[:parts]).lower()
                     found.by_parent.setdefault((kind, parent), []).append(row)
+                elif listing is not None:
+                    _build_now(found, listing, row, subscription)
+                else:
+                    found.by_subscription.setdefault((kind, subscription), []).append(row)
     except COLLECTION_ERRORS as exc:
         found = _Rows(error=exc)
         return found, failure(RESOURCE_GRAPH_API, "", scope, exc)
     return found, Collection(RESOURCE_GRAPH_API, "", scope, ok=True, items=count)
+
+
+def _build_now(found: _Rows, listing: GraphListing, row: Row, subscription: str) -> None:
+    """Build one row's record as it arrives; a row that cannot be built fails its listing, as in ARM."""
+    key = (listing.api, subscription)
+    if key in found.failed:
+        return
+    assert isinstance(listing.build, EachRow)
+    try:
+        found.records.setdefault(key, []).append(listing.build.convert(row, subscription))
+    except COLLECTION_ERRORS as exc:
+        found.failed[key] = exc
+        found.records.pop(key, None)
 
 
 def _unseen(subscription_id: str) -> NotVisibleError:
@@ -255,7 +293,14 @@ def _listing_fetch(
                 yield from fallback(session, subscription_id)
                 return
             raise rows.error or _unseen(subscription_id)
-        mine = [row for kind in graph.types for row in rows.by_subscription.get((kind, subscription_id), ())]
+        if isinstance(graph.build, EachRow):
+            failed = rows.failed.get((graph.api, subscription_id))
+            if failed is not None:
+                raise failed
+            # Popped: each listing runs once per subscription, and the records then live in the inventory.
+            yield from rows.records.pop((graph.api, subscription_id), [])
+            return
+        mine = [row for kind in graph.types for row in rows.by_subscription.pop((kind, subscription_id), ())]
         yield from graph.build(mine, subscription_id)
 
     return fetch
@@ -276,7 +321,7 @@ def _children_fetch(
                 return
             raise rows.error or _unseen(parent.subscription_id)
         key = str(parent.id).lower()
-        mine = [row for kind in graph.types for row in rows.by_parent.get((kind, key), ())]
+        mine = [row for kind in graph.types for row in rows.by_parent.pop((kind, key), ())]
         yield from graph.build(mine, parent)
 
     return fetch
