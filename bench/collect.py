@@ -149,13 +149,42 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument(
         "--graph-quota", type=int, default=15, help="Resource Graph queries per 5 s the endpoint allows (Azure: 15)"
     )
+    # Internal: scan an endpoint that is already running and print the figures as JSON (see main).
+    parser.add_argument("--scan", nargs=3, metavar=("URL", "CA_FILE", "TOKEN"), help=argparse.SUPPRESS)
     return parser.parse_args()
 
 
-def main() -> int:
-    """Generate, serve, scan and print the figures."""
-    args = _arguments()
+def scan(args: argparse.Namespace, url: str, ca_file: str, token: str) -> dict[str, Any]:
+    """Collect and evaluate in this process; its figures, CPU and peak RSS included."""
+    session = AzureSession.for_emulator(url, ca_file, token, max_connections=args.workers)
+    cpu_before = _cpu_seconds()
+    started = time.perf_counter()
+    inventory = collect_inventory(session, max_workers=args.workers, processes=args.processes, source=args.source)
+    wall = time.perf_counter() - started
+    collect_cpu = _cpu_seconds() - cpu_before
+    sent = session.requests_sent
+    session.close()
+    evaluation_started = _cpu_seconds()
+    findings = judge(inventory)
+    evaluate_cpu = _cpu_seconds() - evaluation_started
+    return {
+        "wall": wall,
+        "sent": sent,
+        "collect_cpu": collect_cpu,
+        "evaluate_cpu": evaluate_cpu,
+        "findings": findings,
+        # This process and its collector processes: the endpoint and the estate generator are not in it.
+        "peak_mb": _peak_rss_mb(),
+        "failed": [c.describe() for c in inventory.collections if not c.ok],
+    }
 
+
+def main() -> int:
+    """Generate and serve the estate, scan it in a fresh process and print the figures."""
+    args = _arguments()
+    if args.scan:
+        print(json.dumps(scan(args, *args.scan)))
+        return 0
     estate, count = generate(args.subscriptions, args.resources)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "estate.json"
@@ -183,28 +212,32 @@ def main() -> int:
         try:
             assert server.stdout is not None
             info = dict(_field(server.stdout.readline()) for _ in range(3))
-            session = AzureSession.for_emulator(
-                info["url"], info["ca-file"], info["token"], max_connections=args.workers
+            # The scan runs in a process of its own, so its peak memory is not the generator's.
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    str(Path(__file__).resolve()),
+                    *sys.argv[1:],
+                    "--scan",
+                    info["url"],
+                    info["ca-file"],
+                    info["token"],
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
             )
-            cpu_before = _cpu_seconds()
-            started = time.perf_counter()
-            inventory = collect_inventory(
-                session, max_workers=args.workers, processes=args.processes, source=args.source
-            )
-            wall = time.perf_counter() - started
-            collect_cpu = _cpu_seconds() - cpu_before
-            sent = session.requests_sent
-            session.close()
-            # Read before the endpoint is waited for: from then on its own usage counts among the children.
-            peak_mb = _peak_rss_mb()
-            evaluation_started = _cpu_seconds()
-            findings = judge(inventory)
-            evaluate_cpu = _cpu_seconds() - evaluation_started
+            figures = json.loads(done.stdout.strip().splitlines()[-1])
         finally:
             server.terminate()
             server.wait(timeout=10)
+    _print(args, count, figures)
+    return 0
 
-    failed = [c for c in inventory.collections if not c.ok]
+
+def _print(args: argparse.Namespace, count: int, figures: dict[str, Any]) -> None:
+    sent, wall = figures["sent"], figures["wall"]
+    collect_cpu, evaluate_cpu = figures["collect_cpu"], figures["evaluate_cpu"]
     bound = sent * (args.latency_ms / 1000) / args.workers
     per_resource_ms = (collect_cpu + evaluate_cpu) / count * 1000
     request_target = 0.05 if args.source != "arm" else 0.3
@@ -214,20 +247,17 @@ def main() -> int:
     print(f"source:                {args.source} (Resource Graph quota {args.graph_quota} queries per 5 s)")
     print(f"requests made:         {sent}")
     print(f"requests per resource: {sent / count:.3f}   (target <= {request_target})")
-    print(
-        f"latency, concurrency:  {args.latency_ms} ms, {args.workers} requests in flight ({processes} processes)"
-    )
+    print(f"latency, concurrency:  {args.latency_ms} ms, {args.workers} requests in flight ({processes} processes)")
     print(f"wall time:             {wall:.2f} s")
     print(f"lower bound:           {bound:.2f} s   (requests x latency / concurrency)")
     print(f"ratio:                 {wall / bound:.2f}   (target <= 1.2)")
     print(f"client CPU:            {collect_cpu:.2f} s collection + {evaluate_cpu:.2f} s evaluation")
     print(f"CPU per resource:      {per_resource_ms:.3f} ms   (target <= 0.3 ms)")
-    print(f"findings:              {findings}")
-    print(f"peak RSS:              {peak_mb:.0f} MB   (target < 1024 MB)")
-    print(f"failed listings:       {len(failed)}")
-    for collection in failed[:5]:
-        print(f"  {collection.describe()}")
-    return 0
+    print(f"findings:              {figures['findings']}")
+    print(f"peak RSS:              {figures['peak_mb']:.0f} MB   (target < 1024 MB; the scanning processes)")
+    print(f"failed listings:       {len(figures['failed'])}")
+    for line in figures["failed"][:5]:
+        print(f"  {line}")
 
 
 def judge(inventory: Inventory) -> int:
