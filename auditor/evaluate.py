@@ -15,7 +15,7 @@ from auditor.inventory import RESOURCE_GRAPH_NOTE, RESOURCE_GRAPH_SOURCE, Collec
 from auditor.model import CheckResult, Finding, Status, rollup
 from auditor.parameters import Params
 from auditor.records.unreadable import Unreadable
-from auditor.registry import RegisteredCheck, Registry
+from auditor.registry import CheckSpec, RegisteredCheck, Registry
 from auditor.results import ControlSummary, ScanMetadata, ScanResult
 from auditor.waivers import Waiver, apply_waivers
 
@@ -124,7 +124,7 @@ def _run_check(
             control, spec.id, Status.ERROR, f"check {spec.id} failed: {type(exc).__name__}: {exc}"
         )
         return
-    results = judged_with_unreadable(spec.resource_types, results, view, unread)
+    results = judged_with_unreadable(spec, results, view, unread)
     for result in results:
         yield _finding(control, registered, result)
     if not results and not broken:
@@ -151,16 +151,20 @@ def unreadable_index(inventory: Inventory) -> dict[str, tuple[Unreadable, ...]]:
 
 
 def judged_with_unreadable(
-    resource_types: Sequence[str],
+    spec: CheckSpec,
     results: Sequence[CheckResult],
     inventory: Inventory,
     unread: dict[str, tuple[Unreadable, ...]],
 ) -> list[CheckResult]:
     """The check's results with unreadable fields applied, plus an error for every record of a judged type
-    that has unreadable fields and got no result (a check may skip what it cannot classify)."""
+    that has unreadable fields and got no result (a check may skip what it cannot classify).
+
+    A check with no results at all is not "not applicable" while a record of any type it reads is unreadable:
+    that record may be the one it would have judged.
+    """
     judged = [with_unreadable(r, unread) for r in results]
     covered = {key(r.resource_id) for r in results}
-    kinds = set(resource_types)
+    kinds = set(spec.resource_types) | (set(spec.requires) if not results else set())
     for name in inventory.resource_fields():
         for record in getattr(inventory, name):
             problems: tuple[Unreadable, ...] = getattr(record, "unreadable", ())

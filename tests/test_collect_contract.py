@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from auditor.collect import keys, keyvault, monitor, network, sql
-from auditor.collect.base import MAX_DEPTH, nesting_depth, path, resource_path
-from auditor.collect.scan import collect_inventory
-from auditor.emulator import Fault
+from auditor.collect.base import MAX_DEPTH, Listing, PerParent, TenantListing, nesting_depth, path, resource_path
+from auditor.collect.scan import STEPS, collect_inventory
+from auditor.emulator import Fault, demo_estate_path
 from auditor.inventory import Collection, Inventory
 from auditor.model import Status
 from tests import estates as e
@@ -347,3 +349,35 @@ def test_a_malformed_resource_never_fails_the_listing() -> None:
     )
     assert verdict.status is Status.ERROR
     assert json.dumps({"not": "a string"}) in verdict.message or "name" in verdict.message
+
+
+# --- every listing and every per-parent listing, on the demo estate --------------------------------
+
+LISTING_STEPS = [s for s in STEPS if isinstance(s, Listing | PerParent)]
+SCOPED_STEPS = tuple(s for s in STEPS if not isinstance(s, TenantListing))
+# The last URL segment of each list, where it is not the API's last type segment.
+URL_ENDINGS = {
+    "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems": "backupProtectedItems",
+}
+
+
+def _list_pattern(step: Listing | PerParent) -> str:
+    """A pattern for the list URL of a step alone."""
+    if step.api == "Microsoft.Resources/resourceGroups":
+        return "^/subscriptions/[^/]+/resourcegroups$"
+    if isinstance(step, Listing):
+        return f"^/subscriptions/[^/]+/providers/{re.escape(step.api)}$"
+    return "/" + URL_ENDINGS.get(step.api, step.api.rsplit("/", 1)[-1]) + "$"
+
+
+@pytest.mark.parametrize("step", LISTING_STEPS, ids=lambda s: f"{type(s).__name__}:{s.api}")
+def test_every_listing_rejects_a_body_without_a_value_list(step: Listing | PerParent) -> None:
+    body = '{"value": {}}'
+    estate = json.loads(Path(demo_estate_path()).read_text(encoding="utf-8"))
+    fault = Fault(pattern=_list_pattern(step), body=body)
+    with serve(estate, faults=(fault,)) as (_, session):
+        inventory = collect_inventory(session, steps=SCOPED_STEPS)
+    broken = failed(inventory)
+    assert broken, f"{step.api} accepted {body}"
+    assert {c.api for c in broken} == {step.api}
+    assert all(c.status_code == 200 and c.reason.startswith("malformed response") for c in broken)

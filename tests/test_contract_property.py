@@ -44,7 +44,7 @@ from auditor.evaluate import judged_with_unreadable, unreadable_index
 from auditor.inventory import Inventory
 from auditor.model import CheckResult, Status
 from auditor.registry import RegisteredCheck
-from tests.harness import serve
+from tests.harness import example_body, serve
 
 Builder = Callable[[Mapping[str, Any], Any], Any]
 GOOD = frozenset({Status.PASS, Status.NOT_APPLICABLE})
@@ -297,7 +297,7 @@ class Judge:
         """Status by (check, resource id) of one check over an inventory."""
         unread = self.unread | dict(extra)
         results: list[CheckResult] = list(check.run(inventory, self.params))
-        judged = judged_with_unreadable(check.spec.resource_types, results, inventory, unread)
+        judged = judged_with_unreadable(check.spec, results, inventory, unread)
         found = {(check.spec.id, key(r.resource_id)): r.status for r in judged}
         return found or {(check.spec.id, ""): Status.NOT_APPLICABLE}
 
@@ -306,6 +306,64 @@ class Judge:
         if check.spec.id not in self._cache:
             self._cache[check.spec.id] = self.verdicts(check, self.inventory, {})
         return self._cache[check.spec.id]
+
+
+# Microsoft's examples served as one estate: (file under specification/, resource type when the body lacks it).
+EXAMPLES = (
+    ("network/resource-manager/Microsoft.Network/stable/2024-07-01/examples/NetworkSecurityGroupGet.json", None),
+    ("network/resource-manager/Microsoft.Network/stable/2024-07-01/examples/AzureFirewallGet.json", None),
+    (
+        "compute/resource-manager/Microsoft.Compute/ComputeRP/stable/2024-07-01/examples/virtualMachineExamples/"
+        "VirtualMachine_Get.json",
+        None,
+    ),
+    ("compute/resource-manager/Microsoft.Compute/DiskRP/stable/2025-01-02/examples/diskExamples/Disk_Get.json", None),
+    (
+        "compute/resource-manager/Microsoft.Compute/DiskRP/stable/2025-01-02/examples/diskExamples/"
+        "Disk_Create_ConfidentialVMSupportedDiskEncryptedWithCMK.json",
+        "Microsoft.Compute/disks",
+    ),
+    (
+        "compute/resource-manager/Microsoft.Compute/DiskRP/stable/2024-03-02/examples/diskEncryptionSetExamples/"
+        "DiskEncryptionSet_Get.json",
+        None,
+    ),
+    ("keyvault/resource-manager/Microsoft.KeyVault/stable/2023-07-01/examples/getVault.json", None),
+    ("sql/resource-manager/Microsoft.Sql/stable/2023-08-01/examples/ServerGet.json", None),
+    ("storage/resource-manager/Microsoft.Storage/stable/2023-05-01/examples/StorageAccountGetProperties.json", None),
+    (
+        "security/resource-manager/Microsoft.Security/stable/2024-01-01/examples/Pricings/"
+        "GetPricingByNameVirtualMachines_example.json",
+        None,
+    ),
+)
+EXAMPLE_SUBSCRIPTION = "11111111-1111-1111-1111-111111111111"
+
+
+def _examples_estate() -> dict[str, Any]:
+    resources = []
+    for index, (relative, kind) in enumerate(EXAMPLES):
+        body = json.dumps(example_body(relative))
+        text = re.sub(r"/subscriptions/[^/\"]+/", f"/subscriptions/{EXAMPLE_SUBSCRIPTION}/", body, flags=re.IGNORECASE)
+        text = text.replace("{diskEncryptionSetName}", "myDiskEncryptionSet")
+        resource: dict[str, Any] = json.loads(text)
+        if kind:
+            resource.setdefault("type", kind)
+        if resource["type"] == "Microsoft.Compute/disks":
+            # Two examples share one disk id.
+            resource["id"] = f"{resource['id']}-{index}"
+        resources.append(resource)
+    subscription = {"subscriptionId": EXAMPLE_SUBSCRIPTION, "displayName": "examples", "state": "Enabled"}
+    return {"subscriptions": [subscription], "resources": resources, "graph": {}}
+
+
+@pytest.fixture(scope="module")
+def examples() -> tuple[Inventory, list[Subject]]:
+    """Microsoft's example resources as one inventory, with their raw bodies, read through the real clients."""
+    with serve(_examples_estate()) as (_, session):
+        inventory = collect_inventory(session)
+        subjects = _raw_subjects(session, inventory)
+    return inventory, subjects
 
 
 @pytest.fixture(scope="module")
@@ -328,8 +386,8 @@ def test_the_builders_rebuild_the_collected_records(demo: tuple[Inventory, list[
     assert all(unreadable_of(r) == () for r in rebuilt), [unreadable_of(r) for r in rebuilt if unreadable_of(r)]
 
 
-def test_no_single_deleted_or_nulled_field_turns_a_verdict_into_pass(demo: tuple[Inventory, list[Subject]]) -> None:
-    inventory, subjects = demo
+def mutation_violations(inventory: Inventory, subjects: list[Subject]) -> tuple[int, list[str]]:
+    """Every single-field deletion or nulling of every subject that turns a verdict into pass or N/A."""
     judge = Judge(inventory)
     by_id = {key(r.id): r for name in inventory.resource_fields() for r in getattr(inventory, name)}
     violations: list[str] = []
@@ -366,16 +424,40 @@ def test_no_single_deleted_or_nulled_field_turns_a_verdict_into_pass(demo: tuple
                 extra = {key(mutated.id): unreadable_of(mutated)} if unreadable_of(mutated) else {}
                 for check in checks:
                     before = judge.baseline(check)
-                    after = judge.verdicts(check, view, extra)
-                    for where, status in after.items():
+                    for where, status in judge.verdicts(check, view, extra).items():
                         old = before.get(where)
+                        action = "null" if null else "delete"
                         if status in GOOD and old is not None and old not in GOOD:
-                            action = "null" if null else "delete"
                             change = f"{check.spec.id} {old.value} -> {status.value}"
                             violations.append(f"{action} {field_path} of {original.id}: {change}")
                         if status in GOOD and old is None and where[1] in {key(mutated.id), ""}:
                             violations.append(
-                                f"{field_path} of {original.id}: new {status.value} verdict for {check.spec.id}"
+                                f"{action} {field_path} of {original.id}: new {status.value} {check.spec.id}"
                             )
+    return judged, violations
+
+
+def test_no_single_deleted_or_nulled_field_turns_a_verdict_into_pass(demo: tuple[Inventory, list[Subject]]) -> None:
+    judged, violations = mutation_violations(*demo)
     assert judged > 200
+    assert not violations, "\n".join(violations[:40])
+
+
+def test_no_single_deleted_or_nulled_field_of_microsofts_examples_turns_a_verdict_into_pass(
+    examples: tuple[Inventory, list[Subject]],
+) -> None:
+    inventory, subjects = examples
+    assert {s.field for s in subjects} >= {
+        "network_security_groups",
+        "azure_firewalls",
+        "virtual_machines",
+        "disks",
+        "disk_encryption_sets",
+        "key_vaults",
+        "sql_servers",
+        "storage_accounts",
+        "defender_plans",
+    }
+    judged, violations = mutation_violations(inventory, subjects)
+    assert judged > 50
     assert not violations, "\n".join(violations[:40])

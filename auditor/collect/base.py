@@ -31,9 +31,11 @@ How records carry unknowns
 A builder never guesses. A required field that is absent or null, or any value of the wrong type or
 outside its documented values, is recorded as an ``Unreadable(field, value)`` in the record's
 ``unreadable`` tuple, and the record field holds ``None`` (or leaves the unreadable item out of a
-tuple). Evaluation turns every ``pass`` and ``not_applicable`` about a record with unreadable fields
-into ``error`` naming them, so an unread value can never pass; checks that join records (a NIC judged
-through its subnet's NSG) ask ``unreadable_of`` for the records they read.
+tuple). Evaluation (``auditor.evaluate.judged_with_unreadable``) turns every ``pass`` and
+``not_applicable`` about a record with unreadable fields into ``error`` naming them, adds an error for
+such a record that a check skipped, and never calls a check not applicable while a record it reads is
+unreadable. Checks that follow references (a NIC judged through its subnet's NSG) look records up with
+``auditor.checks.index.ById``, which holds unreadable records back, so the join reports ``error`` too.
 """
 
 from __future__ import annotations
@@ -408,6 +410,10 @@ class Reader:
             elif item is not None:
                 self.bad(f"{field_path}[{i}]", item)
         return tuple(found)
+
+    def ref_id(self) -> str | None:
+        """This object's own ``id`` as a reference (``""`` reads as none)."""
+        return self.text("id")
 
     def ref_ids(self, field_path: str) -> tuple[str, ...]:
         """The ids of a list of sub-resource references, empty ids left out."""

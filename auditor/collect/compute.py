@@ -52,7 +52,7 @@ VM_CONTRACT = (
     Field("properties.storageProfile.imageReference", False, "not built from a marketplace or gallery image"),
     Field("properties.storageProfile.osDisk.managedDisk.id", False, "an unmanaged (VHD) OS disk"),
     Field("properties.storageProfile.dataDisks", False, "no data disks"),
-    Field("properties.networkProfile.networkInterfaces", False, "no NICs"),
+    Field("properties.networkProfile.networkInterfaces", True),
     Field("properties.hardwareProfile.vmSize", False, UNKNOWN),
     # https://learn.microsoft.com/azure/virtual-machines/disk-encryption#encryption-at-host: off unless set.
     Field("properties.securityProfile.encryptionAtHost", False, UNKNOWN),
@@ -122,6 +122,15 @@ def _vm_disk(disk: Reader) -> VmDisk:
     )
 
 
+def _nic_ids(vm: Reader) -> tuple[str, ...]:
+    found = tuple(
+        i for r in vm.items("properties.networkProfile.networkInterfaces", required=True) if (i := r.ref_id())
+    )
+    if not found and vm.present("properties.networkProfile.networkInterfaces"):
+        vm.missing("properties.networkProfile.networkInterfaces[0].id")
+    return found
+
+
 def extension(ext: Reader) -> VmExtension:
     """A VM extension record."""
     return VmExtension(
@@ -156,7 +165,8 @@ def virtual_machine(raw: Mapping[str, Any], subscription_id: str) -> VirtualMach
         ),
         os_disk=_vm_disk(os_disk) if os_disk else None,
         data_disks=tuple(_vm_disk(d) for d in storage.items("dataDisks")),
-        nic_ids=vm.ref_ids("properties.networkProfile.networkInterfaces"),
+        # Every VM has at least one NIC; a VM answer without them cannot be placed on any network.
+        nic_ids=_nic_ids(vm),
         extensions=tuple(extension(e) for e in embedded),
         extensions_known=vm.present("resources"),
         vm_size=vm.text("properties.hardwareProfile.vmSize"),
