@@ -63,6 +63,7 @@ from auditor.options import (
     ListControlsOptions,
     ReportOptions,
     ScanOptions,
+    Source,
     ThresholdError,
     VerifyOptions,
     parse_threshold,
@@ -216,6 +217,7 @@ def build_parser(config: RunConfig | None = None) -> argparse.ArgumentParser:
     demo.add_argument("--estate", type=Path, help="estate file to serve instead of the bundled sample")
     _add_evaluation_options(demo, config)
     _add_run_options(demo, gate=False)
+    _add_source_option(demo)
 
     scan = command("scan", "scan live Azure subscriptions (read-only)")
     scope = scan.add_mutually_exclusive_group(required=True)
@@ -248,6 +250,7 @@ def build_parser(config: RunConfig | None = None) -> argparse.ArgumentParser:
         help=_default_help(f"share subscriptions among N processes, 1-{MAX_PROCESSES_LIMIT}", config, "processes", "1"),
     )
     _add_evaluation_options(scan, config)
+    _add_source_option(scan)
     _add_gate_option(scan, config)
     _add_run_options(scan, gate=True)
 
@@ -340,6 +343,18 @@ def _add_evaluation_options(parser: argparse.ArgumentParser, config: RunConfig) 
         ),
     )
     _add_selection_options(parser, config)
+
+
+def _add_source_option(parser: argparse.ArgumentParser) -> None:
+    # The choices are auditor.collect.sources.SOURCES, spelt out so that --help does not import collection.
+    parser.add_argument(
+        "--source",
+        choices=("arm", "graph", "auto"),
+        default="arm",
+        help="where listings come from: arm (every type through ARM), graph (Azure Resource Graph for the "
+        "types it indexes, ARM for the rest) or auto (graph, falling back to ARM where a query fails); "
+        "default arm",
+    )
 
 
 def _add_gate_option(parser: argparse.ArgumentParser, config: RunConfig) -> None:
@@ -504,8 +519,21 @@ def _threshold(text: str | None, source: str, *, allow_none: bool) -> Severity |
         raise UsageError(str(exc)) from None
 
 
+def _source(text: str) -> Source:
+    """--source as its literal type (argparse has already held it to the choices)."""
+    if text == "graph":
+        return "graph"
+    if text == "auto":
+        return "auto"
+    if text == "arm":
+        return "arm"
+    raise UsageError(f"--source {text!r}: expected arm, graph or auto")
+
+
 def _demo_options(settings: _Settings) -> DemoOptions:
-    return DemoOptions(report=_report_options(settings), estate=settings.args.estate)
+    return DemoOptions(
+        report=_report_options(settings), estate=settings.args.estate, source=_source(settings.args.source)
+    )
 
 
 def _scan_options(settings: _Settings) -> ScanOptions:
@@ -524,6 +552,7 @@ def _scan_options(settings: _Settings) -> ScanOptions:
         snapshot=output_file(args.snapshot, "--snapshot") if args.snapshot is not None else None,
         max_workers=settings.integer("max_workers", DEFAULT_MAX_WORKERS, 1, MAX_WORKERS_LIMIT),
         processes=settings.integer("processes", 1, 1, MAX_PROCESSES_LIMIT),
+        source=_source(settings.args.source),
     )
 
 
@@ -798,7 +827,9 @@ def run_demo(options: DemoOptions) -> int:
 
     print(f"serving {estate.source} on a local HTTPS endpoint and scanning it through the Azure SDK clients")
     with collection_progress(sys.stderr, quiet=report.quiet) as progress:
-        inventory, params, _ = scan_demo(estate, loaded.baseline, dict(report.params), progress=progress)
+        inventory, params, _ = scan_demo(
+            estate, loaded.baseline, dict(report.params), progress=progress, source=options.source
+        )
     loaded = dataclasses.replace(loaded, params=params)
     result = _report_and_summarise(inventory, report, loaded, None, inventory_file)
     if "html" in loaded.formats:
@@ -830,6 +861,7 @@ def run_scan(options: ScanOptions) -> int:
                 max_workers=options.max_workers,
                 processes=options.processes,
                 progress=progress,
+                source=options.source,
             )
     _require_something_collected(inventory, SUBSCRIPTIONS_API)
     # TLS endpoints are probed from this machine against the system trust store, like a browser would.

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from auditor.baseline import Baseline
 from auditor.collect.scan import Progress, collect_inventory
 from auditor.collect.session import AzureSession
+from auditor.collect.sources import Source
 from auditor.collect.tls import with_tls_probe
 from auditor.emulator import Emulator, Estate, RecordedRequest
 from auditor.emulator.tls_sites import DemoTlsSites
@@ -16,14 +17,14 @@ from auditor.parameters import Params
 
 
 def scan_estate(
-    estate: Estate, *, max_workers: int = 8, progress: Progress | None = None
+    estate: Estate, *, max_workers: int = 8, progress: Progress | None = None, source: Source = "arm"
 ) -> tuple[Inventory, list[RecordedRequest]]:
     """Serve the estate on a free local port, collect it, and return the inventory and the requests served."""
     with (
         Emulator(estate) as endpoint,
         AzureSession.for_emulator(endpoint.url, str(endpoint.ca_file), endpoint.token) as session,
     ):
-        inventory = collect_inventory(session, max_workers=max_workers, progress=progress)
+        inventory = collect_inventory(session, max_workers=max_workers, progress=progress, source=source)
         served = endpoint.requests
     if estate.as_of:
         # A sample estate is a picture of one moment: its backup times and expiries are judged then.
@@ -32,14 +33,19 @@ def scan_estate(
 
 
 def scan_demo(
-    estate: Estate, baseline: Baseline, overrides: Mapping[str, str], *, progress: Progress | None = None
+    estate: Estate,
+    baseline: Baseline,
+    overrides: Mapping[str, str],
+    *,
+    progress: Progress | None = None,
+    source: Source = "arm",
 ) -> tuple[Inventory, Params, list[RecordedRequest]]:
     """The demo's whole collection: the estate through the endpoint, then its web endpoints over TLS.
 
     Unless ``tls_endpoints`` is overridden, the demo probes local servers standing for the MUL2 site,
     so ENC-04 is judged on real handshakes.
     """
-    inventory, served = scan_estate(estate, progress=progress)
+    inventory, served = scan_estate(estate, progress=progress, source=source)
     with DemoTlsSites(inventory.reference_time) as sites:
         wanted = {"tls_endpoints": ",".join(sites.endpoints), **overrides}
         params = baseline.resolve_params(wanted)

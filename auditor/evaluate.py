@@ -12,7 +12,7 @@ from auditor import __version__
 from auditor.arm_ids import key
 from auditor.attestations import Attestation, apply_attestations
 from auditor.baseline import Baseline, Control
-from auditor.inventory import Collection, Inventory
+from auditor.inventory import RESOURCE_GRAPH_NOTE, RESOURCE_GRAPH_SOURCE, Collection, Inventory
 from auditor.model import CheckResult, Finding, Status, rollup
 from auditor.parameters import Params
 from auditor.records.unreadable import Unreadable
@@ -309,6 +309,8 @@ def _metadata(inventory: Inventory, baseline: Baseline, params: Params, root: Pa
         weakened_parameters=dict(params.weakened),
         subscription_names={s.subscription_id: s.display_name for s in inventory.subscriptions if s.display_name},
         principal_names=_principal_names(inventory),
+        collection_sources=inventory.collection_sources(),
+        collection_note=RESOURCE_GRAPH_NOTE if RESOURCE_GRAPH_SOURCE in inventory.collection_sources() else "",
     )
 
 

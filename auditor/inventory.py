@@ -83,7 +83,14 @@ class Collection:
 
 
 _METADATA_FIELDS = frozenset(
-    {"source", "started_at", "finished_at", "subscriptions", "collections", "resource_groups", "as_of"}
+    {"source", "started_at", "finished_at", "subscriptions", "collections", "resource_groups", "as_of", "field_sources"}
+)
+# What ``Inventory.field_sources`` names: the record field came from ARM ("arm"), Microsoft Graph
+# ("microsoft-graph"), Azure Resource Graph ("resource-graph"), or Resource Graph rows completed by ARM
+# per-parent calls ("resource-graph+arm").
+RESOURCE_GRAPH_SOURCE = "resource-graph"
+RESOURCE_GRAPH_NOTE = (
+    "Collected through Azure Resource Graph, whose data follows ARM with a delay (usually seconds to minutes)."
 )
 
 
@@ -97,6 +104,8 @@ class Inventory:
     subscriptions: tuple[Subscription, ...] = ()
     collections: tuple[Collection, ...] = ()
     resource_groups: tuple[str, ...] = ()
+    # Which source each record field came from, as (field, source); see RESOURCE_GRAPH_SOURCE above.
+    field_sources: tuple[tuple[str, str], ...] = ()
     # The moment ages and expiries are judged against: collection time unless the estate pins one.
     as_of: str = ""
     network_security_groups: tuple[NetworkSecurityGroup, ...] = ()
@@ -143,6 +152,10 @@ class Inventory:
         """The time checks judge ages and expiries against (timezone-aware UTC)."""
         moment = datetime.fromisoformat((self.as_of or self.finished_at).replace("Z", "+00:00"))
         return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+    def collection_sources(self) -> tuple[str, ...]:
+        """The sources the records came from ("arm", "resource-graph"), sorted; empty when not recorded."""
+        return tuple(sorted({part for _, source in self.field_sources for part in source.split("+")}))
 
     def failed_collections(self) -> tuple[Collection, ...]:
         """Listings that did not complete."""

@@ -9,9 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from auditor.history.options import HistoryOptions
 from auditor.model import Severity
+
+# Where listings come from (auditor.collect.sources.Source, spelt out so options import no collection code).
+Source = Literal["arm", "graph", "auto"]
 
 # --fail-on none: write the reports and never exit 1.
 FAIL_ON_NONE = "none"
@@ -67,6 +71,8 @@ class DemoOptions:
 
     report: ReportOptions
     estate: Path | None = None
+    # Where listings come from: arm, graph (Azure Resource Graph) or auto.
+    source: Source = "arm"
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,8 @@ class ScanOptions:
     snapshot: Path | None = None
     max_workers: int = 8
     processes: int = 1
+    # Where listings come from: arm, graph (Azure Resource Graph) or auto.
+    source: Source = "arm"
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,10 @@ class ScanMetadata:
     # Display names the inventory holds: subscription id -> name, principal object id -> UPN or name.
     subscription_names: Mapping[str, str] = field(default_factory=dict)
     principal_names: Mapping[str, str] = field(default_factory=dict)
+    # Where the records came from ("arm", "microsoft-graph", "resource-graph"), and what that means for
+    # their freshness.
+    collection_sources: tuple[str, ...] = ()
+    collection_note: str = ""
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,18 @@ from typing import Any
 
 from auditor.collect import compute, keyvault, network, storage
 from auditor.collect.base import Step
+from auditor.collect.policies import READ_ONLY_POSTS
 from auditor.collect.session import AzureSession, RetrySettings
 from auditor.emulator import Emulator, Estate, Fault, RecordedRequest
 
 EXAMPLES = Path(__file__).parent / "data" / "azure-rest-examples" / "specification"
 WRITE_METHODS = frozenset({"PUT", "PATCH", "DELETE", "POST", "MERGE"})
+
+
+def is_read_only_post(request: RecordedRequest) -> bool:
+    """True for the one POST that reads: Azure Resource Graph's query."""
+    return request.method.upper() == "POST" and any(p.match(request.path) for p in READ_ONLY_POSTS)
+
 
 # Requests of every endpoint the auditor talked to in this test run.
 AUDITED_REQUESTS: list[RecordedRequest] = []
@@ -36,10 +43,17 @@ def example_body(relative: str) -> Any:
 
 @contextmanager
 def serve(
-    estate: dict[str, Any], *, page_size: int = 100, faults: tuple[Fault, ...] = (), retry: RetrySettings = FAST_RETRY
+    estate: dict[str, Any],
+    *,
+    page_size: int = 100,
+    faults: tuple[Fault, ...] = (),
+    retry: RetrySettings = FAST_RETRY,
+    **endpoint_options: Any,
 ) -> Iterator[tuple[Emulator, AzureSession]]:
-    """A running endpoint for the estate and a session bound to it."""
-    endpoint = Emulator(Estate.from_dict(estate, source="test-estate"), page_size=page_size, faults=faults)
+    """A running endpoint for the estate (``endpoint_options`` go to ``Emulator``) and a session bound to it."""
+    endpoint = Emulator(
+        Estate.from_dict(estate, source="test-estate"), page_size=page_size, faults=faults, **endpoint_options
+    )
     with (
         endpoint,
         AzureSession.for_emulator(endpoint.url, str(endpoint.ca_file), endpoint.token, retry=retry) as session,

@@ -231,8 +231,10 @@ def test_findings_json_has_the_documented_shape() -> None:
         "weakened_parameters",
         "subscription_names",
         "principal_names",
+        "collection",
     ]
     assert document["scan"]["parameters"] == {"allowed_rdp_sources": ["10.0.0.0/8"], "min_soft_delete_days": 90}
+    assert document["scan"]["collection"] == {"sources": [], "note": ""}
     assert document["summary"]["by_status"] == {
         "pass": 1,
         "fail": 1,

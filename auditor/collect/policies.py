@@ -12,9 +12,10 @@ from azure.core.exceptions import AzureError
 from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import RetryPolicy, SansIOHTTPPolicy
 
-# The only POSTs an auditor may send: query operations that read. Everything else that is not a GET is
-# a write (or, like listKeys, a secret read) and is refused before it leaves the process.
-READ_ONLY_POSTS = (re.compile(r"^/providers/Microsoft\.ResourceGraph/resources/?$", re.IGNORECASE),)
+# The only POST an auditor may send: Azure Resource Graph's query, which reads, at exactly this path (no
+# trailing slash, no other scope). Everything else that is not a GET is a write (or, like listKeys, a
+# secret read) and is refused before it leaves the process.
+READ_ONLY_POSTS = (re.compile(r"^/providers/Microsoft\.ResourceGraph/resources$", re.IGNORECASE),)
 READ_METHODS = frozenset({"GET", "HEAD"})
 # Statuses for which a server's Retry-After is a request to come back, not an error to give up on.
 RETRY_AFTER_STATUSES = frozenset({429, 503})

@@ -54,6 +54,7 @@ from auditor.collect.base import (
     run_tenant_listing,
 )
 from auditor.collect.session import AzureSession, SessionRecipe
+from auditor.collect.sources import Source, plan_sources
 from auditor.inventory import Collection, Inventory, Subscription
 
 # Every collector, in no particular order: steps run by phase, and within a phase concurrently.
@@ -272,16 +273,21 @@ def collect_inventory(
     processes: int = 1,
     steps: Sequence[Step] = STEPS,
     progress: Progress | None = None,
+    source: Source = "arm",
 ) -> Inventory:
     """Collect every step for every subscription in scope; failures are recorded, never raised.
 
     ``max_workers`` bounds the requests in flight. With ``processes`` > 1 the subscriptions are shared
     among worker processes (each with max_workers / processes threads), because turning API answers into
     records is CPU-bound and one interpreter runs it on one core. ``progress`` is called, one call at a
-    time but from any thread, as each piece of collection finishes; it must be quick.
+    time but from any thread, as each piece of collection finishes; it must be quick. ``source`` picks
+    ARM or Azure Resource Graph for the types Resource Graph indexes (see ``auditor.collect.sources``);
+    listings answered from Resource Graph rows run in this process, whatever ``processes`` says.
     """
     started = now()
     scope, subscription_listing = resolve_scope(session, subscriptions)
+    sources = plan_sources(session, [s.subscription_id for s in scope], steps, source, max_workers=max_workers)
+    steps = sources.steps
     parallel = processes > 1 and len(scope) > 1 and session.recipe is not None and tuple(steps) == STEPS
     relay = _ProgressRelay(progress)
     relay.emit(_plan(scope, tenant_wide(steps) if parallel else steps))
@@ -298,8 +304,9 @@ def collect_inventory(
         started_at=started,
         finished_at=now(),
         subscriptions=scope,
-        collections=(subscription_listing, *collections),
+        collections=(subscription_listing, *sources.collections, *collections),
         resource_groups=tuple(resource_groups),
+        field_sources=tuple(sorted(sources.field_sources.items())),
         **fields,  # type: ignore[arg-type]  # every field named here holds a tuple of records
     )
 

@@ -10,8 +10,12 @@ from types import FrameType
 
 from auditor.emulator.estate import EstateError, load_estate
 from auditor.emulator.faults import FaultError, parse_fault
-from auditor.emulator.server import DEFAULT_TOKEN, Emulator
+from auditor.emulator.resource_graph import DEFAULT_QUOTA, DEFAULT_WINDOW_SECONDS
 from auditor.terminal import printable
+
+# The server's published placeholder token (auditor.emulator.server.DEFAULT_TOKEN), spelt out here so that
+# building the command line does not import the server and its TLS stack.
+DEFAULT_TOKEN = "emulator-token"  # noqa: S105 - a placeholder only the local endpoint accepts
 
 # How often the main thread looks for a stop signal; the handlers only record it (see run()).
 _STOP_POLL_SECONDS = 0.1
@@ -36,10 +40,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--latency-ms", type=_non_negative_int, default=0, metavar="N", help="delay added to every reply"
     )
+    parser.add_argument(
+        "--graph-quota",
+        type=_positive_int,
+        default=DEFAULT_QUOTA,
+        metavar="N",
+        help=f"Resource Graph queries allowed per {DEFAULT_WINDOW_SECONDS:g}-second window (default {DEFAULT_QUOTA})",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     """Serve the estate until SIGINT or SIGTERM; 2 if the estate or a fault is invalid."""
+    from auditor.emulator.server import Emulator  # noqa: PLC0415 - the TLS stack, only when serving
+
     try:
         estate = load_estate(args.estate)
         faults = [parse_fault(text) for text in args.fault]
@@ -50,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
             token=args.token,
             faults=faults,
             latency_ms=args.latency_ms,
+            graph_quota=args.graph_quota,
         )
     except (EstateError, FaultError, ValueError) as exc:
         print(f"auditor: error: {printable(str(exc))}", file=sys.stderr)

@@ -133,6 +133,10 @@ class EstateIndex:
         """The resource a path names, top-level or embedded."""
         return self._by_id.get(path.key)
 
+    def resources(self) -> list[Mapping[str, Any]]:
+        """Every resource, given or embedded, in the order it was filed."""
+        return list(self._by_id.values())
+
     def knows_scope(self, key: str) -> bool:
         """True if a resource has this key or lies beneath it (a backup fabric the file never lists)."""
         return key in self._by_id or key in self._ancestors

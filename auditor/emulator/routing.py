@@ -28,6 +28,11 @@ class Router:
         self._raw = {path_key(item.path): item for item in estate.raw}
         self._page_size = page_size
 
+    @property
+    def index(self) -> EstateIndex:
+        """The estate's index, shared with the other services of the same endpoint."""
+        return self._index
+
     def raw(self, path: str) -> RawResponse | None:
         """The fixed body configured for this exact path, if any."""
         return self._raw.get(path_key(path))

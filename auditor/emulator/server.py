@@ -29,6 +29,13 @@ from uuid import uuid4
 from auditor.emulator.estate import Estate
 from auditor.emulator.faults import Fault, FaultPlan
 from auditor.emulator.paths import decode_path
+from auditor.emulator.resource_graph import (
+    DEFAULT_QUOTA,
+    DEFAULT_WINDOW_SECONDS,
+    ResourceGraph,
+    UserQuota,
+    is_resource_graph_path,
+)
 from auditor.emulator.responses import Reply, error_code_for, error_reply
 from auditor.emulator.routing import Router, is_graph_path
 from auditor.emulator.tls import issue_local_tls
@@ -39,8 +46,9 @@ DEFAULT_TOKEN = "emulator-token"  # noqa: S105 - a published placeholder, only v
 # A keep-alive connection idle this long is closed, so a long-running emulator does not keep threads
 # for clients that went away without closing.
 IDLE_TIMEOUT_SECONDS = 120.0
-# Request bodies are read and thrown away (every write is refused); a larger one ends the connection.
-MAX_DISCARDED_BODY = 16 * 1024 * 1024
+# Request bodies are read (a Resource Graph query) or thrown away (every write is refused); a larger one
+# ends the connection.
+MAX_BODY = 16 * 1024 * 1024
 # The body of a "malformed" fault: a JSON list response cut off mid-way.
 MALFORMED_BODY = b'{"value": [{"id": "/subscriptions/'
 _SERVE_POLL_SECONDS = 0.02
@@ -91,6 +99,7 @@ class _Service:
         self,
         *,
         router: Router,
+        resource_graph: ResourceGraph,
         faults: FaultPlan,
         token: str,
         latency_ms: int,
@@ -99,6 +108,7 @@ class _Service:
         port: int,
     ) -> None:
         self._router = router
+        self._resource_graph = resource_graph
         self._faults = faults
         self._expected_authorization = f"bearer {token}".encode()
         self._latency_seconds = latency_ms / 1000
@@ -106,8 +116,13 @@ class _Service:
         self._default_base_url = f"https://{host}:{port}"
         self._known_hosts = {f"{name}:{port}".lower() for name in (host, "127.0.0.1", "localhost")}
 
-    def respond(self, method: str, target: str, authorization: str | None, host: str | None) -> Reply | None:
-        """The reply to ``method target``, after logging it and applying latency and faults."""
+    def respond(
+        self, method: str, target: str, authorization: str | None, host: str | None, body: bytes = b""
+    ) -> Reply | None:
+        """The reply to ``method target``, after logging it and applying latency and faults.
+
+        The one POST answered is Resource Graph's query, which reads; every other method but GET is refused.
+        """
         split = urlsplit(target)
         raw_path = split.path or "/"
         try:
@@ -131,6 +146,8 @@ class _Service:
             injected = _fault_reply(fault, method, path, self._base_url(host) + target)
             if injected is not None:
                 return injected
+        if method == "POST" and is_resource_graph_path(path):
+            return self._resource_graph.answer(split.query, body)
         if method != "GET":
             return error_reply(
                 405,
@@ -275,9 +292,9 @@ class _Handler(BaseHTTPRequestHandler):
         """Stay quiet; the request log records what tests need."""
 
     def _serve(self) -> None:
-        self._discard_body()
+        body = self._read_body()
         reply = self.server.service.respond(
-            self.command, self.path, self.headers.get("Authorization"), self.headers.get("Host")
+            self.command, self.path, self.headers.get("Authorization"), self.headers.get("Host"), body
         )
         if reply is None:
             self.close_connection = True
@@ -285,23 +302,24 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._write(reply)
 
-    def _discard_body(self) -> None:
+    def _read_body(self) -> bytes:
+        """The request body (a Resource Graph query; any other is ignored), or b"" if it cannot be read."""
         if self.headers.get("Transfer-Encoding"):
             # Chunked bodies are not parsed; closing after the reply keeps the stream in step.
             self.close_connection = True
-            return
+            return b""
         length_text = self.headers.get("Content-Length")
         if not length_text:
-            return
+            return b""
         try:
             length = int(length_text)
         except ValueError:
             self.close_connection = True
-            return
-        if length < 0 or length > MAX_DISCARDED_BODY:
+            return b""
+        if length < 0 or length > MAX_BODY:
             self.close_connection = True
-            return
-        self.rfile.read(length)
+            return b""
+        return self.rfile.read(length)
 
     def _write(self, reply: Reply) -> None:
         lines = [
@@ -350,6 +368,8 @@ class Emulator:
         token: str = DEFAULT_TOKEN,
         faults: Iterable[Fault] = (),
         latency_ms: int = 0,
+        graph_quota: int = DEFAULT_QUOTA,
+        graph_quota_window: float = DEFAULT_WINDOW_SECONDS,
     ) -> None:
         if not token or any(character.isspace() for character in token):
             raise ValueError("token must be a non-empty string without spaces")
@@ -359,6 +379,8 @@ class Emulator:
         self._host = host
         self._requested_port = port
         self._router = Router(estate, page_size)
+        # Resource Graph's user quota: ``graph_quota`` queries per ``graph_quota_window`` seconds.
+        self._resource_graph = ResourceGraph(estate, self._router.index, UserQuota(graph_quota, graph_quota_window))
         self._token = token
         self._faults = (*estate.faults, *faults)
         self._latency_ms = latency_ms
@@ -378,6 +400,7 @@ class Emulator:
             raise
         server.service = _Service(
             router=self._router,
+            resource_graph=self._resource_graph,
             faults=FaultPlan(self._faults),
             token=self._token,
             latency_ms=self._latency_ms,

@@ -57,6 +57,7 @@ def document(result: ScanResult) -> dict[str, JsonValue]:
             "weakened_parameters": dict(meta.weakened_parameters),
             "subscription_names": {str(k): str(v) for k, v in meta.subscription_names.items()},
             "principal_names": {str(k): str(v) for k, v in meta.principal_names.items()},
+            "collection": {"sources": list(meta.collection_sources), "note": meta.collection_note},
         },
         "summary": {
             "by_status": dict(result.counts_by_status()),

@@ -1,0 +1,1 @@
+"""Benchmarks: collection at scale, the IaC gate, report rendering; run each as a script."""
