@@ -55,8 +55,12 @@ def decode(kind: Any, data: Any, where: str) -> Any:
     if origin is tuple:
         if not isinstance(data, list):
             raise SnapshotError(f"{where}: expected a list")
-        item = typing.get_args(kind)[0]
-        return tuple(decode(item, v, f"{where}[{i}]") for i, v in enumerate(data))
+        items = typing.get_args(kind)
+        if len(items) == 2 and items[1] is Ellipsis:  # tuple[X, ...]: any length
+            return tuple(decode(items[0], v, f"{where}[{i}]") for i, v in enumerate(data))
+        if len(data) != len(items):  # tuple[X, Y]: exactly that many
+            raise SnapshotError(f"{where}: expected a list of {len(items)} items, got {len(data)}")
+        return tuple(decode(item, v, f"{where}[{i}]") for i, (item, v) in enumerate(zip(items, data, strict=True)))
     if origin is dict or kind is dict:
         if not isinstance(data, dict):
             raise SnapshotError(f"{where}: expected an object")

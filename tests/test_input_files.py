@@ -159,3 +159,14 @@ def main_err(path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     """The stderr of evaluating a snapshot."""
     main(["evaluate", str(path), "--out", str(tmp_path / "out")])
     return capsys.readouterr().err
+
+
+def test_snapshot_whose_field_sources_are_not_pairs_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    document = (
+        '{"format": "auditor-inventory", "version": 2, "inventory": '
+        '{"source": "x", "started_at": "2026-12-01T00:00:00Z", "finished_at": "2026-12-01T00:01:00Z", '
+        '"field_sources": [[]]}}'
+    )
+    path = write(tmp_path / "inventory.json", document)
+    _assert_one_line_exit_2(["evaluate", str(path), "--out", str(tmp_path / "out")], path, capsys)
+    assert "inventory.field_sources[0]: expected a list of 2 items, got 0" in main_err(path, tmp_path, capsys)
