@@ -36,6 +36,13 @@ tuple). Evaluation (``auditor.evaluate.judged_with_unreadable``) turns every ``p
 such a record that a check skipped, and never calls a check not applicable while a record it reads is
 unreadable. Checks that follow references (a NIC judged through its subnet's NSG) look records up with
 ``auditor.checks.index.ById``, which holds unreadable records back, so the join reports ``error`` too.
+
+How records carry tags
+----------------------
+Every top-level ARM record has a ``tags`` field read by ``tags_of`` and listed as ``TAGS_FIELD`` in its
+contract. Tags are informational, never judged, so they are the one exception to the rule above: an odd
+``tags`` body is not an ``Unreadable`` (which would turn verdicts into ``error``); the string-valued
+entries are kept and the rest left out.
 """
 
 from __future__ import annotations
