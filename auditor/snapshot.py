@@ -17,6 +17,7 @@ from typing import Any
 from auditor.files import write_atomically
 from auditor.input_files import InputFileError, read_json
 from auditor.inventory import Inventory
+from auditor.records.tags import Tags
 
 FORMAT = "auditor-inventory"
 # 2: records carry the fields they could not read (unreadable), SQL VMs their Automated Backup settings, PIM
@@ -36,7 +37,7 @@ def encode(value: Any) -> Any:
         return value.value
     if isinstance(value, tuple | list):
         return [encode(v) for v in value]
-    if isinstance(value, dict):
+    if isinstance(value, dict | Tags):
         return {str(k): encode(v) for k, v in value.items()}
     return value
 
@@ -65,6 +66,10 @@ def decode(kind: Any, data: Any, where: str) -> Any:
         if not isinstance(data, dict):
             raise SnapshotError(f"{where}: expected an object")
         return dict(data)
+    if kind is Tags:
+        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+            raise SnapshotError(f"{where}: expected an object of string tag values")
+        return Tags(data)
     if isinstance(kind, type) and dataclasses.is_dataclass(kind):
         return _decode_record(kind, data, where)
     if isinstance(kind, type) and issubclass(kind, Enum):

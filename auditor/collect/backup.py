@@ -11,6 +11,7 @@ from azure.mgmt.recoveryservicesbackup import RecoveryServicesBackupClient
 
 from auditor.arm_ids import name_of, resource_group_of
 from auditor.collect.base import (
+    TAGS_FIELD,
     UNKNOWN,
     Enrichment,
     Field,
@@ -25,6 +26,7 @@ from auditor.collect.base import (
     path,
     resource_id,
     resource_path,
+    tags_of,
 )
 from auditor.collect.session import AzureSession
 from auditor.records.backup import BackupPolicy, ProtectedItem, RecoveryVault, RetentionRule, SubPolicy
@@ -56,6 +58,7 @@ VAULT_CONTRACT = (
     Field("properties.redundancySettings.crossRegionRestore", False, "read from backupstorageconfig"),
     Field("properties.securitySettings.immutabilitySettings.state", False, UNKNOWN),
     Field("properties.securitySettings.softDeleteSettings.softDeleteState", False, UNKNOWN),
+    TAGS_FIELD,
 )
 STORAGE_CONFIG_CONTRACT = (
     Field("properties.storageModelType | storageType", True),
@@ -135,6 +138,7 @@ def recovery_vault(raw: Mapping[str, Any], subscription_id: str) -> RecoveryVaul
         cross_region_restore=None if restore is None else restore == "Enabled",
         immutability=props.text("securitySettings.immutabilitySettings.state"),
         soft_delete=props.text("securitySettings.softDeleteSettings.softDeleteState"),
+        tags=tags_of(raw),
         unreadable=vault.found(),
     )
 

@@ -36,6 +36,13 @@ tuple). Evaluation (``auditor.evaluate.judged_with_unreadable``) turns every ``p
 such a record that a check skipped, and never calls a check not applicable while a record it reads is
 unreadable. Checks that follow references (a NIC judged through its subnet's NSG) look records up with
 ``auditor.checks.index.ById``, which holds unreadable records back, so the join reports ``error`` too.
+
+How records carry tags
+----------------------
+Every top-level ARM record has a ``tags`` field read by ``tags_of`` and listed as ``TAGS_FIELD`` in its
+contract. Tags are informational, never judged, so they are the one exception to the rule above: an odd
+``tags`` body is not an ``Unreadable`` (which would turn verdicts into ``error``); the string-valued
+entries are kept and the rest left out.
 """
 
 from __future__ import annotations
@@ -58,6 +65,7 @@ from azure.core.rest import HttpRequest
 from auditor.collect.policies import WriteRefusedError
 from auditor.collect.session import AzureSession
 from auditor.inventory import Collection
+from auditor.records.tags import Tags
 from auditor.records.unreadable import Unreadable
 
 # --- bounds ---------------------------------------------------------------------------------------
@@ -445,6 +453,24 @@ def resource_id(reader: Reader, scope: str, resource_type: str, index: int = 0) 
     resource is still reported, as ``error``, rather than silently dropped."""
     found = reader.text("id", required=True)
     return found or f"{scope}/providers/{resource_type}/(item {index} without an id)"
+
+
+# ARM omits ``tags`` when a resource has none (https://learn.microsoft.com/azure/azure-resource-manager/
+# management/tag-resources): absence and null both mean no tags.
+TAGS_FIELD = Field("tags", False, "no tags: ARM omits tags on a resource that has none")
+
+
+def tags_of(raw: Mapping[str, Any]) -> Tags:
+    """The string-valued entries of a resource's top-level ``tags`` object.
+
+    Tags are informational, never judged, so an odd body costs the resource nothing: a ``tags`` that
+    is not an object reads as no tags, and an entry whose value is not a string is left out. Neither
+    is recorded as unreadable, which would turn the resource's verdicts into ``error``.
+    """
+    value = raw.get("tags") if isinstance(raw, Mapping) else None
+    if not isinstance(value, Mapping):
+        return Tags()
+    return Tags({k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str)})
 
 
 RecordT = TypeVar("RecordT")

@@ -10,6 +10,7 @@ from azure.mgmt.compute import ComputeManagementClient
 
 from auditor.arm_ids import resource_group_of
 from auditor.collect.base import (
+    TAGS_FIELD,
     UNKNOWN,
     Enrichment,
     Field,
@@ -21,6 +22,7 @@ from auditor.collect.base import (
     path,
     resource_id,
     resource_path,
+    tags_of,
 )
 from auditor.collect.session import AzureSession
 from auditor.records.compute import (
@@ -60,6 +62,7 @@ VM_CONTRACT = (
     # ARM embeds extensions in ``resources`` when it returns them; absent means "not returned", and the
     # extensions are then read with one call per VM, never assumed to be none.
     Field("resources", False, "extensions not returned: read per VM"),
+    TAGS_FIELD,
 )
 # https://learn.microsoft.com/rest/api/compute/virtual-machine-extensions/list
 EXTENSION_CONTRACT = (
@@ -88,6 +91,7 @@ DISK_CONTRACT = (
     Field("managedBy", False, "not attached"),
     Field("properties.diskState", True),
     Field("properties.diskSizeGB", True),
+    TAGS_FIELD,
 )
 SNAPSHOT_CONTRACT = (
     Field("id", True),
@@ -99,6 +103,7 @@ SNAPSHOT_CONTRACT = (
     Field("properties.creationData.sourceResourceId", False, "not copied from a managed resource"),
     Field("properties.publicNetworkAccess", False, UNKNOWN),
     Field("properties.networkAccessPolicy", False, UNKNOWN),
+    TAGS_FIELD,
 )
 DES_CONTRACT = (
     Field("id", True),
@@ -110,6 +115,7 @@ DES_CONTRACT = (
     # https://learn.microsoft.com/rest/api/compute/disk-encryption-sets/get: rotationToLatestKeyVersionEnabled
     # "Set this flag to true to enable auto-updating ... to the latest key version"; absent means false.
     Field("properties.rotationToLatestKeyVersionEnabled", False, "false (auto key rotation off)"),
+    TAGS_FIELD,
 )
 
 
@@ -172,6 +178,7 @@ def virtual_machine(raw: Mapping[str, Any], subscription_id: str) -> VirtualMach
         vm_size=vm.text("properties.hardwareProfile.vmSize"),
         encryption_at_host=vm.flag("properties.securityProfile.encryptionAtHost"),
         security_type=vm.text("properties.securityProfile.securityType"),
+        tags=tags_of(raw),
         unreadable=vm.found(),
     )
 
@@ -206,6 +213,7 @@ def disk(raw: Mapping[str, Any], subscription_id: str) -> Disk:
         managed_by=d.text("managedBy"),
         disk_state=d.text("properties.diskState"),
         size_gb=d.integer("properties.diskSizeGB"),
+        tags=tags_of(raw),
         unreadable=d.found(),
     )
 
@@ -224,6 +232,7 @@ def snapshot(raw: Mapping[str, Any], subscription_id: str) -> Snapshot:
         source_resource_id=s.text("properties.creationData.sourceResourceId"),
         public_network_access=s.text("properties.publicNetworkAccess"),
         network_access_policy=s.text("properties.networkAccessPolicy"),
+        tags=tags_of(raw),
         unreadable=s.found(),
     )
 
@@ -243,6 +252,7 @@ def disk_encryption_set(raw: Mapping[str, Any], subscription_id: str) -> DiskEnc
         active_key_url=des.text("properties.activeKey.keyUrl"),
         source_vault_id=des.ref("properties.activeKey.sourceVault"),
         auto_rotation=False if rotation is None else rotation,
+        tags=tags_of(raw),
         unreadable=des.found(),
     )
 

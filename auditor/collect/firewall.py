@@ -10,6 +10,7 @@ from azure.mgmt.network import NetworkManagementClient
 
 from auditor.arm_ids import name_of, parent_of, resource_group_of
 from auditor.collect.base import (
+    TAGS_FIELD,
     UNKNOWN,
     Enrichment,
     Field,
@@ -22,6 +23,7 @@ from auditor.collect.base import (
     path,
     resource_id,
     resource_path,
+    tags_of,
 )
 from auditor.collect.network import API_VERSION
 from auditor.collect.session import AzureSession
@@ -70,6 +72,7 @@ FIREWALL_CONTRACT = (
     Field("properties.ipConfigurations", False, "a Virtual WAN hub firewall: addresses in hubIPAddresses"),
     Field("properties.hubIPAddresses.privateIPAddress", False, "not a hub firewall"),
     Field("properties.natRuleCollections", False, "no classic DNAT rules"),
+    TAGS_FIELD,
 )
 # https://learn.microsoft.com/rest/api/firewall/firewall-policies/list-all
 POLICY_CONTRACT = (
@@ -79,6 +82,7 @@ POLICY_CONTRACT = (
     Field("properties.threatIntelMode", False, UNKNOWN),
     Field("properties.ruleCollectionGroups", False, "no rule collection groups"),
     Field("properties.basePolicy", False, "no parent policy"),
+    TAGS_FIELD,
 )
 RULE_COLLECTION_GROUP_CONTRACT = (
     Field("id", True),
@@ -97,6 +101,7 @@ ROUTE_TABLE_CONTRACT = (
         "properties.routes[].properties.nextHopIpAddress", False, "no next-hop address (not a VirtualAppliance route)"
     ),
     Field("properties.subnets", False, "not associated with any subnet"),
+    TAGS_FIELD,
 )
 # https://learn.microsoft.com/rest/api/network-gateway/virtual-network-gateways/list
 GATEWAY_CONTRACT = (
@@ -109,8 +114,9 @@ GATEWAY_CONTRACT = (
     Field("properties.ipConfigurations", True),
     Field("properties.provisioningState", True),
     Field("properties.vpnClientConfiguration", False, "no point-to-site configuration"),
+    TAGS_FIELD,
 )
-RESOURCE_GROUP_CONTRACT = (Field("id", True), Field("name", True), Field("location", True))
+RESOURCE_GROUP_CONTRACT = (Field("id", True), Field("name", True), Field("location", True), TAGS_FIELD)
 
 
 def _pipeline(session: AzureSession, subscription_id: str) -> Any:
@@ -172,6 +178,7 @@ def azure_firewall(raw: Mapping[str, Any], subscription_id: str) -> AzureFirewal
         private_ips=tuple(private_ips),
         subnet_ids=tuple(sid for c in configs if (sid := c.ref("properties.subnet"))),
         nat_rules=tuple(r for r in found if r is not None),
+        tags=tags_of(raw),
         unreadable=firewall.found(),
     )
 
@@ -189,6 +196,7 @@ def firewall_policy(raw: Mapping[str, Any], subscription_id: str) -> FirewallPol
         threat_intel_mode=policy.choice("properties.threatIntelMode", ("Alert", "Deny", "Off")),
         rule_collection_group_ids=policy.ref_ids("properties.ruleCollectionGroups"),
         base_policy_id=policy.ref("properties.basePolicy"),
+        tags=tags_of(raw),
         unreadable=policy.found(),
     )
 
@@ -241,6 +249,7 @@ def route_table(raw: Mapping[str, Any], subscription_id: str) -> RouteTable:
             for r in table.items("properties.routes")
         ),
         subnet_ids=table.ref_ids("properties.subnets"),
+        tags=tags_of(raw),
         unreadable=table.found(),
     )
 
@@ -274,6 +283,7 @@ def virtual_network_gateway(raw: Mapping[str, Any], subscription_id: str) -> Vir
         p2s_root_certificates=len(p2s.items("vpnClientRootCertificates")),
         aad_tenant=p2s.text("aadTenant"),
         radius_server=radius,
+        tags=tags_of(raw),
         unreadable=gateway.found(),
     )
 
@@ -288,6 +298,7 @@ def resource_group(raw: Mapping[str, Any], subscription_id: str) -> ResourceGrou
         subscription_id=subscription_id,
         location=group.text("location") or "",
         resource_group=resource_group_of(group_id),
+        tags=tags_of(raw),
         unreadable=group.found(),
     )
 

@@ -9,6 +9,7 @@ from azure.mgmt.keyvault import KeyVaultManagementClient
 
 from auditor.arm_ids import resource_group_of
 from auditor.collect.base import (
+    TAGS_FIELD,
     UNKNOWN,
     Field,
     Listing,
@@ -18,6 +19,7 @@ from auditor.collect.base import (
     list_objects,
     path,
     resource_id,
+    tags_of,
 )
 from auditor.collect.session import AzureSession
 from auditor.records.keyvault import KeyVault
@@ -44,6 +46,7 @@ VAULT_CONTRACT = (
     Field("properties.networkAcls.ipRules", False, "no IP rules"),
     Field("properties.privateEndpointConnections", False, "no private endpoints"),
     Field("properties.vaultUri", True),
+    TAGS_FIELD,
 )
 
 
@@ -67,6 +70,7 @@ def key_vault(raw: Mapping[str, Any], subscription_id: str) -> KeyVault:
         vault_uri=props.text("vaultUri"),
         ip_rules=tuple(v for r in props.items("networkAcls.ipRules") if (v := r.text("value"))),
         private_endpoint_count=len(props.items("privateEndpointConnections")),
+        tags=tags_of(raw),
         unreadable=vault.found(),
     )
 

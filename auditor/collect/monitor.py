@@ -9,6 +9,7 @@ from azure.mgmt.monitor import MonitorManagementClient
 
 from auditor.arm_ids import resource_group_of
 from auditor.collect.base import (
+    TAGS_FIELD,
     UNKNOWN,
     Field,
     Listing,
@@ -18,6 +19,7 @@ from auditor.collect.base import (
     list_objects,
     path,
     resource_id,
+    tags_of,
 )
 from auditor.collect.session import AzureSession
 from auditor.records.monitor import ActionGroup, AlertRule
@@ -40,6 +42,7 @@ ACTIVITY_LOG_ALERT_CONTRACT = (
     Field("properties.scopes", True),
     Field("properties.condition.allOf", True),
     Field("properties.actions.actionGroups", False, "no action groups"),
+    TAGS_FIELD,
 )
 # https://learn.microsoft.com/rest/api/monitor/metric-alerts/list-by-subscription. Only the fields read
 # here are in the contract: evaluationFrequency and windowSize (ISO 8601, any case) are not read.
@@ -50,6 +53,7 @@ METRIC_ALERT_CONTRACT = (
     Field("properties.scopes", True),
     Field("properties.criteria", True),
     Field("properties.actions", False, "no actions"),
+    TAGS_FIELD,
 )
 # https://learn.microsoft.com/rest/api/monitor/action-groups/list-by-subscription-id
 ACTION_GROUP_CONTRACT = (
@@ -60,6 +64,7 @@ ACTION_GROUP_CONTRACT = (
     Field("properties.emailReceivers[].status", False, UNKNOWN),
     Field("properties.smsReceivers", False, "no SMS receivers"),
     Field("properties.webhookReceivers", False, "no webhook receivers"),
+    TAGS_FIELD,
 )
 
 
@@ -104,6 +109,7 @@ def activity_log_alert(raw: Mapping[str, Any], subscription_id: str) -> AlertRul
         action_group_ids=tuple(g for a in props.items("actions.actionGroups") if (g := a.text("actionGroupId"))),
         location=alert.text("location") or "",
         type=ACTIVITY_LOG_ALERTS_API,
+        tags=tags_of(raw),
         unreadable=alert.found(),
     )
 
@@ -134,6 +140,7 @@ def metric_alert(raw: Mapping[str, Any], subscription_id: str) -> AlertRule:
         action_group_ids=tuple(g for a in props.items("actions") if (g := a.text("actionGroupId"))),
         location=alert.text("location") or "",
         type=METRIC_ALERTS_API,
+        tags=tags_of(raw),
         unreadable=alert.found(),
     )
 
@@ -157,6 +164,7 @@ def action_group(raw: Mapping[str, Any], subscription_id: str) -> ActionGroup:
         disabled_email_receivers=tuple(
             address for address, status in emails if address and (status or "").lower() == "disabled"
         ),
+        tags=tags_of(raw),
         unreadable=group.found(),
     )
 

@@ -9,6 +9,7 @@ from azure.mgmt.network import NetworkManagementClient
 
 from auditor.arm_ids import resource_group_of
 from auditor.collect.base import (
+    TAGS_FIELD,
     UNKNOWN,
     Field,
     Listing,
@@ -18,6 +19,7 @@ from auditor.collect.base import (
     list_objects,
     path,
     resource_id,
+    tags_of,
 )
 from auditor.collect.session import AzureSession
 from auditor.records.network import (
@@ -66,6 +68,7 @@ NSG_CONTRACT = (
     Field("properties.defaultSecurityRules", True),
     Field("properties.subnets", False, "not associated with any subnet (the property is omitted when empty)"),
     Field("properties.networkInterfaces", False, "not associated with any NIC (the property is omitted when empty)"),
+    TAGS_FIELD,
 )
 VNET_CONTRACT = (
     Field("id", True),
@@ -82,6 +85,7 @@ VNET_CONTRACT = (
     Field("properties.virtualNetworkPeerings[].properties.allowGatewayTransit", False, UNKNOWN),
     Field("properties.virtualNetworkPeerings[].properties.useRemoteGateways", False, UNKNOWN),
     Field("properties.virtualNetworkPeerings[].properties.allowForwardedTraffic", False, UNKNOWN),
+    TAGS_FIELD,
 )
 NIC_CONTRACT = (
     Field("id", True),
@@ -94,6 +98,7 @@ NIC_CONTRACT = (
     Field("properties.ipConfigurations[].properties.privateIPAddress", False, UNKNOWN),
     Field("properties.networkSecurityGroup", False, "no NSG on the NIC"),
     Field("properties.virtualMachine", False, "not attached to a VM"),
+    TAGS_FIELD,
 )
 PUBLIC_IP_CONTRACT = (
     Field("id", True),
@@ -102,6 +107,7 @@ PUBLIC_IP_CONTRACT = (
     Field("sku.name", False, UNKNOWN),
     Field("properties.ipAddress", False, "no address allocated"),
     Field("properties.ipConfiguration", False, "not associated with any resource"),
+    TAGS_FIELD,
 )
 
 
@@ -159,6 +165,7 @@ def network_security_group(raw: Mapping[str, Any], subscription_id: str) -> Netw
         rules=rules + defaults,
         subnet_ids=nsg.ref_ids("properties.subnets"),
         nic_ids=nsg.ref_ids("properties.networkInterfaces"),
+        tags=tags_of(raw),
         unreadable=nsg.found(),
     )
 
@@ -212,6 +219,7 @@ def virtual_network(raw: Mapping[str, Any], subscription_id: str) -> VirtualNetw
         address_prefixes=vnet.strings("properties.addressSpace.addressPrefixes"),
         subnets=tuple(s for s in subnets if s.id),
         peerings=peerings,
+        tags=tags_of(raw),
         unreadable=vnet.found(),
     )
 
@@ -230,6 +238,7 @@ def network_interface(raw: Mapping[str, Any], subscription_id: str) -> NetworkIn
         ip_configurations=configs,
         nsg_id=nic.ref("properties.networkSecurityGroup"),
         vm_id=nic.ref("properties.virtualMachine"),
+        tags=tags_of(raw),
         unreadable=nic.found(),
     )
 
@@ -247,6 +256,7 @@ def public_ip_address(raw: Mapping[str, Any], subscription_id: str) -> PublicIpA
         sku=pip.choice("sku.name", ("Basic", "Standard")),
         ip_address=pip.text("properties.ipAddress"),
         attached_to=pip.ref("properties.ipConfiguration"),
+        tags=tags_of(raw),
         unreadable=pip.found(),
     )
 

@@ -12,6 +12,7 @@ from azure.mgmt.sqlvirtualmachine import SqlVirtualMachineManagementClient
 
 from auditor.arm_ids import resource_group_of
 from auditor.collect.base import (
+    TAGS_FIELD,
     UNKNOWN,
     Enrichment,
     Field,
@@ -27,6 +28,7 @@ from auditor.collect.base import (
     path,
     resource_id,
     resource_path,
+    tags_of,
 )
 from auditor.collect.session import AzureSession
 from auditor.records.sql import AutomatedBackup, SqlDatabase, SqlServer, SqlVirtualMachine
@@ -57,8 +59,15 @@ SERVER_CONTRACT = (
     Field("properties.publicNetworkAccess", False, UNKNOWN),
     # Servers created before the setting existed report none: no minimum is enforced, so the check fails.
     Field("properties.minimalTlsVersion", False, UNKNOWN),
+    TAGS_FIELD,
 )
-DATABASE_CONTRACT = (Field("id", True), Field("name", True), Field("location", True), Field("sku.name", False, UNKNOWN))
+DATABASE_CONTRACT = (
+    Field("id", True),
+    Field("name", True),
+    Field("location", True),
+    Field("sku.name", False, UNKNOWN),
+    TAGS_FIELD,
+)
 PROTECTOR_CONTRACT = (
     Field("properties.serverKeyType", True),
     Field("properties.uri", False, "no Key Vault key (service-managed)"),
@@ -80,6 +89,7 @@ SQL_VM_CONTRACT = (
     Field("properties.sqlImageSku", False, UNKNOWN),
     Field("properties.sqlServerLicenseType", False, UNKNOWN),
     Field("properties.sqlManagement", False, UNKNOWN),
+    TAGS_FIELD,
 )
 
 # https://learn.microsoft.com/rest/api/sqlvm/sql-virtual-machines/get (AutoBackupSettings, read with $expand=*);
@@ -125,6 +135,7 @@ def sql_server(raw: Mapping[str, Any], subscription_id: str) -> SqlServer:
         version=server.text("properties.version"),
         public_network_access=server.text("properties.publicNetworkAccess"),
         minimal_tls_version=server.text("properties.minimalTlsVersion"),
+        tags=tags_of(raw),
         unreadable=server.found(),
     )
 
@@ -141,6 +152,7 @@ def sql_database(raw: Mapping[str, Any], server: SqlServer) -> SqlDatabase:
         location=database.text("location") or "",
         server_id=server.id,
         sku=database.text("sku.name"),
+        tags=tags_of(raw),
         unreadable=database.found(),
     )
 
@@ -161,6 +173,7 @@ def sql_virtual_machine(raw: Mapping[str, Any], subscription_id: str) -> SqlVirt
         image_sku=props.text("sqlImageSku"),
         license_type=props.text("sqlServerLicenseType"),
         management=props.text("sqlManagement"),
+        tags=tags_of(raw),
         unreadable=machine.found(),
     )
 

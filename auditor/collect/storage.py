@@ -9,6 +9,7 @@ from azure.mgmt.storage import StorageManagementClient
 
 from auditor.arm_ids import resource_group_of
 from auditor.collect.base import (
+    TAGS_FIELD,
     UNKNOWN,
     Field,
     Listing,
@@ -19,6 +20,7 @@ from auditor.collect.base import (
     list_objects,
     path,
     resource_id,
+    tags_of,
 )
 from auditor.collect.session import AzureSession
 from auditor.records.storage import StorageAccount
@@ -48,6 +50,7 @@ STORAGE_ACCOUNT_CONTRACT = (
     Field("properties.secondaryLocation", False, "no secondary region"),
     Field("properties.allowSharedKeyAccess", False, UNKNOWN),
     Field("properties.encryption.requireInfrastructureEncryption", False, UNKNOWN),
+    TAGS_FIELD,
 )
 
 
@@ -79,6 +82,7 @@ def storage_account(raw: Mapping[str, Any], subscription_id: str) -> StorageAcco
         secondary_location=props.text("secondaryLocation"),
         allow_shared_key_access=props.flag("allowSharedKeyAccess"),
         infrastructure_encryption=encryption.flag("requireInfrastructureEncryption"),
+        tags=tags_of(raw),
         unreadable=account.found(),
     )
 

@@ -10,6 +10,7 @@ from azure.mgmt.web import WebSiteManagementClient
 
 from auditor.arm_ids import resource_group_of
 from auditor.collect.base import (
+    TAGS_FIELD,
     UNKNOWN,
     Enrichment,
     Field,
@@ -23,6 +24,7 @@ from auditor.collect.base import (
     path,
     resource_id,
     resource_path,
+    tags_of,
 )
 from auditor.collect.session import AzureSession
 from auditor.records.web import WebApp
@@ -54,6 +56,7 @@ SITE_CONTRACT = (
     Field("properties.siteConfig.ftpsState", False, "read from config/web"),
     Field("properties.hostNames", False, "no host names"),
     Field("properties.hostNameSslStates", False, "no SSL bindings"),
+    TAGS_FIELD,
 )
 # https://learn.microsoft.com/rest/api/appservice/web-apps/get-configuration
 CONFIG_CONTRACT = (
@@ -99,6 +102,7 @@ def web_app(raw: Mapping[str, Any], subscription_id: str) -> WebApp:
         host_names=host_names,
         custom_host_names=custom_host_names(bound),
         ftps_state=config.text("ftpsState"),
+        tags=tags_of(raw),
         unreadable=site.found(),
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from auditor.records.tags import NO_TAGS, Tags
 from auditor.records.unreadable import Unreadable
 
 
@@ -62,6 +63,8 @@ class VirtualMachine:
     security_type: str | None = None
     # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
     unreadable: tuple[Unreadable, ...] = ()
+    # ARM's top-level tags (auditor.collect.base.tags_of): informational, never judged.
+    tags: Tags = NO_TAGS
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,8 @@ class Disk:
     type: str = "Microsoft.Compute/disks"
     # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
     unreadable: tuple[Unreadable, ...] = ()
+    # ARM's top-level tags (auditor.collect.base.tags_of): informational, never judged.
+    tags: Tags = NO_TAGS
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,8 @@ class Snapshot:
     type: str = "Microsoft.Compute/snapshots"
     # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
     unreadable: tuple[Unreadable, ...] = ()
+    # ARM's top-level tags (auditor.collect.base.tags_of): informational, never judged.
+    tags: Tags = NO_TAGS
 
 
 @dataclass(frozen=True)
@@ -132,3 +139,5 @@ class DiskEncryptionSet:
     type: str = "Microsoft.Compute/diskEncryptionSets"
     # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
     unreadable: tuple[Unreadable, ...] = ()
+    # ARM's top-level tags (auditor.collect.base.tags_of): informational, never judged.
+    tags: Tags = NO_TAGS

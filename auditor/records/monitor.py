@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from auditor.records.tags import NO_TAGS, Tags
 from auditor.records.unreadable import Unreadable
 
 
@@ -62,6 +63,8 @@ class ActionGroup:
     type: str = "Microsoft.Insights/actionGroups"
     # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
     unreadable: tuple[Unreadable, ...] = ()
+    # ARM's top-level tags (auditor.collect.base.tags_of): informational, never judged.
+    tags: Tags = NO_TAGS
     # Addresses whose receiver Azure reports as Disabled (e.g. after an unsubscribe): they get no mail.
     disabled_email_receivers: tuple[str, ...] = ()
 
@@ -83,3 +86,5 @@ class AlertRule:
     type: str = "Microsoft.Insights/activityLogAlerts"
     # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
     unreadable: tuple[Unreadable, ...] = ()
+    # ARM's top-level tags (auditor.collect.base.tags_of): informational, never judged.
+    tags: Tags = NO_TAGS

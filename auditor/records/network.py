@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from auditor.records.tags import NO_TAGS, Tags
 from auditor.records.unreadable import Unreadable
 
 
@@ -39,6 +40,8 @@ class NetworkSecurityGroup:
     type: str = "Microsoft.Network/networkSecurityGroups"
     # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
     unreadable: tuple[Unreadable, ...] = ()
+    # ARM's top-level tags (auditor.collect.base.tags_of): informational, never judged.
+    tags: Tags = NO_TAGS
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,8 @@ class VirtualNetwork:
     type: str = "Microsoft.Network/virtualNetworks"
     # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
     unreadable: tuple[Unreadable, ...] = ()
+    # ARM's top-level tags (auditor.collect.base.tags_of): informational, never judged.
+    tags: Tags = NO_TAGS
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,8 @@ class PublicIpAddress:
     type: str = "Microsoft.Network/publicIPAddresses"
     # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
     unreadable: tuple[Unreadable, ...] = ()
+    # ARM's top-level tags (auditor.collect.base.tags_of): informational, never judged.
+    tags: Tags = NO_TAGS
 
 
 @dataclass(frozen=True)
@@ -111,6 +118,8 @@ class NetworkInterface:
     type: str = "Microsoft.Network/networkInterfaces"
     # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
     unreadable: tuple[Unreadable, ...] = ()
+    # ARM's top-level tags (auditor.collect.base.tags_of): informational, never judged.
+    tags: Tags = NO_TAGS
 
 
 @dataclass(frozen=True)
@@ -149,6 +158,8 @@ class RouteTable:
     type: str = "Microsoft.Network/routeTables"
     # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
     unreadable: tuple[Unreadable, ...] = ()
+    # ARM's top-level tags (auditor.collect.base.tags_of): informational, never judged.
+    tags: Tags = NO_TAGS
 
 
 @dataclass(frozen=True)
@@ -185,6 +196,8 @@ class AzureFirewall:
     type: str = "Microsoft.Network/azureFirewalls"
     # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
     unreadable: tuple[Unreadable, ...] = ()
+    # ARM's top-level tags (auditor.collect.base.tags_of): informational, never judged.
+    tags: Tags = NO_TAGS
 
 
 @dataclass(frozen=True)
@@ -202,6 +215,8 @@ class FirewallPolicy:
     type: str = "Microsoft.Network/firewallPolicies"
     # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
     unreadable: tuple[Unreadable, ...] = ()
+    # ARM's top-level tags (auditor.collect.base.tags_of): informational, never judged.
+    tags: Tags = NO_TAGS
     # The parent policy whose rule collection groups this policy inherits.
     base_policy_id: str | None = None
 
@@ -229,6 +244,8 @@ class VirtualNetworkGateway:
     type: str = "Microsoft.Network/virtualNetworkGateways"
     # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
     unreadable: tuple[Unreadable, ...] = ()
+    # ARM's top-level tags (auditor.collect.base.tags_of): informational, never judged.
+    tags: Tags = NO_TAGS
 
 
 @dataclass(frozen=True)
@@ -243,3 +260,5 @@ class ResourceGroup:
     type: str = "Microsoft.Resources/resourceGroups"
     # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
     unreadable: tuple[Unreadable, ...] = ()
+    # ARM's top-level tags (auditor.collect.base.tags_of): informational, never judged.
+    tags: Tags = NO_TAGS

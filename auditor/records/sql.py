@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from auditor.records.tags import NO_TAGS, Tags
 from auditor.records.unreadable import Unreadable
 
 
@@ -28,6 +29,8 @@ class SqlDatabase:
     type: str = "Microsoft.Sql/servers/databases"
     # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
     unreadable: tuple[Unreadable, ...] = ()
+    # ARM's top-level tags (auditor.collect.base.tags_of): informational, never judged.
+    tags: Tags = NO_TAGS
 
     @property
     def is_system(self) -> bool:
@@ -53,6 +56,8 @@ class SqlServer:
     type: str = "Microsoft.Sql/servers"
     # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
     unreadable: tuple[Unreadable, ...] = ()
+    # ARM's top-level tags (auditor.collect.base.tags_of): informational, never judged.
+    tags: Tags = NO_TAGS
 
 
 @dataclass(frozen=True)
@@ -98,3 +103,5 @@ class SqlVirtualMachine:
     type: str = "Microsoft.SqlVirtualMachine/sqlVirtualMachines"
     # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
     unreadable: tuple[Unreadable, ...] = ()
+    # ARM's top-level tags (auditor.collect.base.tags_of): informational, never judged.
+    tags: Tags = NO_TAGS

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from auditor.records.tags import NO_TAGS, Tags
 from auditor.records.unreadable import Unreadable
 
 
@@ -25,3 +26,5 @@ class WebApp:
     type: str = "Microsoft.Web/sites"
     # What Azure returned that could not be read (see auditor.collect.base); never judged as compliant.
     unreadable: tuple[Unreadable, ...] = ()
+    # ARM's top-level tags (auditor.collect.base.tags_of): informational, never judged.
+    tags: Tags = NO_TAGS

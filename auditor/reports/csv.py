@@ -48,6 +48,7 @@ COLUMNS = (
     "scan_started",
     "scan_finished",
     "as_of",
+    "weakened_parameters",
     "finding_id",
 )
 FRAMEWORK_COLUMNS = ("requirement", "title", "citation", "status", "controls", "control_statuses", "url")
@@ -108,6 +109,14 @@ def safe_cell(value: str) -> str:
     return spreadsheet_cell(value, MAX_CELL)
 
 
+def weakened_cell(meta: ScanMetadata) -> str:
+    """The run's weakened parameters as ``name: reason; ...`` (the same on every row; empty when none).
+
+    The CSV has no metadata section, so a parameter the baseline let disable a control shows on each row.
+    """
+    return "; ".join(f"{name}: {reason}" for name, reason in sorted(meta.weakened_parameters.items()))
+
+
 def _age_cells(age: FindingAge | None) -> tuple[str, ...]:
     if age is None:
         return ("", "", "", "", "")
@@ -157,6 +166,7 @@ def _row(finding: Finding, control: ControlSummary | None, meta: ScanMetadata, k
         meta.started_at,
         meta.finished_at,
         meta.as_of or meta.finished_at,
+        weakened_cell(meta),
         finding.id,
         *("; ".join(finding.frameworks.get(key, ())) for key in keys),
     ]
