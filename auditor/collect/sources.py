@@ -25,10 +25,11 @@ query language", the table and resource type reference):
   policies and protected items are rows of ``recoveryservicesresources``; resource groups are rows of
   ``resourcecontainers`` typed ``microsoft.resources/subscriptions/resourcegroups``; Defender plans
   are rows of ``securityresources``; role assignments of ``authorizationresources``.
-- Not indexed, so always ARM: security contacts, key vault keys, diagnostic settings, SQL TDE and
-  retention policies and encryption protectors, backup storage configuration, firewall policy rule
-  collection groups, web app configuration. Role definitions also stay on ARM: Resource Graph files
-  built-in roles once at tenant scope, where ARM lists them per subscription as the records expect.
+- Not indexed, so always ARM: security contacts, key vault keys, SQL TDE and
+  retention policies and encryption protectors, SQL VMs' Automated Backup settings, PIM eligibilities,
+  backup storage configuration, firewall policy rule collection groups, web app configuration. Role
+  definitions also stay on ARM: Resource Graph files built-in roles once at tenant scope, where ARM lists
+  them per subscription as the records expect.
 - Rows follow ARM changes with a delay (usually seconds to minutes); reports say when Resource Graph
   was used.
 """
