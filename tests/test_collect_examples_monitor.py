@@ -29,7 +29,8 @@ METRIC_ALERTS = "monitor/resource-manager/Microsoft.Insights/Insights/stable/201
 # The earlier version of the same example, with lower-case ISO durations.
 METRIC_ALERTS_LOWER_CASE = "monitor/resource-manager/Microsoft.Insights/stable/2018-03-01/examples/listMetricAlert.json"
 ACTION_GROUP = "monitor/resource-manager/Microsoft.Insights/stable/2023-01-01/examples/getActionGroup.json"
-ACTIVITY_LOG_ALERTS = "monitor/resource-manager/Microsoft.Insights/stable/2020-10-01/examples/ActivityLogAlertRule_ListBySubscriptionId.json"
+MONITOR_2020 = "monitor/resource-manager/Microsoft.Insights/stable/2020-10-01/examples/"
+ACTIVITY_LOG_ALERTS = MONITOR_2020 + "ActivityLogAlertRule_ListBySubscriptionId.json"
 
 
 def listing(example: str) -> dict[str, Any]:
