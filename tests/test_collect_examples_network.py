@@ -3,6 +3,10 @@
 The NSG example allows HTTP (80) from any source: not RDP and not a management port, so NET-01, NET-02 and
 NET-04 pass, and none of the six default rules (AllowVnetInBound ... DenyAllOutBound) is flagged. The same
 rule moved to 3389 fails NET-01, as an inbound Allow from ``*`` to RDP is what the control forbids.
+
+The NIC, public IP, route table and VPN gateway examples are served beside it. The NIC names an NSG and
+subnets that are not in the estate, so what reads them is an error naming the missing resource, never a pass;
+the gateway's point-to-site clients authenticate with RADIUS only, which NET-02 fails.
 """
 
 from __future__ import annotations
@@ -24,6 +28,17 @@ NETWORK = "network/resource-manager/Microsoft.Network/Network/stable/2025-05-01/
 def nsg_example() -> dict[str, Any]:
     """The NSG Get example, re-homed into the test subscription."""
     return rehome(example_body(NETWORK + "NetworkSecurityGroupGet.json"), network.NSGS_API)
+
+
+def others() -> list[dict[str, Any]]:
+    """The NIC, public IP, route table and VPN gateway examples, re-homed (each carries its own type)."""
+    names = (
+        "NetworkInterfaceGet.json",
+        "PublicIpAddressGet.json",
+        "RouteTableGet.json",
+        "VirtualNetworkGatewayGet.json",
+    )
+    return [rehome(example_body(NETWORK + name), "") for name in names]
 
 
 def scan(*resources: dict[str, Any]) -> Inventory:
@@ -67,3 +82,43 @@ def test_the_same_rule_on_rdp_fails_net01() -> None:
     found = verdicts(scan(body))
     assert found["NET-01"] is Status.FAIL
     assert found["NET-02"] is Status.FAIL
+
+
+def by_check(inventory: Inventory, name: str) -> dict[str, tuple[Status, str]]:
+    """Verdict and message by check for one resource name."""
+    return {f.check_id: (f.status, f.message) for f in judge(inventory).findings if f.resource_name == name}
+
+
+def test_the_nic_public_ip_route_table_and_gateway_examples_are_collected_whole() -> None:
+    inventory = scan(nsg_example(), *others())
+    assert not [c for c in inventory.collections if not c.ok]
+    (nic,) = inventory.network_interfaces
+    assert nic.unreadable == () and nic.nsg_id is not None and nic.nsg_id.endswith("/networkSecurityGroups/nsg")
+    assert [(c.name, c.private_ip) for c in nic.ip_configurations] == [
+        ("ipconfig1", "172.20.2.4"),
+        ("ipconfig2", "172.20.2.16/28"),
+    ]
+    (pip,) = inventory.public_ip_addresses
+    # A dynamic address not yet allocated and no sku: both stay unknown.
+    assert pip.unreadable == () and (pip.ip_address, pip.sku) == (None, None)
+    (table,) = inventory.route_tables
+    assert table.unreadable == () and [(r.address_prefix, r.next_hop_type) for r in table.routes] == [
+        ("10.0.3.0/24", "VirtualNetworkGateway")
+    ]
+    (gateway,) = inventory.virtual_network_gateways
+    assert gateway.unreadable == ()
+    assert (gateway.gateway_type, gateway.vpn_type, gateway.sku) == ("Vpn", "RouteBased", "VpnGw1")
+    assert (gateway.p2s_protocols, gateway.radius_server, gateway.p2s_auth_types) == (("OpenVPN",), "10.1.0.0", ())
+
+
+def test_a_nic_whose_nsg_and_subnet_were_not_collected_is_an_error() -> None:
+    found = by_check(scan(nsg_example(), *others()), "test-nic")
+    status, message = found["nic_rdp_exposure"]
+    assert status is Status.ERROR and "was not collected" in message
+    assert found["vpn_path_to_servers"][0] is Status.ERROR
+    assert found["azure_firewall_protects_servers"][0] is Status.ERROR
+
+
+def test_radius_only_point_to_site_authentication_fails_net02() -> None:
+    status, message = by_check(scan(nsg_example(), *others()), "vpngw")["vpn_p2s_authentication"]
+    assert status is Status.FAIL and "Radius only" in message
