@@ -7,6 +7,10 @@ rule moved to 3389 fails NET-01, as an inbound Allow from ``*`` to RDP is what t
 The NIC, public IP, route table and VPN gateway examples are served beside it. The NIC names an NSG and
 subnets that are not in the estate, so what reads them is an error naming the missing resource, never a pass;
 the gateway's point-to-site clients authenticate with RADIUS only, which NET-02 fails.
+
+The VNet example hosts a VM (the compute VM example, through the NIC example) and gets the peering example as
+its one peering, pointed at the gateway's VNet: as published the peering is ``Initiated`` and does not use the
+remote gateway, so no VPN path reaches the VM and NET-02 fails; ``Connected`` with ``useRemoteGateways`` passes.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from auditor.inventory import Inventory
 from auditor.model import Status
 from tests import estates as e
 from tests.harness import example_body, serve
-from tests.test_collect_examples_compute import rehome
+from tests.test_collect_examples_compute import VMS, rehome
 from tests.test_collect_integration import judge
 
 NETWORK = "network/resource-manager/Microsoft.Network/Network/stable/2025-05-01/examples/"
@@ -122,3 +126,52 @@ def test_a_nic_whose_nsg_and_subnet_were_not_collected_is_an_error() -> None:
 def test_radius_only_point_to_site_authentication_fails_net02() -> None:
     status, message = by_check(scan(nsg_example(), *others()), "vpngw")["vpn_p2s_authentication"]
     assert status is Status.FAIL and "Radius only" in message
+
+
+def hosted_vnet(**peering_properties: Any) -> list[dict[str, Any]]:
+    """The VNet example with the peering example as its peering (to the gateway's VNet), the gateway, and a
+    VM whose NIC (the NIC example) sits in the VNet's subnet; ``peering_properties`` replace the peering's."""
+    vnet = rehome(example_body(NETWORK + "VirtualNetworkGet.json"), "")
+    peering = rehome(example_body(NETWORK + "VirtualNetworkPeeringGet.json"), "")
+    gateway = rehome(example_body(NETWORK + "VirtualNetworkGatewayGet.json"), "")
+    hub_id = gateway["properties"]["ipConfigurations"][0]["properties"]["subnet"]["id"].rsplit("/subnets/", 1)[0]
+    peering["properties"] |= {"remoteVirtualNetwork": {"id": hub_id}} | peering_properties
+    vnet["properties"]["virtualNetworkPeerings"] = [peering]
+    vm = rehome(example_body(VMS + "VirtualMachine_Create_WithEncryptionAtHost.json"), compute.VMS_API)
+    nic = rehome(example_body(NETWORK + "NetworkInterfaceGet.json"), "")
+    nic["id"] = vm["properties"]["networkProfile"]["networkInterfaces"][0]["id"]
+    nic["properties"]["virtualMachine"]["id"] = vm["id"]
+    for configuration in nic["properties"]["ipConfigurations"]:
+        configuration["properties"]["subnet"]["id"] = vnet["properties"]["subnets"][0]["id"]
+    return [vnet, gateway, vm, nic]
+
+
+def vpn_path(inventory: Inventory) -> tuple[Status, str]:
+    """The VNet's NET-02 VPN path verdict."""
+    (found,) = [f for f in judge(inventory).findings if f.check_id == "vpn_path_to_servers"]
+    return found.status, found.message
+
+
+def test_the_vnet_and_its_peering_are_collected_whole() -> None:
+    inventory = scan(*hosted_vnet())
+    assert not [c for c in inventory.collections if not c.ok]
+    (vnet,) = inventory.virtual_networks
+    assert vnet.unreadable == () and vnet.address_prefixes == ("10.0.0.0/16",)
+    assert [s.name for s in vnet.subnets] == ["subnet1"]
+    (peering,) = vnet.peerings
+    assert (peering.name, peering.peering_state, peering.use_remote_gateways, peering.allow_forwarded_traffic) == (
+        "peer",
+        "Initiated",
+        False,
+        True,
+    )
+
+
+def test_an_initiated_peering_gives_no_vpn_path_and_fails_net02() -> None:
+    status, message = vpn_path(scan(*hosted_vnet()))
+    assert status is Status.FAIL and "peering peer to vnet1 is Initiated" in message
+
+
+def test_a_connected_peering_using_the_hub_gateway_passes_net02() -> None:
+    status, message = vpn_path(scan(*hosted_vnet(peeringState="Connected", useRemoteGateways=True)))
+    assert status is Status.PASS and "VPN gateway vpngw in peered hub vnet1" in message
