@@ -15,6 +15,7 @@ remote gateway, so no VPN path reaches the VM and NET-02 fails; ``Connected`` wi
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from auditor.collect import compute, firewall, network, sql
@@ -43,6 +44,12 @@ def others() -> list[dict[str, Any]]:
         "VirtualNetworkGatewayGet.json",
     )
     return [rehome(example_body(NETWORK + name), "") for name in names]
+
+
+def scan_served(served: dict[str, Any]) -> Inventory:
+    """Collect network and what the network checks also read from an estate document."""
+    with serve(served) as (_, session):
+        return collect_inventory(session, steps=network.STEPS + compute.STEPS + firewall.STEPS + sql.STEPS)
 
 
 def scan(*resources: dict[str, Any]) -> Inventory:
@@ -175,3 +182,25 @@ def test_an_initiated_peering_gives_no_vpn_path_and_fails_net02() -> None:
 def test_a_connected_peering_using_the_hub_gateway_passes_net02() -> None:
     status, message = vpn_path(scan(*hosted_vnet(peeringState="Connected", useRemoteGateways=True)))
     assert status is Status.PASS and "VPN gateway vpngw in peered hub vnet1" in message
+
+
+def test_the_nsg_list_example_is_collected_whole_and_passes() -> None:
+    # Served as published at the subscription's NSG list: two NSGs in two resource groups, default rules only.
+    listing = rehome(example_body(NETWORK + "NetworkSecurityGroupListAll.json"), "")
+    del listing["type"]  # Added by rehome; a list body has none.
+    served = e.estate()
+    served["raw"] = [
+        {"path": f"/subscriptions/{e.SUB}/providers/{network.NSGS_API}", "status": 200, "body": json.dumps(listing)}
+    ]
+    inventory = scan_served(served)
+    assert not [c for c in inventory.collections if not c.ok]
+    groups = {g.name: g for g in inventory.network_security_groups}
+    assert sorted(groups) == ["nsg1", "nsg3"]
+    assert {g.resource_group for g in groups.values()} == {"rg1", "rg2"}
+    for group in groups.values():
+        assert group.unreadable == () and len(group.rules) == 6 and all(r.is_default for r in group.rules)
+    verdicts = [f for f in judge(inventory).findings if f.resource_name in groups]
+    # Default rules alone never expose RDP or management ports: both controls pass for both NSGs.
+    assert {(f.resource_name, f.control_id, f.status) for f in verdicts if f.control_id in ("NET-01", "NET-04")} == {
+        (name, control, Status.PASS) for name in groups for control in ("NET-01", "NET-04")
+    }
