@@ -7,7 +7,7 @@ from typing import Any
 
 from azure.mgmt.monitor import MonitorManagementClient
 
-from auditor.arm_ids import resource_group_of
+from auditor.arm_ids import name_of, resource_group_of
 from auditor.collect.base import (
     TAGS_FIELD,
     UNKNOWN,
@@ -48,7 +48,8 @@ ACTIVITY_LOG_ALERT_CONTRACT = (
 # here are in the contract: evaluationFrequency and windowSize (ISO 8601, any case) are not read.
 METRIC_ALERT_CONTRACT = (
     Field("id", True),
-    Field("name", True),
+    # Microsoft's own list example (listMetricAlert.json, 2018-03-01) leaves it out: the id's last segment.
+    Field("name", False, "the last segment of the id"),
     Field("properties.enabled", True),
     Field("properties.scopes", True),
     Field("properties.criteria", True),
@@ -130,7 +131,7 @@ def metric_alert(raw: Mapping[str, Any], subscription_id: str) -> AlertRule:
     props = alert.part("properties")
     return AlertRule(
         id=alert_id,
-        name=alert.text("name") or "",
+        name=alert.text("name") or name_of(alert_id),
         subscription_id=subscription_id,
         resource_group=resource_group_of(alert_id),
         kind="metric",
