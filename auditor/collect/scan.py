@@ -7,11 +7,13 @@ scan: it becomes a Collection record that evaluation turns into ``error`` findin
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import multiprocessing
+import signal
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -125,7 +127,8 @@ class _ProgressRelay:
 
     def listing_done(self, api: str, subscription_id: str, job: Future[tuple[Any, Collection]]) -> None:
         """Done-callback of a listing job; runs in the worker thread that finished it."""
-        if self.progress is None:
+        if self.progress is None or job.cancelled():
+            # A cancelled listing (the run was interrupted) has nothing to report.
             return
         ok = job.exception() is None and job.result()[1].ok
         with self.lock:
@@ -343,15 +346,23 @@ def _collect_in_threads(
         ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="collect") as pool,
         ThreadPoolExecutor(max_workers=len(scope) + 1, thread_name_prefix="subscription") as drivers,
     ):
-        runs = [drivers.submit(_drive, _Collector(session, pool, (), relay), tenant_steps)]
-        runs += [drivers.submit(_drive, _Collector(session, pool, (sub,), relay), scoped_steps) for sub in scope]
-        records: dict[str, list[Any]] = defaultdict(list)
-        collections: list[Collection] = []
-        for done in runs:
-            run = done.result()
-            for name, found in run.records.items():
-                records[name].extend(found)
-            collections.extend(run.collections)
+        try:
+            runs = [drivers.submit(_drive, _Collector(session, pool, (), relay), tenant_steps)]
+            runs += [drivers.submit(_drive, _Collector(session, pool, (sub,), relay), scoped_steps) for sub in scope]
+            records: dict[str, list[Any]] = defaultdict(list)
+            collections: list[Collection] = []
+            for done in runs:
+                run = done.result()
+                for name, found in run.records.items():
+                    records[name].extend(found)
+                collections.extend(run.collections)
+        except BaseException:
+            # An interrupt (or any failure here) drops every call not yet started, so leaving the ``with``
+            # waits only for the requests in flight: a driver waiting on a cancelled call stops there, and
+            # one that tries to submit another is refused.
+            drivers.shutdown(wait=False, cancel_futures=True)
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
     return dict(records), collections
 
 
@@ -378,18 +389,54 @@ def _collect_in_processes(
     shares = [tuple(scope[i::processes]) for i in range(processes)]
     workers = max(1, max_workers // processes)
     # "spawn" starts clean interpreters: forking a process that already runs threads is unsafe.
-    with ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn")) as pool:
-        jobs = [pool.submit(_collect_share, session.recipe, share, workers) for share in shares]
-        for job, share in zip(jobs, shares, strict=True):
-            (share_records, share_collections), sent = job.result()
-            session.add_requests(sent)
-            for name, found in share_records.items():
-                records.setdefault(name, []).extend(found)
-            collections.extend(share_collections)
-            # A worker process cannot call back into this one, so its subscriptions report when it is done.
-            for subscription in share:
-                relay.emit(ProgressEvent("subscription", subscription_id=subscription.subscription_id))
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=processes, mp_context=context, initializer=_ignore_interrupts) as pool:
+        try:
+            with _interrupts_blocked():
+                # The workers start here; they inherit the blocked SIGINT and keep it away until they ignore it.
+                jobs = [pool.submit(_collect_share, session.recipe, share, workers) for share in shares]
+            for job, share in zip(jobs, shares, strict=True):
+                (share_records, share_collections), sent = job.result()
+                session.add_requests(sent)
+                for name, found in share_records.items():
+                    records.setdefault(name, []).extend(found)
+                collections.extend(share_collections)
+                # A worker process cannot call back into this one, so its subscriptions report when it is done.
+                for subscription in share:
+                    relay.emit(ProgressEvent("subscription", subscription_id=subscription.subscription_id))
+        except BaseException:
+            _stop_workers(pool)
+            raise
     return records, collections
+
+
+@contextlib.contextmanager
+def _interrupts_blocked() -> Iterator[None]:
+    """Hold SIGINT back from this thread for the block; one that came meanwhile is delivered at its end."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _ignore_interrupts() -> None:
+    """In a worker process: ignore SIGINT, which Ctrl-C sends to the whole process group; the parent ends us."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Started with SIGINT blocked (see _interrupts_blocked): one pending now is discarded, being ignored.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """End the worker processes at once, mid-request, and drop the shares not yet started."""
+    # The executor has no public way to end its workers before Python 3.14; shutdown forgets them, so
+    # they are taken first.
+    workers = list((pool._processes or {}).values())
+    for process in workers:
+        process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in workers:
+        process.join(timeout=5)
 
 
 def _collect_share(recipe: SessionRecipe, share: tuple[Subscription, ...], workers: int) -> tuple[Collected, int]:
