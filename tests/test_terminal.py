@@ -191,7 +191,8 @@ def test_a_failed_listing_is_reported_as_not_ok() -> None:
 class InProcessPool(ThreadPoolExecutor):
     """Stands in for the process pool: the same share-out of subscriptions without spawning interpreters."""
 
-    def __init__(self, max_workers: int, mp_context: object) -> None:
+    def __init__(self, max_workers: int, mp_context: object, initializer: object = None) -> None:
+        # The workers' initializer (ignore SIGINT) is for processes; threads cannot change signal handling.
         super().__init__(max_workers=max_workers)
 
 
