@@ -298,8 +298,11 @@ def _get_folded(mapping: Mapping[Any, Any], name: str) -> Any:
     JSON names in ARM are case-insensitive (keyvaultproperties / keyVaultProperties).
     """
     lower = name.lower()
+    size = len(lower)
     for key in mapping:
-        if isinstance(key, str) and key.lower() == lower:
+        # An ASCII key folds to its own length, so one of another length cannot match: comparing
+        # lengths first spares most ``lower`` calls.
+        if isinstance(key, str) and (len(key) == size or not key.isascii()) and key.lower() == lower:
             return mapping[key]
     return _ABSENT
 
