@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from auditor.collect import keys, keyvault, monitor, network, sql
 from auditor.collect.base import MAX_DEPTH, Listing, PerParent, TenantListing, nesting_depth, path, resource_path
@@ -199,6 +201,36 @@ def test_a_body_nested_100000_deep_is_malformed_for_its_scope_only() -> None:
 def test_nesting_depth_ignores_brackets_in_strings() -> None:
     assert nesting_depth(b'{"a": "[[[[{{", "b": [[]]}') == 3
     assert nesting_depth(b'["\\"[[[", {}]') == 2
+
+
+def test_nesting_depth_reads_runs_of_backslashes_as_the_parser_does() -> None:
+    # An escaped backslash before a closing quote ends the string; an escaped quote does not.
+    assert nesting_depth(b'["\\\\", [[]]]') == 3
+    assert nesting_depth(b'["\\\\\\"[[", [[]]]') == 3
+    assert nesting_depth(b'{"k\\"[": "\\\\\\\\", "v": [{"w": "\\"]]"}]}') == 3
+    assert nesting_depth(b'["", "", [""], "[", ""]') == 2
+
+
+def _parsed_depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_parsed_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_parsed_depth(v) for v in value), default=0)
+    return 0
+
+
+_TRICKY_TEXT = st.text(alphabet=st.sampled_from(["\\", '"', "[", "]", "{", "}", "a", "\n", "\u00e9"]), max_size=6)
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | _TRICKY_TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TRICKY_TEXT, inner, max_size=3),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON, st.booleans())
+def test_nesting_depth_is_the_depth_of_the_parsed_value(value: Any, ascii_only: bool) -> None:
+    assert nesting_depth(json.dumps(value, ensure_ascii=ascii_only).encode()) == _parsed_depth(value)
 
 
 # --- throttling and error bodies -----------------------------------------------------------------

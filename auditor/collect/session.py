@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, cast
+from urllib.parse import urlsplit
 
 import requests
 from azure.core import PipelineClient
@@ -71,6 +72,31 @@ class SessionRecipe:
         return AzureSession.for_azure(**options)
 
 
+class _EnvironmentOnceSession(requests.Session):
+    """A requests session that reads proxy and CA settings from the environment once per host.
+
+    ``requests`` scans every environment variable for proxies on each request (about a third of a
+    millisecond of CPU per request); the answer depends only on the host and the call's own settings.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._settings: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._settings_lock = threading.Lock()
+
+    def merge_environment_settings(self, url: str, proxies: Any, stream: Any, verify: Any, cert: Any) -> dict[str, Any]:
+        """The environment's settings merged with the call's, cached per scheme, host and call settings."""
+        split = urlsplit(url)
+        key = (split.scheme, split.netloc, tuple(sorted((proxies or {}).items())), stream, verify, cert)
+        with self._settings_lock:
+            cached = self._settings.get(key)
+        if cached is None:
+            cached = super().merge_environment_settings(url, proxies, stream, verify, cert)
+            with self._settings_lock:
+                self._settings[key] = cached
+        return {**cached, "proxies": dict(cached["proxies"])}
+
+
 class AzureSession:
     """Builds read-only SDK clients for one endpoint, credential and CA bundle."""
 
@@ -90,7 +116,7 @@ class AzureSession:
         self.ca_bundle = ca_bundle
         self.retry = retry or RetrySettings()
         # One HTTP session for every client: connections are reused across services and threads.
-        self._http = requests.Session()
+        self._http = _EnvironmentOnceSession()
         adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=max_connections)
         self._http.mount("https://", adapter)
         self._clients: dict[tuple[object, tuple[Any, ...]], object] = {}
