@@ -135,6 +135,19 @@ class VmBackupVerdict:
     unknown: str | None = None
 
 
+def item_protection_problems(item: ProtectedItem) -> list[str]:
+    """What a backup item says of itself: a protection state other than Protected, or no policy."""
+    problems: list[str] = []
+    state = item.protection_state
+    if state is None:
+        problems.append("protection state not reported")
+    elif state.lower() != "protected":
+        problems.append(f"protection state {state}")
+    if not item.policy_id:
+        problems.append("no backup policy assigned")
+    return problems
+
+
 def vm_backup_verdict(
     item: ProtectedItem,
     policy: BackupPolicy | None,
@@ -155,16 +168,10 @@ def vm_backup_verdict(
         "last_backup_status": item.last_backup_status,
         "last_backup_time": item.last_backup_time,
     }
-    state = item.protection_state
-    if state is None:
-        problems.append("protection state not reported")
-    elif state.lower() != "protected":
-        problems.append(f"protection state {state}")
-    if not item.policy_id:
-        problems.append("no backup policy assigned")
-    elif policy is None:
+    problems += item_protection_problems(item)
+    if item.policy_id and policy is None:
         unknown = f"backup policy {item.policy_id} was not collected, so the schedule and retention cannot be shown"
-    else:
+    elif policy is not None and item.policy_id:
         evidence |= {
             "policy": policy.name,
             "schedule_frequency": policy.schedule_frequency,
@@ -496,16 +503,10 @@ def workload_item_verdict(
         "protection_state": item.protection_state,
         "policy_id": item.policy_id,
     }
-    state = item.protection_state
-    if state is None:
-        problems.append("protection state not reported")
-    elif state.lower() != "protected":
-        problems.append(f"protection state {state}")
-    if not item.policy_id:
-        problems.append("no backup policy assigned")
-    elif policy is None:
+    problems += item_protection_problems(item)
+    if item.policy_id and policy is None:
         unknown = f"backup policy {item.policy_id} was not collected, so its schedule cannot be shown"
-    else:
+    elif policy is not None and item.policy_id:
         found, platform = sql_policy_shortfalls(policy, retention, interval, per_day)
         problems += found
         evidence |= {
