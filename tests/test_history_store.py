@@ -8,8 +8,9 @@ import pytest
 import sqlalchemy as sa
 
 from auditor.history.ageing import DEFAULT_SLA_DAYS
+from auditor.history.errors import HistoryError
 from auditor.history.location import HistoryLocationError, database_url, displayed
-from auditor.history.store import HistoryError, HistoryStore, scan_scope
+from auditor.history.store import HistoryStore, scan_scope
 from auditor.model import Severity, Status
 from tests.history_support import finding, result, store_location
 

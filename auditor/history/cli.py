@@ -10,19 +10,21 @@ import json
 import sys
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditor.drift import ScanFindings
 from auditor.history.ageing import HistoryView, sla_days
+from auditor.history.errors import HistoryError
 from auditor.history.location import HistoryLocationError, history_location
 from auditor.history.options import HistoryOptions
-from auditor.history.store import HistoryError, HistoryStore, scan_scope, stamp
 from auditor.model import Severity
-from auditor.notify.deliver import deliver
 from auditor.notify.notice import build_notice
 from auditor.notify.targets import Target, TargetError, parse_target
 from auditor.parameters import Params
 from auditor.results import ScanResult
+
+if TYPE_CHECKING:
+    from auditor.history.store import HistoryStore
 
 # An exit status of its own, so a pipeline can tell "the findings gate" from "nobody was told".
 EXIT_NOTIFY_FAILED = 3
@@ -89,7 +91,11 @@ def prepare(options: HistoryOptions) -> HistoryRun | None:
     targets = tuple(parse_target(text) for text in options.notify)
     if location is None and not targets:
         return None
-    return HistoryRun(HistoryStore.open(location) if location else None, targets)
+    if location is None:
+        return HistoryRun(None, targets)
+    from auditor.history.store import HistoryStore  # noqa: PLC0415 - SQLAlchemy and Alembic, only with a history
+
+    return HistoryRun(HistoryStore.open(location), targets)
 
 
 def record(result: ScanResult, run: HistoryRun | None, params: Params) -> ScanResult:
@@ -100,6 +106,8 @@ def record(result: ScanResult, run: HistoryRun | None, params: Params) -> ScanRe
     negative = [s.value for s, days in slas.items() if days < 0]
     if negative:
         raise HistoryUsageError(f"--param sla_{negative[0]}_days: expected 0 or more days")
+    from auditor.history.store import scan_scope  # noqa: PLC0415 - loaded with the store
+
     scope = scan_scope(result)
     try:
         recorded = run.store.record(result, scope, slas)
@@ -127,6 +135,8 @@ def notify(result: ScanResult, options: HistoryOptions, run: HistoryRun | None, 
     if notice is None:
         print(f"no new findings at or above {threshold.value}: no notification sent")
         return result
+    from auditor.notify.deliver import deliver  # noqa: PLC0415 - SMTP and HTTP, only when notifying
+
     deliveries = deliver(run.targets, notice)
     warnings = list(result.warnings)
     for delivery in deliveries:
@@ -177,6 +187,8 @@ def run_history(args: argparse.Namespace) -> int:
     location = history_location(args.history)
     if location is None:
         raise HistoryUsageError("auditor history needs --history PATH|URL or AUDITOR_HISTORY")
+    from auditor.history.store import HistoryStore  # noqa: PLC0415 - SQLAlchemy and Alembic
+
     with HistoryStore.open(location) as store:
         if args.verb == "list":
             print("\n".join(_list_lines(store)))
@@ -233,6 +245,8 @@ def _trend_text(store: HistoryStore, args: argparse.Namespace) -> str:
         if not newest:
             return "(no scans recorded)"
         scope = newest[-1].scope
+    from auditor.history.store import stamp  # noqa: PLC0415 - loaded with the store
+
     since = stamp(f"{args.since.isoformat()}T00:00:00Z") if args.since else None
     trend = store.trend(scope, _default_slas(), control=args.control, since=since)
     if args.json:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 HISTORY_ENV = "AUDITOR_HISTORY"
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
@@ -24,6 +25,10 @@ def history_location(option: str | None) -> str | None:
 
 def database_url(location: str) -> URL:
     """The SQLAlchemy URL of a history location: PostgreSQL through psycopg 3, anything else a SQLite file."""
+    # SQLAlchemy loads only when a run keeps a history, so other runs and --help do not pay for it.
+    from sqlalchemy.engine import URL, make_url  # noqa: PLC0415
+    from sqlalchemy.exc import ArgumentError  # noqa: PLC0415
+
     if location.startswith(_POSTGRES_SCHEMES):
         try:
             url = make_url(location)

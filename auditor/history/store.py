@@ -32,6 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from auditor.drift import FindingState, ScanFindings
 from auditor.history.ageing import FindingAge, Trend, TrendPoint, age_of, days_between, parse_time
+from auditor.history.errors import HistoryError
 from auditor.history.location import database_url, displayed
 from auditor.history.schema import VERSION_TABLE, findings, intervals, scans
 from auditor.model import GATING_STATUSES, ROLLUP_ORDER, Finding, Severity, Status
@@ -49,10 +50,6 @@ AGE_BUCKETS: tuple[tuple[str, int | None], ...] = (
     ("91-180", 180),
     ("over 180", None),
 )
-
-
-class HistoryError(Exception):
-    """The history store cannot be opened, upgraded, read or written; the message says which and why."""
 
 
 @dataclass(frozen=True)
