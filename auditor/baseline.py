@@ -16,7 +16,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
-from auditor.iac.catalogue import CUSTOM_CHECKS
 from auditor.input_files import MAX_SMALL_FILE_BYTES, InputFileError, decode_utf8, parse_toml, read_bytes
 from auditor.model import Severity
 from auditor.parameters import (
@@ -58,7 +57,7 @@ _CONTROL_OPTIONAL = {"checks", "parameters", "frameworks", "iac"}
 # framework lists its own.
 IAC_FRAMEWORKS = ("terraform", "arm", "bicep")
 IAC_NOT_DECIDABLE = "not_decidable"
-IAC_CHECK_ID = re.compile(r"^(CKV2?_AZURE_\d+|AUDITOR_[A-Z0-9_]+)$")
+IAC_CHECK_ID = re.compile(r"^CKV2?_AZURE_\d+$")
 
 
 E = TypeVar("E", bound=StrEnum)
@@ -104,11 +103,6 @@ class IacMapping:
     def checks_for(self, framework: str) -> tuple[str, ...]:
         """Check ids mapped for one of IAC_FRAMEWORKS (none for an unknown framework)."""
         return self.checks.get(framework, ())
-
-    @property
-    def decidable(self) -> bool:
-        """True when at least one framework maps a check to the control."""
-        return any(self.checks.values())
 
 
 @dataclass(frozen=True)
@@ -388,14 +382,16 @@ def _iac(value: Any, here: str) -> IacMapping:
             continue
         ids = _strings(value, framework, where)
         for check_id in ids:
+            if check_id.startswith("AUDITOR_"):
+                raise BaselineError(
+                    f"{where}: key {framework!r}: {check_id!r}: the auditor's own IaC checks follow from the "
+                    "control's checks (each rule with an IaC door); list only checkov's (CKV_AZURE_n, CKV2_AZURE_n)"
+                )
             if not IAC_CHECK_ID.match(check_id):
                 raise BaselineError(
                     f"{where}: key {framework!r}: {check_id!r} is not a checkov Azure check id (CKV_AZURE_n, "
-                    "CKV2_AZURE_n) or an auditor IaC check id (AUDITOR_...)"
+                    "CKV2_AZURE_n)"
                 )
-            custom = CUSTOM_CHECKS.get(check_id)
-            if check_id.startswith("AUDITOR_") and (custom is None or framework not in custom.frameworks):
-                raise BaselineError(f"{where}: key {framework!r}: no auditor IaC check {check_id!r} for {framework}")
         if len(set(ids)) != len(ids):
             raise BaselineError(f"{where}: key {framework!r}: a check id is listed twice")
         checks[framework] = ids

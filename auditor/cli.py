@@ -951,13 +951,15 @@ def run_list_controls(options: ListControlsOptions) -> int:
     """Print the baseline's controls: id, severity, mode, whether IaC can decide it, frameworks, title."""
     baseline = load_baseline(options.baseline or default_baseline_path(), builtin_registry())
     baseline = _selected(baseline, options.controls, options.exclude_controls)
+    from auditor.iac.selection import decidable  # noqa: PLC0415 - the IaC doors load only for this listing
+
     rows = [
         {
             "id": c.id,
             "title": c.title,
             "severity": c.severity.value,
             "mode": c.mode,
-            "iac": "yes" if c.iac.decidable else "no",
+            "iac": "yes" if decidable(c) else "no",
             "frameworks": {name: list(refs) for name, refs in c.frameworks.items()},
         }
         for c in baseline.controls

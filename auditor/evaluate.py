@@ -7,13 +7,14 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from auditor import __version__
 from auditor.arm_ids import key
 from auditor.attestations import Attestation, apply_attestations
 from auditor.baseline import Baseline, Control
 from auditor.inventory import RESOURCE_GRAPH_NOTE, RESOURCE_GRAPH_SOURCE, Collection, Inventory
-from auditor.model import CheckResult, Finding, Status, rollup
+from auditor.model import CheckResult, Finding, Status, Verdict, erroring, rollup
 from auditor.parameters import Params
 from auditor.records.unreadable import Unreadable
 from auditor.registry import CheckSpec, RegisteredCheck, Registry
@@ -125,7 +126,7 @@ def _run_check(
     parents = frozenset(c.scope for c in broken if not _is_subscription_scope(c))
     view = inventory.without_scopes(whole, parents)
     try:
-        results = list(registered.run(view, params))
+        results = judge_each(registered, view, params)
     except Exception as exc:  # noqa: BLE001 - a crashing check must surface as an error, never as a pass
         yield control_level_finding(
             control, spec.id, Status.ERROR, f"check {spec.id} failed: {type(exc).__name__}: {exc}"
@@ -135,8 +136,37 @@ def _run_check(
     for result in results:
         yield _finding(control, registered, result)
     if not results and not broken:
-        kinds = ", ".join(spec.resource_types)
-        yield control_level_finding(control, spec.id, Status.NOT_APPLICABLE, f"No resources of type {kinds} in scope")
+        yield control_level_finding(control, spec.id, Status.NOT_APPLICABLE, f"No {spec.subject} in scope")
+
+
+def judge_each(registered: RegisteredCheck, inventory: Inventory, params: Params) -> list[CheckResult]:
+    """The rule's judge applied to every record it is about; a judge that crashes costs that record only."""
+    results: list[CheckResult] = []
+    params = params.at(inventory.reference_time)
+    if registered.spec.over is None:  # LEGACY: a rule not yet judging records loops the inventory itself
+        legacy: Any = registered.judge
+        return list(legacy(inventory, params))
+    for record in registered.spec.subjects(inventory):
+        try:
+            verdict = registered.decide(record, params)
+        except Exception as exc:  # noqa: BLE001 - one record's crash is that record's error, never a pass
+            verdict = erroring(f"check {registered.spec.id} failed on this resource: {type(exc).__name__}: {exc}")
+        if verdict is not None:
+            results.append(result_of(record, verdict))
+    return results
+
+
+def result_of(record: Any, verdict: Verdict) -> CheckResult:
+    """A verdict about a record, addressed to the record's id, type and subscription."""
+    return CheckResult(
+        resource_id=record.id,
+        resource_type=record.type,
+        subscription_id=record.subscription_id,
+        status=verdict.status,
+        message=verdict.message,
+        evidence=verdict.evidence,
+        severity=verdict.severity,
+    )
 
 
 def _is_subscription_scope(collection: Collection) -> bool:

@@ -163,7 +163,12 @@ class Inventory:
 
     def resource_fields(self) -> tuple[str, ...]:
         """Names of the fields that hold resource records (each record has a subscription_id)."""
-        return tuple(f.name for f in dataclasses.fields(self) if f.name not in _METADATA_FIELDS)
+        return self.resource_field_names()
+
+    @classmethod
+    def resource_field_names(cls) -> tuple[str, ...]:
+        """Names of the fields that hold resource records, known without an instance."""
+        return tuple(f.name for f in dataclasses.fields(cls) if f.name not in _METADATA_FIELDS)
 
     def without_scopes(self, subscriptions: frozenset[str], parents: frozenset[str]) -> Inventory:
         """The inventory without the resources of failed scopes: whole subscriptions, or single parents.

@@ -69,6 +69,37 @@ class CheckResult:
     severity: Severity | None = None
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """What a rule decides about one record: the only shape a judge returns, live or in code."""
+
+    status: Status
+    message: str
+    evidence: Evidence = field(default_factory=dict)
+    # Overrides the control's severity for this one verdict (e.g. an informational note under a control).
+    severity: Severity | None = None
+
+
+def passing(message: str, **evidence: Any) -> Verdict:
+    """The record keeps the promise."""
+    return Verdict(Status.PASS, message, evidence)
+
+
+def failing(message: str, **evidence: Any) -> Verdict:
+    """The record breaks the promise."""
+    return Verdict(Status.FAIL, message, evidence)
+
+
+def erroring(message: str, **evidence: Any) -> Verdict:
+    """The record cannot be judged (a value is unknown or unreadable), so it is not shown compliant."""
+    return Verdict(Status.ERROR, message, evidence)
+
+
+def attesting(message: str, **evidence: Any) -> Verdict:
+    """Only an attestation can settle the record, because no API shows the fact."""
+    return Verdict(Status.MANUAL, message, evidence)
+
+
 def passed(resource: Any, message: str, **evidence: Any) -> CheckResult:
     """A passing result for a record that has id, type and subscription_id."""
     return CheckResult(resource.id, resource.type, resource.subscription_id, Status.PASS, message, evidence)

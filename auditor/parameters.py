@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -215,11 +216,39 @@ class Params:
     # Parameters set to a value that disables their control, accepted by `allow_weakening`: name -> why.
     weakened: Mapping[str, str] = field(default_factory=dict)
 
+    # The rule these values were cut down for by `only`; empty for the baseline's whole set.
+    owner: str = ""
+    # The moment judged "as of" (the inventory's collection time); None until evaluation sets it.
+    as_of: datetime | None = None
+
+    def at(self, moment: datetime) -> Params:
+        """The same values, judged as of the moment given."""
+        return replace(self, as_of=moment)
+
+    @property
+    def moment(self) -> datetime:
+        """The moment judged "as of", for rules about expiry and age."""
+        if self.as_of is None:
+            raise ValueError("the moment to judge as of was not set")
+        return self.as_of
+
     def _get(self, name: str) -> ParamValue:
         try:
             return self.values[name]
         except KeyError:
+            if self.owner:
+                raise KeyError(f"rule {self.owner} reads parameter {name!r} without declaring it") from None
             raise KeyError(f"parameter {name!r} is not defined in the baseline") from None
+
+    def only(self, names: Iterable[str], owner: str) -> Params:
+        """The values of the named parameters alone, so a rule cannot read what it does not declare."""
+        wanted = set(names)
+        return Params(
+            values={n: v for n, v in self.values.items() if n in wanted},
+            weakened={n: w for n, w in self.weakened.items() if n in wanted},
+            owner=owner,
+            as_of=self.as_of,
+        )
 
     def get_int(self, name: str) -> int:
         """An integer parameter."""

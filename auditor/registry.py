@@ -1,7 +1,13 @@
-"""Check metadata, the ``@check`` decorator and the registry that collects checks from modules.
+"""Rule metadata, the ``@check`` decorator and the registry that collects rules from modules.
+
+A rule is a judge of one record: ``judge(record, params) -> Verdict | None`` (None: the record is not
+what the rule is about). Its metadata says what it judges (``over``: an inventory field, or a function
+that joins records into the subjects it judges) and which parameters it reads; evaluation does the loop,
+the not-applicable case and the conversion into findings, and the IaC gate calls the same judge on
+records built from code.
 
 The decorator only attaches metadata to the function; nothing is registered at import time. A
-``Registry`` is built explicitly from a list of modules, so built-in and third-party checks load the
+``Registry`` is built explicitly from a list of modules, so built-in and third-party rules load the
 same way and tests can build a registry of their own.
 """
 
@@ -11,14 +17,19 @@ import importlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import ModuleType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from auditor.inventory import Inventory
-from auditor.model import CheckResult, Severity
+from auditor.model import Severity, Verdict
 from auditor.parameters import Params
 
-CheckFunction = Callable[[Inventory, Params], Iterable[CheckResult]]
-F = TypeVar("F", bound=CheckFunction)
+# A judge decides one record; None means the record is not the rule's subject (e.g. a Linux VM for a
+# Windows-only rule). Records are typed per rule, so the registry can only know them as Any.
+Judge = Callable[[Any, Params], Verdict | None]
+# What a rule judges when no single inventory field holds it: records joined from several fields.
+Subjects = Callable[[Inventory], Iterable[Any]]
+F = TypeVar("F", bound=Callable[..., Any])
+IAC_PREFIX = "AUDITOR_"
 
 _SPEC_ATTRIBUTE = "__check_spec__"
 MAX_TITLE_LENGTH = 150
@@ -56,14 +67,41 @@ class CheckSpec:
     parameters: tuple[str, ...]
     rationale: str
     remediation: Remediation
+    # LEGACY (None): the function still takes the whole inventory; removed once every rule judges records.
+    over: str | Subjects | None
+    # What the rule is about, in words, for the not-applicable message ("No key vaults in scope").
+    subject: str
+
+    def subjects(self, inventory: Inventory) -> Iterable[Any]:
+        """The records this rule judges in an inventory."""
+        if self.over is None:
+            raise TypeError(f"check {self.id} judges no records")
+        if isinstance(self.over, str):
+            records: Iterable[Any] = getattr(inventory, self.over)
+            return records
+        return self.over(inventory)
+
+    @property
+    def iac_id(self) -> str:
+        """The id the rule's checkov check carries in the IaC gate."""
+        return iac_check_id(self.id)
+
+
+def iac_check_id(rule_id: str) -> str:
+    """The checkov check id of a rule: ``AUDITOR_`` and the rule id in capitals."""
+    return IAC_PREFIX + rule_id.upper()
 
 
 @dataclass(frozen=True)
 class RegisteredCheck:
-    """A check function together with its metadata."""
+    """A judge together with its metadata."""
 
     spec: CheckSpec
-    run: CheckFunction
+    judge: Judge
+
+    def decide(self, record: Any, params: Params) -> Verdict | None:
+        """The judge's verdict on one record, handed only the parameters the rule declares."""
+        return self.judge(record, params.only(self.spec.parameters, self.spec.id))
 
 
 def check(
@@ -75,12 +113,17 @@ def check(
     requires: tuple[str, ...],
     rationale: str,
     remediation: Remediation,
+    over: str | Subjects | None = None,
+    subject: str = "",
     parameters: tuple[str, ...] = (),
 ) -> Callable[[F], F]:
-    """Attach check metadata to a function; ``requires`` names the collections it reads."""
+    """Attach rule metadata to a judge; ``requires`` names the collections it reads, ``over`` what it judges."""
     if len(title) > MAX_TITLE_LENGTH:
         raise ValueError(f"check {id}: title longer than {MAX_TITLE_LENGTH} characters")
-    spec = CheckSpec(id, title, severity, resource_types, requires, parameters, rationale, remediation)
+    if isinstance(over, str) and over not in Inventory.resource_field_names():
+        raise ValueError(f"check {id}: over={over!r} is not an inventory field of records")
+    subject = subject or "resources of type " + ", ".join(resource_types)
+    spec = CheckSpec(id, title, severity, resource_types, requires, parameters, rationale, remediation, over, subject)
 
     def attach(function: F) -> F:
         setattr(function, _SPEC_ATTRIBUTE, spec)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from auditor.checks import builtin_registry
+from auditor.evaluate import judge_each
 from auditor.inventory import Collection, Inventory
+from auditor.model import CheckResult
+from auditor.parameters import Params
 from auditor.records.compute import Disk, DiskEncryption, DiskEncryptionSet, ImageReference, VirtualMachine, VmDisk
 from auditor.records.keyvault import KeyVault
 from auditor.records.network import (
@@ -17,6 +21,7 @@ from auditor.records.network import (
     Subnet,
     VirtualNetwork,
 )
+from auditor.registry import RegisteredCheck
 
 SUB = "00000000-0000-0000-0000-000000000001"
 RG = f"/subscriptions/{SUB}/resourceGroups/rg-test"
@@ -174,3 +179,12 @@ def make_inventory(**records: Any) -> Inventory:
         finished_at="2026-01-01T00:00:01+00:00",
         **fields,  # type: ignore[arg-type]  # record tuples only
     )
+
+
+# A rule's judge as tests hold it: typed per rule, so only callable here.
+CheckFunction = Callable[..., Any]
+
+
+def results(check: CheckFunction, inventory: Inventory, params: Params) -> list[CheckResult]:
+    """Every result a rule gives over an inventory, its records looped as evaluation loops them."""
+    return judge_each(RegisteredCheck(check.__check_spec__, check), inventory, params)  # type: ignore[attr-defined]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
 from typing import Any
 
 import pytest
@@ -19,7 +18,7 @@ from auditor.checks.backup import (
     sql_database_retention,
     vm_daily_backup,
 )
-from auditor.checks.keyvault import parse_key_url, protecting_keys_hygiene
+from auditor.checks.key_vault import parse_key_url, protecting_keys_hygiene
 from auditor.checks.monitoring import alert_to_email, defender_plans, security_contact_admin_email
 from auditor.evaluate import evaluate
 from auditor.inventory import Collection, Inventory, Subscription
@@ -31,7 +30,7 @@ from auditor.records.keyvault import KeyVaultKey
 from auditor.records.monitor import ActionGroup, AlertRule, DefenderPlan, SecurityContact
 from auditor.records.sql import AutomatedBackup, SqlDatabase, SqlServer, SqlVirtualMachine
 from auditor.records.storage import StorageAccount
-from tests.builders import SUB, make_des, make_disk, make_inventory, make_vm, rid
+from tests.builders import SUB, CheckFunction, make_des, make_disk, make_inventory, make_vm, results, rid
 
 REFERENCE = "2026-11-28T12:00:00+00:00"
 EXPIRES = 1814400000  # 2027-07-01, after the reference time
@@ -56,8 +55,6 @@ PARAMS = Params(
 )
 SUBSCRIPTION = Subscription(SUB, "Test subscription", "Enabled")
 
-CheckFunction = Callable[[Inventory, Params], Iterable[CheckResult]]
-
 
 def inventory(**records: Any) -> Inventory:
     """An inventory of the records, judged at the reference time, in the test subscription."""
@@ -66,7 +63,7 @@ def inventory(**records: Any) -> Inventory:
 
 def run(check: CheckFunction, params: Params = PARAMS, **records: Any) -> list[CheckResult]:
     """Every result of one check over an inventory of the records."""
-    return list(check(inventory(**records), params))
+    return results(check, inventory(**records), params)
 
 
 def only(check: CheckFunction, params: Params = PARAMS, **records: Any) -> CheckResult:
@@ -1199,7 +1196,7 @@ def verdicts(collected: Inventory, check: CheckFunction) -> dict[str, set[str]]:
     """Resource names by status; subscriptions by display name."""
     names = {s.id: s.display_name for s in collected.subscriptions}
     found: dict[str, set[str]] = {}
-    for result in check(collected, DEMO_PARAMS):
+    for result in results(check, collected, DEMO_PARAMS):
         name = names.get(result.resource_id) or result.resource_id.rsplit("/", 1)[-1]
         found.setdefault(result.status.value, set()).add(name)
     return found
@@ -1271,11 +1268,13 @@ def test_demo_shows_both_ways_of_backing_up_sql_vms_passing_and_failing(demo: In
 
 
 def test_demo_estate_messages_name_the_platform_limits_and_missing_plans(demo: Inventory) -> None:
-    by_name = {r.resource_id.rsplit("/", 1)[-1]: r for r in sql_backup_policy(demo, DEMO_PARAMS)}
+    by_name = {r.resource_id.rsplit("/", 1)[-1]: r for r in results(sql_backup_policy, demo, DEMO_PARAMS)}
     assert "Azure Backup's shortest SQL log backup interval is 15 minutes" in by_name["sqlvm-mul2-01"].message
     assert "never differentials" in by_name["sqlvm-mul2-stg-01"].message
-    staging = next(r for r in defender_plans(demo, DEMO_PARAMS) if r.status is Status.FAIL)
+    staging = next(r for r in results(defender_plans, demo, DEMO_PARAMS) if r.status is Status.FAIL)
     assert "VirtualMachines (Free), SqlServers (Free)" in staging.message
-    legacy = next(r for r in protecting_keys_hygiene(demo, DEMO_PARAMS) if r.resource_id.endswith("stg-legacy-kek"))
+    legacy = next(
+        r for r in results(protecting_keys_hygiene, demo, DEMO_PARAMS) if r.resource_id.endswith("stg-legacy-kek")
+    )
     assert "osdisk-vm-mul2-stg-web01" in legacy.message
     assert "RSA 1024 bits < 2048" in legacy.message

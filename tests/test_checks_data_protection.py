@@ -30,8 +30,7 @@ from auditor.records.compute import DiskEncryption, ImageReference, Snapshot, Vi
 from auditor.records.monitor import DefenderPlan
 from auditor.records.sql import AutomatedBackup, SqlDatabase, SqlVirtualMachine
 from auditor.records.storage import StorageAccount
-from auditor.registry import CheckFunction
-from tests.builders import RG, SUB, make_des, make_inventory, rid
+from tests.builders import RG, SUB, CheckFunction, make_des, make_inventory, results, rid
 
 # --- builders -----------------------------------------------------------------------------------------
 
@@ -154,7 +153,7 @@ def make_sql_vm(
 
 def only(check: CheckFunction, params: Params, **records: Any) -> CheckResult:
     """The one result a check gives over an inventory of the given records."""
-    (result,) = check(make_inventory(**records), params)
+    (result,) = results(check, make_inventory(**records), params)
     return result
 
 
@@ -813,7 +812,7 @@ def demo(demo_inventory: Inventory) -> Inventory:
 def verdicts(check: CheckFunction, inventory: Inventory, params: Params) -> dict[Status, set[str]]:
     """Resource names by status."""
     found: dict[Status, set[str]] = {}
-    for result in check(inventory, params):
+    for result in results(check, inventory, params):
         found.setdefault(result.status, set()).add(result.resource_id.rsplit("/", 1)[-1])
     return found
 

@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 
 from auditor.checks.encryption import disk_key_vault_encryption
-from auditor.checks.keyvault import key_vault_protection
+from auditor.checks.key_vault import key_vault_protection
 from auditor.model import CheckResult, Status
 from auditor.parameters import Params
 from auditor.records.storage import StorageAccount
-from tests.builders import SUB, make_des, make_disk, make_inventory, make_vault, make_vm, rid
+from tests.builders import SUB, make_des, make_disk, make_inventory, make_vault, make_vm, results, rid
 
 NO_PARAMS = Params({})
 CMK = "EncryptionAtRestWithCustomerKey"
@@ -83,7 +83,7 @@ KV_PARAMS = Params({"min_soft_delete_days": 90})
 
 
 def vault_verdict(**settings: Any) -> CheckResult:
-    (result,) = key_vault_protection(make_inventory(key_vaults=[make_vault(**settings)]), KV_PARAMS)
+    (result,) = results(key_vault_protection, make_inventory(key_vaults=[make_vault(**settings)]), KV_PARAMS)
     return result
 
 
@@ -118,9 +118,8 @@ def test_each_shortfall_fails_and_is_named(settings: dict[str, Any], reason: str
 
 def test_retention_threshold_comes_from_the_parameter() -> None:
     vault = make_vault(soft_delete_retention_days=30)
-    inventory = make_inventory(key_vaults=[vault])
-    assert next(iter(key_vault_protection(inventory, KV_PARAMS))).status is Status.FAIL
-    assert next(iter(key_vault_protection(inventory, Params({"min_soft_delete_days": 30})))).status is Status.PASS
+    assert key_vault_protection(vault, KV_PARAMS).status is Status.FAIL
+    assert key_vault_protection(vault, Params({"min_soft_delete_days": 30})).status is Status.PASS
 
 
 def make_account(name: str, key_source: str | None) -> StorageAccount:

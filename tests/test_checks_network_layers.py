@@ -37,8 +37,7 @@ from auditor.records.network import (
     VirtualNetworkGateway,
     VnetPeering,
 )
-from auditor.registry import CheckFunction
-from tests.builders import SUB, make_inventory, make_rule, rid
+from tests.builders import SUB, CheckFunction, make_inventory, make_rule, results, rid
 
 PARAMS = Params(
     {
@@ -253,7 +252,7 @@ def route_table(
 
 def run(check: CheckFunction, params: Params = PARAMS, **records: Any) -> list[CheckResult]:
     """The check's results over an inventory holding the records."""
-    return list(check(make_inventory(**records), params))
+    return results(check, make_inventory(**records), params)
 
 
 def only(check: CheckFunction, params: Params = PARAMS, **records: Any) -> CheckResult:
@@ -924,7 +923,7 @@ def verdicts(check: CheckFunction, inventory: Inventory) -> dict[Status, set[str
     """Resource names by status, under the shipped baseline's parameter defaults."""
     params = load_baseline(default_baseline_path(), builtin_registry()).resolve_params()
     found: dict[Status, set[str]] = {}
-    for result in check(inventory, params):
+    for result in results(check, inventory, params):
         found.setdefault(result.status, set()).add(result.resource_id.rsplit("/", 1)[-1])
     return found
 

@@ -41,7 +41,7 @@ from auditor.collect import (
 from auditor.collect.base import Field, arm_pipeline, list_objects, path, resource_path, unreadable_of
 from auditor.collect.scan import collect_inventory
 from auditor.emulator import demo_estate_path
-from auditor.evaluate import judged_with_unreadable, unreadable_index
+from auditor.evaluate import judge_each, judged_with_unreadable, unreadable_index
 from auditor.inventory import Inventory
 from auditor.model import CheckResult, Status
 from auditor.registry import RegisteredCheck
@@ -304,7 +304,7 @@ class Judge:
     ) -> dict[tuple[str, str], Status]:
         """Status by (check, resource id) of one check over an inventory."""
         unread = self.unread | dict(extra)
-        results: list[CheckResult] = list(check.run(inventory, self.params))
+        results: list[CheckResult] = judge_each(check, inventory, self.params)
         judged = judged_with_unreadable(check.spec, results, inventory, unread)
         found = {(check.spec.id, key(r.resource_id)): r.status for r in judged}
         return found or {(check.spec.id, ""): Status.NOT_APPLICABLE}

@@ -12,16 +12,17 @@ from auditor.baseline import default_baseline_path, load_baseline
 from auditor.checks import builtin_registry
 from auditor.checks.iac import arm_records, terraform_records
 from auditor.checks.iac.conf_values import UndecidableError
+from auditor.checks.iac.doors import DOORS, VERDICT_KEY, frameworks_of, rule_of
 from auditor.checks.iac.verdicts import (
     decide,
     management_ports_verdict,
     rdp_verdict,
     storage_geo_verdict,
 )
-from auditor.iac.catalogue import CUSTOM_CHECKS, VERDICT_KEY
-from auditor.iac.mapping import mapped_check_ids, resource_type_of
+from auditor.iac.mapping import resource_type_of
 from auditor.iac.parameters_file import PARAMS_ENV, current_params, read_params, write_params
 from auditor.iac.runner import CheckovError, frameworks_for, parse_report
+from auditor.iac.selection import decidable, mapped_check_ids
 from auditor.model import Status
 from auditor.parameters import Params
 from tests.test_baseline import MINIMAL, load_error
@@ -192,7 +193,7 @@ def report(
 
 
 RECORD = {
-    "check_id": "AUDITOR_NET_01",
+    "check_id": "AUDITOR_NSG_RDP_EXPOSURE",
     "check_name": "n",
     "check_result": {"result": "PASSED", "evaluated_keys": [], VERDICT_KEY: {"status": "pass", "message": "ok"}},
     "file_abs_path": "/repo/infra/main.tf",
@@ -249,22 +250,24 @@ def test_parameters_round_trip_and_default_without_the_variable(tmp_path: Path) 
 # --- the baseline's [controls.iac] tables ----------------------------------------------------------------
 
 
-IAC_TABLE = '\n[controls.iac]\nterraform = ["AUDITOR_NET_01", "CKV_AZURE_9"]\n'
+IAC_TABLE = '\n[controls.iac]\nterraform = ["CKV_AZURE_9"]\n'
 
 
 def test_shipped_baseline_maps_or_explains_every_automated_control() -> None:
     baseline = load_baseline(default_baseline_path(), REGISTRY)
     for control in baseline.controls:
         if not control.is_manual:
-            assert control.iac.decidable or control.iac.not_decidable, control.id
-    assert {c for c in mapped_check_ids(baseline) if c.startswith("AUDITOR_")} == set(CUSTOM_CHECKS)
+            assert decidable(control) != bool(control.iac.not_decidable), control.id
+    own = {c for c in mapped_check_ids(baseline) if c.startswith("AUDITOR_")}
+    assert own == {REGISTRY[r].spec.iac_id for r in REGISTRY.ids() if frameworks_of(r)}
+    assert {rule_of(c) for c in own} == {r for r in REGISTRY.ids() if frameworks_of(r)}
 
 
 def test_iac_table_loads(tmp_path: Path) -> None:
     path = tmp_path / "baseline.toml"
     path.write_text(MINIMAL + IAC_TABLE, encoding="utf-8")
     control = load_baseline(path, REGISTRY).control("NET-01")
-    assert control.iac.checks_for("terraform") == ("AUDITOR_NET_01", "CKV_AZURE_9")
+    assert control.iac.checks_for("terraform") == ("CKV_AZURE_9",)
     assert control.iac.checks_for("arm") == ()
 
 
@@ -276,7 +279,10 @@ def test_iac_table_loads(tmp_path: Path) -> None:
             "control NET-01: [controls.iac]: unknown key 'cloudformation'",
         ),
         ('\n[controls.iac]\narm = ["CKV_AWS_20"]\n', "'CKV_AWS_20' is not a checkov Azure check id"),
-        ('\n[controls.iac]\narm = ["AUDITOR_BAK_01"]\n', "no auditor IaC check 'AUDITOR_BAK_01' for arm"),
+        (
+            '\n[controls.iac]\narm = ["AUDITOR_BAK_01"]\n',
+            "the auditor's own IaC checks follow from the control's checks",
+        ),
         ('\n[controls.iac]\nbicep = ["CKV_AZURE_9", "CKV_AZURE_9"]\n', "listed twice"),
         (
             '\n[controls.iac]\nterraform = ["CKV_AZURE_9"]\nnot_decidable = "x"\n',
@@ -297,7 +303,12 @@ def test_every_custom_check_is_registered_with_checkov_for_its_frameworks() -> N
     import auditor.checks.iac.arm_checks  # noqa: PLC0415 - registers the checks
     import auditor.checks.iac.terraform_checks  # noqa: F401, PLC0415
 
-    for check in CUSTOM_CHECKS.values():
-        assert (resource_registry.get_check_by_id(check.id) is not None) == ("terraform" in check.frameworks)
-        assert (arm_resource_registry.get_check_by_id(check.id) is not None) == ("arm" in check.frameworks)
-        assert check.live_check in REGISTRY
+    for rule in REGISTRY.ids():
+        spec = REGISTRY[rule].spec
+        frameworks = frameworks_of(rule)
+        assert (resource_registry.get_check_by_id(spec.iac_id) is not None) == ("terraform" in frameworks)
+        assert (arm_resource_registry.get_check_by_id(spec.iac_id) is not None) == ("arm" in frameworks)
+    for door in DOORS:
+        registered = resource_registry if door.language == "terraform" else arm_resource_registry
+        check = registered.get_check_by_id(REGISTRY[door.rule].spec.iac_id)
+        assert check is not None and check.name == REGISTRY[door.rule].spec.title

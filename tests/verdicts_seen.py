@@ -1,7 +1,7 @@
-"""Which verdicts each built-in check gave while the unit tests ran: recorded when RECORD_ENV names a file.
+"""Which verdicts each built-in judge gave while the unit tests ran: recorded when RECORD_ENV names a file.
 
-The recorder replaces every check function in its module before any test module imports it, so direct
-calls and calls through a registry are both seen; the statuses are written when the session ends.
+The recorder replaces every judge in its module before any test module imports it, so direct calls and
+calls through a registry are both seen; the statuses are written when the session ends.
 """
 
 from __future__ import annotations
@@ -10,37 +10,40 @@ import functools
 import importlib
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from auditor.checks import BUILTIN_MODULES
-from auditor.inventory import Inventory
-from auditor.model import CheckResult
+from auditor.model import Verdict
 from auditor.parameters import Params
-from auditor.registry import checks_in
+from auditor.registry import Judge, checks_in
 
 RECORD_ENV = "AUDITOR_RECORD_VERDICTS"
 
 SEEN: defaultdict[str, set[str]] = defaultdict(set)
 
 
-def _recording(check_id: str, run: Callable[[Inventory, Params], Iterable[CheckResult]]) -> Any:
-    @functools.wraps(run)
-    def recorded(inventory: Inventory, params: Params) -> Iterator[CheckResult]:
-        results = list(run(inventory, params))
-        SEEN[check_id].update(r.status.value for r in results)
-        return iter(results)
+def _recording(check_id: str, judge: Judge) -> Any:
+    @functools.wraps(judge)
+    def recorded(record: Any, params: Params) -> Any:
+        verdict: Any = judge(record, params)
+        if isinstance(verdict, Verdict):
+            SEEN[check_id].add(verdict.status.value)
+        elif verdict is not None:  # LEGACY: a rule still looping the inventory returns its results
+            verdict = list(verdict)
+            SEEN[check_id].update(r.status.value for r in verdict)
+            return iter(verdict)
+        return verdict
 
     return recorded
 
 
 def install() -> None:
-    """Replace every built-in check function with one that records its verdicts."""
+    """Replace every built-in judge with one that records its verdicts."""
     for name in BUILTIN_MODULES:
         module = importlib.import_module(name)
         for registered in list(checks_in(module)):
-            setattr(module, registered.run.__name__, _recording(registered.spec.id, registered.run))
+            setattr(module, registered.judge.__name__, _recording(registered.spec.id, registered.judge))
 
 
 def write(path: Path) -> None:

@@ -8,7 +8,7 @@ BUILTIN_MODULES = (
     "auditor.checks.network",
     "auditor.checks.network_layers",
     "auditor.checks.encryption",
-    "auditor.checks.keyvault",
+    "auditor.checks.key_vault",
     "auditor.checks.backup",
     "auditor.checks.monitoring",
     "auditor.checks.identity",

@@ -1,6 +1,6 @@
-"""The auditor's own checkov checks (``auditor.checks.iac``): ids, names and the live checks they mirror.
+"""LEGACY: the auditor's checkov checks not yet reached through a door (``auditor.checks.iac.doors``).
 
-Kept free of checkov imports so the baseline can validate its ``[controls.iac]`` tables without it.
+Each entry disappears as its rule gets a door; ids already follow the rules' scheme (``AUDITOR_<RULE ID>``).
 """
 
 from __future__ import annotations
@@ -26,57 +26,46 @@ CUSTOM_CHECKS: Mapping[str, CustomCheck] = {
     check.id: check
     for check in (
         CustomCheck(
-            "AUDITOR_NET_01",
+            "AUDITOR_NSG_RDP_EXPOSURE",
             "NSG rules do not admit RDP from public addresses outside the whitelist",
             "nsg_rdp_exposure",
             EVERY_FRAMEWORK,
         ),
         CustomCheck(
-            "AUDITOR_NET_04",
+            "AUDITOR_NSG_MANAGEMENT_PORT_EXPOSURE",
             "NSG rules do not admit management or database ports from the Internet",
             "nsg_management_port_exposure",
             EVERY_FRAMEWORK,
         ),
         CustomCheck(
-            "AUDITOR_KV_01",
-            "Key vaults keep soft delete and purge protection, deny public networks and use RBAC",
-            "key_vault_protection",
-            EVERY_FRAMEWORK,
-        ),
-        CustomCheck(
-            "AUDITOR_ENC_01",
+            "AUDITOR_DISK_KEY_VAULT_ENCRYPTION",
             "Managed disks are encrypted with a key held in Key Vault (ADE or a customer key)",
             "disk_key_vault_encryption",
             EVERY_FRAMEWORK,
         ),
         CustomCheck(
-            "AUDITOR_BAK_01",
+            "AUDITOR_VM_DAILY_BACKUP",
             "VM backup policies run daily and keep daily recovery points long enough",
             "vm_daily_backup",
             TERRAFORM_ONLY,
         ),
         CustomCheck(
-            "AUDITOR_BAK_02",
+            "AUDITOR_SQL_BACKUP_POLICY",
             "SQL workload backup policies meet the database backup schedule and retention",
             "sql_backup_policy",
             TERRAFORM_ONLY,
         ),
         CustomCheck(
-            "AUDITOR_BAK_02_LTR",
+            "AUDITOR_SQL_DATABASE_RETENTION",
             "Azure SQL databases keep weekly backups long enough through long-term retention",
             "sql_database_retention",
             TERRAFORM_ONLY,
         ),
         CustomCheck(
-            "AUDITOR_BAK_04",
+            "AUDITOR_BACKUP_GEO_REDUNDANCY",
             "Backup storage geo-replicates from the primary region; Recovery Services vaults are geo-redundant",
             "backup_geo_redundancy",
             EVERY_FRAMEWORK,
         ),
     )
 }
-
-# Key the auditor's checks add to checkov's check_result, holding {"status", "message"}: checkov knows only
-# pass and fail and drops the details of ARM and Bicep results, so the verdict travels there, and a resource
-# that cannot be judged (failed in checkov's eyes) is reported as an error.
-VERDICT_KEY = "auditor_verdict"

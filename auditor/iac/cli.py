@@ -17,8 +17,9 @@ from pathlib import Path
 from auditor.annotations import ci_annotations, failure_lines, failures
 from auditor.baseline import BaselineError, default_baseline_path, load_baseline
 from auditor.checks import builtin_registry
-from auditor.iac.mapping import iac_result, mapped_check_ids
+from auditor.iac.mapping import iac_result
 from auditor.iac.runner import CheckovError, run_checkov
+from auditor.iac.selection import mapped_check_ids
 from auditor.model import Severity
 from auditor.options import ThresholdError, parse_threshold
 from auditor.reports import REPORTERS, write_reports

@@ -12,10 +12,11 @@ from pathlib import Path
 
 from auditor import __version__
 from auditor.baseline import Baseline, Control
+from auditor.checks.iac.doors import rule_of
 from auditor.evaluate import control_level_finding, control_summary, report_path
-from auditor.iac.catalogue import CUSTOM_CHECKS
 from auditor.iac.runner import CheckovRecord, CheckovRun, ParsingError
-from auditor.model import Finding, SourceLocation, Status
+from auditor.iac.selection import decidable, iac_check_ids
+from auditor.model import Finding, Severity, SourceLocation, Status
 from auditor.parameters import Params
 from auditor.registry import Registry
 from auditor.results import ScanMetadata, ScanResult
@@ -26,11 +27,6 @@ MAPPING_FRAMEWORK = {"terraform": "terraform", "terraform_plan": "terraform", "a
 STATUS_OF_RESULT = {"PASSED": Status.PASS, "FAILED": Status.FAIL, "SKIPPED": Status.WAIVED}
 STATUS_OF_VERDICT = {"pass": Status.PASS, "fail": Status.FAIL, "error": Status.ERROR}
 SKIP_SOURCE = "#checkov:skip comment in the code"
-
-
-def mapped_check_ids(baseline: Baseline) -> set[str]:
-    """Every check id some control maps, for any framework: the checks checkov needs to run."""
-    return {check for control in baseline.controls for ids in control.iac.checks.values() for check in ids}
 
 
 def not_decidable_reason(control: Control) -> str:
@@ -109,22 +105,22 @@ def iac_result(
 
 
 def _control_findings(control: Control, run: CheckovRun, registry: Registry, root: Path) -> Iterator[Finding]:
-    if not control.iac.decidable:
+    if not decidable(control):
         yield control_level_finding(
             control, "", Status.NOT_APPLICABLE, f"{NOT_DECIDABLE}: {not_decidable_reason(control)}"
         )
         return
     produced = False
     for error in run.parsing_errors:
-        if control.iac.checks_for(MAPPING_FRAMEWORK.get(error.framework, "")):
+        if iac_check_ids(control, MAPPING_FRAMEWORK.get(error.framework, "")):
             produced = True
             yield _parsing_error(control, error, root)
     for record in sorted(run.records, key=lambda r: (r.file_abs_path, r.start_line, r.resource, r.check_id)):
-        if record.check_id in control.iac.checks_for(MAPPING_FRAMEWORK.get(record.framework, "")):
+        if record.check_id in iac_check_ids(control, MAPPING_FRAMEWORK.get(record.framework, "")):
             produced = True
             yield _finding(control, record, registry, root)
     if not produced:
-        ids = sorted({c for ids in control.iac.checks.values() for c in ids})
+        ids = sorted({c for f in MAPPING_FRAMEWORK.values() for c in iac_check_ids(control, f)})
         yield control_level_finding(
             control, "", Status.NOT_APPLICABLE, f"No resource in the scanned code is judged by {', '.join(ids)}"
         )
@@ -146,12 +142,14 @@ def _finding(control: Control, record: CheckovRecord, registry: Registry, root: 
         evidence["evaluated_keys"] = list(record.evaluated_keys)
     if status is Status.WAIVED:
         evidence["waiver"] = {"reason": record.suppress_comment or "no reason given", "source": SKIP_SOURCE}
+    severity = Severity(record.verdict_severity) if record.verdict_severity in set(Severity) else control.severity
     return Finding(
         control_id=control.id,
-        check_id=record.check_id,
+        # The auditor's own checks report under the rule's id, as the live scan does.
+        check_id=rule_of(record.check_id) or record.check_id,
         title=control.title,
         status=status,
-        severity=control.severity,
+        severity=severity,
         resource_id=f"iac:{file}:{record.resource}",
         resource_type=resource_type_of(record.resource),
         subscription_id="",
@@ -180,9 +178,9 @@ def _verdict(record: CheckovRecord) -> tuple[Status, str]:
 
 
 def _remediation(record: CheckovRecord, registry: Registry) -> str:
-    custom = CUSTOM_CHECKS.get(record.check_id)
-    if custom is not None and custom.live_check in registry:
-        return registry[custom.live_check].spec.remediation.as_text()
+    rule = rule_of(record.check_id)
+    if rule is not None and rule in registry:
+        return registry[rule].spec.remediation.as_text()
     return f"Make the resource pass checkov check {record.check_id}: {record.check_name}."
 
 

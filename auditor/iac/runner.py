@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from auditor.iac.catalogue import VERDICT_KEY
+from auditor.checks.iac.doors import VERDICT_KEY
 from auditor.iac.parameters_file import PARAMS_ENV, write_params
 from auditor.parameters import Params
 
@@ -65,6 +65,7 @@ class CheckovRecord:
     suppress_comment: str = ""
     verdict_status: str | None = None
     verdict_message: str | None = None
+    verdict_severity: str | None = None
 
 
 @dataclass(frozen=True)
@@ -239,6 +240,7 @@ def _record(framework: str, entry: Any) -> CheckovRecord:
         suppress_comment=str(result.get("suppress_comment") or entry.get("suppress_comment") or ""),
         verdict_status=str(verdict["status"]) if verdict.get("status") else None,
         verdict_message=str(verdict["message"]) if verdict.get("message") else None,
+        verdict_severity=str(verdict["severity"]) if verdict.get("severity") else None,
     )
 
 

@@ -11,10 +11,9 @@ from checkov.common.models.enums import CheckCategories, CheckResult
 
 from auditor.checks.iac import arm_records as arm
 from auditor.checks.iac.checkov_results import VerdictCheck
+from auditor.checks.iac.doors import Door, doors, judge_resource, registered
 from auditor.checks.iac.verdicts import (
-    Verdict,
     disk_verdict,
-    key_vault_verdict,
     management_ports_verdict,
     rdp_verdict,
     storage_geo_verdict,
@@ -22,6 +21,7 @@ from auditor.checks.iac.verdicts import (
 )
 from auditor.iac.catalogue import CUSTOM_CHECKS
 from auditor.iac.parameters_file import current_params
+from auditor.model import Verdict
 
 # (resource type, resource body) -> verdict, or None when the resource is outside the check's scope.
 Judge = Callable[[str, Mapping[str, Any]], Verdict | None]
@@ -48,16 +48,31 @@ class ArmCheck(VerdictCheck, BaseResourceCheck):
         return self.conclude(lambda: self.judge(resource_type, conf))
 
 
+class ArmRuleCheck(VerdictCheck, BaseResourceCheck):
+    """A rule applied to ARM and Bicep resources through its door: the rule's id, title and judge."""
+
+    def __init__(self, door: Door) -> None:
+        self.door = door
+        spec = registered(door.rule).spec
+        super().__init__(
+            name=spec.title,
+            id=spec.iac_id,
+            categories=(CheckCategories[door.category],),
+            supported_resources=tuple(door.builders),
+        )
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        """checkov's entry point: judge one resource body with the rule's judge."""
+        resource_type = self.entity_type
+        return self.conclude(lambda: judge_resource(self.door, resource_type, conf, current_params()))
+
+
 def _rdp(resource_type: str, conf: Mapping[str, Any]) -> Verdict:
     return rdp_verdict(arm.security_rules(resource_type, conf), current_params())
 
 
 def _management_ports(resource_type: str, conf: Mapping[str, Any]) -> Verdict:
     return management_ports_verdict(arm.security_rules(resource_type, conf), current_params())
-
-
-def _key_vault(resource_type: str, conf: Mapping[str, Any]) -> Verdict:
-    return key_vault_verdict(arm.key_vault(conf), current_params())
 
 
 def _disk(resource_type: str, conf: Mapping[str, Any]) -> Verdict:
@@ -72,11 +87,15 @@ def _geo_redundancy(resource_type: str, conf: Mapping[str, Any]) -> Verdict | No
 
 
 CHECKS: tuple[tuple[str, CheckCategories, tuple[str, ...], Judge], ...] = (
-    ("AUDITOR_NET_01", CheckCategories.NETWORKING, (arm.NSG, arm.NSG_RULE), _rdp),
-    ("AUDITOR_NET_04", CheckCategories.NETWORKING, (arm.NSG, arm.NSG_RULE), _management_ports),
-    ("AUDITOR_KV_01", CheckCategories.SECRETS, ("Microsoft.KeyVault/vaults",), _key_vault),
-    ("AUDITOR_ENC_01", CheckCategories.ENCRYPTION, ("Microsoft.Compute/disks",), _disk),
-    ("AUDITOR_BAK_04", CheckCategories.BACKUP_AND_RECOVERY, (STORAGE_ACCOUNT, RECOVERY_VAULT), _geo_redundancy),
+    ("AUDITOR_NSG_RDP_EXPOSURE", CheckCategories.NETWORKING, (arm.NSG, arm.NSG_RULE), _rdp),
+    ("AUDITOR_NSG_MANAGEMENT_PORT_EXPOSURE", CheckCategories.NETWORKING, (arm.NSG, arm.NSG_RULE), _management_ports),
+    ("AUDITOR_DISK_KEY_VAULT_ENCRYPTION", CheckCategories.ENCRYPTION, ("Microsoft.Compute/disks",), _disk),
+    (
+        "AUDITOR_BACKUP_GEO_REDUNDANCY",
+        CheckCategories.BACKUP_AND_RECOVERY,
+        (STORAGE_ACCOUNT, RECOVERY_VAULT),
+        _geo_redundancy,
+    ),
 )
 
 # checkov executes this file once per framework it runs; the first execution registers the checks (into
@@ -84,3 +103,6 @@ CHECKS: tuple[tuple[str, CheckCategories, tuple[str, ...], Judge], ...] = (
 for _check_id, _category, _resources, _judge in CHECKS:
     if arm_resource_registry.get_check_by_id(_check_id) is None:
         ArmCheck(_check_id, _category, _resources, _judge)
+for _door in doors("arm"):
+    if arm_resource_registry.get_check_by_id(registered(_door.rule).spec.iac_id) is None:
+        ArmRuleCheck(_door)

@@ -9,9 +9,9 @@ from checkov.common.checks.base_check import BaseCheck
 from checkov.common.models.enums import CheckResult
 from checkov.common.typing import _CheckResult, _SkippedCheck
 
-from auditor.checks.iac.verdicts import Verdict, decide
-from auditor.iac.catalogue import VERDICT_KEY
-from auditor.model import Status
+from auditor.checks.iac.doors import VERDICT_KEY
+from auditor.checks.iac.verdicts import decide
+from auditor.model import Status, Verdict
 
 
 class VerdictCheck(BaseCheck):
@@ -32,7 +32,11 @@ class VerdictCheck(BaseCheck):
         result = super().run(scanned_file, entity_configuration, entity_name, entity_type, skip_info)
         verdict = self.reached()
         if verdict is not None:
-            cast(dict[str, Any], result)[VERDICT_KEY] = {"status": verdict.status.value, "message": verdict.message}
+            cast(dict[str, Any], result)[VERDICT_KEY] = {
+                "status": verdict.status.value,
+                "message": verdict.message,
+                "severity": verdict.severity.value if verdict.severity else None,
+            }
         return result
 
     def reached(self) -> Verdict | None:

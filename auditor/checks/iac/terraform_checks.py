@@ -11,11 +11,10 @@ from checkov.terraform.checks.resource.registry import resource_registry
 
 from auditor.checks.iac import terraform_records as tf
 from auditor.checks.iac.checkov_results import VerdictCheck
+from auditor.checks.iac.doors import Door, doors, judge_resource, registered
 from auditor.checks.iac.verdicts import (
-    Verdict,
     database_verdict,
     disk_verdict,
-    key_vault_verdict,
     management_ports_verdict,
     rdp_verdict,
     sql_policy_verdict,
@@ -25,6 +24,7 @@ from auditor.checks.iac.verdicts import (
 )
 from auditor.iac.catalogue import CUSTOM_CHECKS
 from auditor.iac.parameters_file import current_params
+from auditor.model import Verdict
 
 # (resource type, configuration) -> verdict, or None when the resource is outside the check's scope.
 Judge = Callable[[str, Mapping[str, Any]], Verdict | None]
@@ -48,16 +48,31 @@ class TerraformCheck(VerdictCheck, BaseResourceCheck):
         return self.conclude(lambda: self.judge(resource_type, conf))
 
 
+class TerraformRuleCheck(VerdictCheck, BaseResourceCheck):
+    """A rule applied to Terraform resources through its door: the rule's id, title and judge."""
+
+    def __init__(self, door: Door) -> None:
+        self.door = door
+        spec = registered(door.rule).spec
+        super().__init__(
+            name=spec.title,
+            id=spec.iac_id,
+            categories=(CheckCategories[door.category],),
+            supported_resources=tuple(door.builders),
+        )
+
+    def scan_resource_conf(self, conf: dict[str, list[Any]]) -> CheckResult:
+        """checkov's entry point: judge one resource configuration with the rule's judge."""
+        resource_type = self.entity_type
+        return self.conclude(lambda: judge_resource(self.door, resource_type, conf, current_params()))
+
+
 def _rdp(resource_type: str, conf: Mapping[str, Any]) -> Verdict:
     return rdp_verdict(tf.security_rules(resource_type, conf), current_params())
 
 
 def _management_ports(resource_type: str, conf: Mapping[str, Any]) -> Verdict:
     return management_ports_verdict(tf.security_rules(resource_type, conf), current_params())
-
-
-def _key_vault(resource_type: str, conf: Mapping[str, Any]) -> Verdict:
-    return key_vault_verdict(tf.key_vault(conf), current_params())
 
 
 def _disk(resource_type: str, conf: Mapping[str, Any]) -> Verdict:
@@ -84,22 +99,29 @@ def _sql_database(resource_type: str, conf: Mapping[str, Any]) -> Verdict:
 
 
 CHECKS: tuple[tuple[str, CheckCategories, tuple[str, ...], Judge], ...] = (
-    ("AUDITOR_NET_01", CheckCategories.NETWORKING, (tf.NSG, tf.NSG_RULE), _rdp),
-    ("AUDITOR_NET_04", CheckCategories.NETWORKING, (tf.NSG, tf.NSG_RULE), _management_ports),
-    ("AUDITOR_KV_01", CheckCategories.SECRETS, ("azurerm_key_vault",), _key_vault),
-    ("AUDITOR_ENC_01", CheckCategories.ENCRYPTION, ("azurerm_managed_disk",), _disk),
+    ("AUDITOR_NSG_RDP_EXPOSURE", CheckCategories.NETWORKING, (tf.NSG, tf.NSG_RULE), _rdp),
+    ("AUDITOR_NSG_MANAGEMENT_PORT_EXPOSURE", CheckCategories.NETWORKING, (tf.NSG, tf.NSG_RULE), _management_ports),
+    ("AUDITOR_DISK_KEY_VAULT_ENCRYPTION", CheckCategories.ENCRYPTION, ("azurerm_managed_disk",), _disk),
     (
-        "AUDITOR_BAK_04",
+        "AUDITOR_BACKUP_GEO_REDUNDANCY",
         CheckCategories.BACKUP_AND_RECOVERY,
         ("azurerm_storage_account", "azurerm_recovery_services_vault"),
         _geo_redundancy,
     ),
-    ("AUDITOR_BAK_01", CheckCategories.BACKUP_AND_RECOVERY, ("azurerm_backup_policy_vm",), _vm_policy),
-    ("AUDITOR_BAK_02", CheckCategories.BACKUP_AND_RECOVERY, ("azurerm_backup_policy_vm_workload",), _sql_policy),
-    ("AUDITOR_BAK_02_LTR", CheckCategories.BACKUP_AND_RECOVERY, ("azurerm_mssql_database",), _sql_database),
+    ("AUDITOR_VM_DAILY_BACKUP", CheckCategories.BACKUP_AND_RECOVERY, ("azurerm_backup_policy_vm",), _vm_policy),
+    (
+        "AUDITOR_SQL_BACKUP_POLICY",
+        CheckCategories.BACKUP_AND_RECOVERY,
+        ("azurerm_backup_policy_vm_workload",),
+        _sql_policy,
+    ),
+    ("AUDITOR_SQL_DATABASE_RETENTION", CheckCategories.BACKUP_AND_RECOVERY, ("azurerm_mssql_database",), _sql_database),
 )
 
 # checkov executes this file once per framework it runs; the first execution registers the checks.
 for _check_id, _category, _resources, _judge in CHECKS:
     if resource_registry.get_check_by_id(_check_id) is None:
         TerraformCheck(_check_id, _category, _resources, _judge)
+for _door in doors("terraform"):
+    if resource_registry.get_check_by_id(registered(_door.rule).spec.iac_id) is None:
+        TerraformRuleCheck(_door)

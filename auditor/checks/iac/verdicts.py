@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from auditor.checks.addresses import NO_ADDRESS, whitelist
 from auditor.checks.backup import (
@@ -18,13 +18,11 @@ from auditor.checks.encryption import judge_disk
 from auditor.checks.exposure import Exposure, exposures
 from auditor.checks.iac.conf_values import UndecidableError
 from auditor.checks.index import ById
-from auditor.checks.keyvault import vault_shortfalls
 from auditor.checks.network import RDP_PORT, port_exposures
-from auditor.model import Status
+from auditor.model import Status, Verdict
 from auditor.parameters import Params
 from auditor.records.backup import BackupPolicy, RecoveryVault
 from auditor.records.compute import Disk, DiskEncryptionSet
-from auditor.records.keyvault import KeyVault
 from auditor.records.network import SecurityRule
 from auditor.records.sql import SqlDatabase
 from auditor.records.storage import StorageAccount
@@ -65,14 +63,6 @@ REGION_PAIRS = {
     "southafricanorth": "southafricawest",
     "uaenorth": "uaecentral",
 }
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """What a check says about one resource in code: pass, fail, or error when it cannot be judged."""
-
-    status: Status
-    message: str
 
 
 def decide(judge: Callable[[], Verdict | None]) -> Verdict | None:
@@ -117,14 +107,6 @@ def management_ports_verdict(rules: Sequence[SecurityRule], params: Params) -> V
         )
         return Verdict(Status.FAIL, f"Management or database port(s) reachable from the Internet: {summary}")
     return Verdict(Status.PASS, f"No inbound rule admits ports {', '.join(ports)} from a public source")
-
-
-def key_vault_verdict(vault: KeyVault, params: Params) -> Verdict:
-    """KV-01: soft delete with enough retention, purge protection, no public network, RBAC."""
-    problems = vault_shortfalls(vault, params.get_int("min_soft_delete_days"))
-    if problems:
-        return Verdict(Status.FAIL, "Key vault falls short: " + "; ".join(problems))
-    return Verdict(Status.PASS, "Soft delete, purge protection, private network access and RBAC in place")
 
 
 def disk_verdict(disk: Disk, sets: Sequence[DiskEncryptionSet]) -> Verdict:

@@ -68,7 +68,7 @@ resource udpRange 'Microsoft.Network/networkSecurityGroups/securityRules@2023-09
 }
 
 resource nsgLab 'Microsoft.Network/networkSecurityGroups@2023-09-01' = {
-  //checkov:skip=AUDITOR_NET_01:lab network, torn down nightly
+  //checkov:skip=AUDITOR_NSG_RDP_EXPOSURE:lab network, torn down nightly
   name: 'nsg-bicep-lab'
   location: location
   properties: {

@@ -373,7 +373,7 @@ resource "azurerm_network_security_rule" "standalone_rdp" {
 }
 
 resource "azurerm_network_security_rule" "standalone_waived" {
-  #checkov:skip=AUDITOR_NET_01:break-glass rule, removed by the change ticket CHG-1234
+  #checkov:skip=AUDITOR_NSG_RDP_EXPOSURE:break-glass rule, removed by the change ticket CHG-1234
   name                        = "allow-rdp-break-glass"
   priority                    = 310
   direction                   = "Inbound"

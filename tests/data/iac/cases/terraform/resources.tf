@@ -28,7 +28,7 @@ resource "azurerm_key_vault" "kv_short_retention" {
 }
 
 resource "azurerm_key_vault" "kv_waived" {
-  #checkov:skip=AUDITOR_KV_01:vault is being retired this quarter
+  #checkov:skip=AUDITOR_KEY_VAULT_PROTECTION:vault is being retired this quarter
   name                = "kv-waived"
   location            = "eastus"
   resource_group_name = "rg-keys"

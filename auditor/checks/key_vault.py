@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from auditor.arm_ids import name_of
 from auditor.inventory import Inventory
-from auditor.model import CheckResult, Severity, errored, failed, passed
+from auditor.model import Severity, Verdict, erroring, failing, passing
 from auditor.parameters import Params
 from auditor.records.backup import RecoveryVault
 from auditor.records.compute import Disk, DiskEncryptionSet
@@ -50,6 +50,8 @@ def vault_shortfalls(vault: KeyVault, min_soft_delete_days: int) -> list[str]:
     severity=Severity.HIGH,
     resource_types=("Microsoft.KeyVault/vaults",),
     requires=("Microsoft.KeyVault/vaults",),
+    over="key_vaults",
+    subject="key vaults",
     parameters=("min_soft_delete_days",),
     rationale="The vault keys protect disks and backups: a purged or publicly reachable vault loses or "
     "exposes every copy of the data at once.",
@@ -66,24 +68,21 @@ def vault_shortfalls(vault: KeyVault, min_soft_delete_days: int) -> list[str]:
         "enableRbacAuthorization: true",
     ),
 )
-def key_vault_protection(inventory: Inventory, params: Params) -> Iterator[CheckResult]:
-    """Fail every vault with any shortfall, listing all of them."""
-    minimum = params.get_int("min_soft_delete_days")
-    for vault in inventory.key_vaults:
-        evidence = {
-            "enableSoftDelete": vault.soft_delete_enabled,
-            "softDeleteRetentionInDays": vault.soft_delete_retention_days,
-            "enablePurgeProtection": vault.purge_protection_enabled,
-            "enableRbacAuthorization": vault.rbac_authorization_enabled,
-            "publicNetworkAccess": vault.public_network_access,
-            "networkAcls.defaultAction": vault.network_default_action,
-            "private_endpoints": vault.private_endpoint_count,
-        }
-        problems = vault_shortfalls(vault, minimum)
-        if problems:
-            yield failed(vault, "Key vault falls short: " + "; ".join(problems), **evidence)
-        else:
-            yield passed(vault, "Soft delete, purge protection, private network access and RBAC in place", **evidence)
+def key_vault_protection(vault: KeyVault, params: Params) -> Verdict:
+    """Fail a vault with any shortfall, listing all of them."""
+    evidence = {
+        "enableSoftDelete": vault.soft_delete_enabled,
+        "softDeleteRetentionInDays": vault.soft_delete_retention_days,
+        "enablePurgeProtection": vault.purge_protection_enabled,
+        "enableRbacAuthorization": vault.rbac_authorization_enabled,
+        "publicNetworkAccess": vault.public_network_access,
+        "networkAcls.defaultAction": vault.network_default_action,
+        "private_endpoints": vault.private_endpoint_count,
+    }
+    problems = vault_shortfalls(vault, params.get_int("min_soft_delete_days"))
+    if problems:
+        return failing("Key vault falls short: " + "; ".join(problems), **evidence)
+    return passing("Soft delete, purge protection, private network access and RBAC in place", **evidence)
 
 
 # --- KV-02: keys that protect data ---------------------------------------------------------------
@@ -201,7 +200,7 @@ def key_shortfalls(key: KeyVaultKey, reference: datetime) -> list[str]:
     return problems
 
 
-def _key_evidence(key: KeyVaultKey, uses: list[KeyUse]) -> dict[str, object]:
+def _key_evidence(key: KeyVaultKey, uses: tuple[KeyUse, ...]) -> dict[str, object]:
     return {
         "key_id": key.id,
         "key_uri": key.key_uri,
@@ -217,12 +216,74 @@ def _key_evidence(key: KeyVaultKey, uses: list[KeyUse]) -> dict[str, object]:
     }
 
 
+@dataclass(frozen=True)
+class ProtectingKey:
+    """A collected key together with every reference that makes it protect data: what KV-02 judges."""
+
+    key: KeyVaultKey
+    uses: tuple[KeyUse, ...]
+
+    @property
+    def id(self) -> str:
+        """The key's id."""
+        return self.key.id
+
+    @property
+    def type(self) -> str:
+        """The key's type."""
+        return self.key.type
+
+    @property
+    def subscription_id(self) -> str:
+        """The key's subscription."""
+        return self.key.subscription_id
+
+
+@dataclass(frozen=True)
+class UnresolvedKeyUse:
+    """A reference to a key this scan cannot show: incomplete settings, not a key URL, or a key not collected."""
+
+    use: KeyUse
+    reference: KeyReference | None
+
+    @property
+    def id(self) -> str:
+        """The id of the resource holding the reference."""
+        return self.use.resource.id
+
+    @property
+    def type(self) -> str:
+        """The type of the resource holding the reference."""
+        return self.use.resource.type
+
+    @property
+    def subscription_id(self) -> str:
+        """The subscription of the resource holding the reference."""
+        return self.use.resource.subscription_id
+
+
+def protecting_keys(inventory: Inventory) -> Iterator[ProtectingKey | UnresolvedKeyUse]:
+    """Every key a data-holding resource references, with its uses, and every reference that resolves to none."""
+    keys = {(name_of(k.vault_id).lower(), k.name.lower()): k for k in inventory.key_vault_keys}
+    uses_by_key: dict[tuple[str, str], list[KeyUse]] = {}
+    for use in key_uses(inventory):
+        reference = parse_key_url(use.url) if use.url else None
+        if reference is not None and reference.in_key_vault and reference.identity in keys:
+            uses_by_key.setdefault(reference.identity, []).append(use)
+        else:
+            yield UnresolvedKeyUse(use, reference)
+    for identity, uses in uses_by_key.items():
+        yield ProtectingKey(keys[identity], tuple(uses))
+
+
 @check(
     id="protecting_keys_hygiene",
     title="Keys protecting disks, storage, backup vaults and SQL are enabled, RSA 2048+ or EC, and expire or rotate",
     severity=Severity.MEDIUM,
     resource_types=("Microsoft.KeyVault/vaults/keys",),
     requires=KEY_PROTECTION_APIS,
+    over=protecting_keys,
+    subject="keys protecting disks, storage, backup vaults or SQL servers",
     rationale="These keys wrap the data keys of disks, backups and databases: a weak key weakens every copy, "
     "and a key that never expires or rotates stays exposed for as long as it was ever exposed.",
     remediation=Remediation(
@@ -241,48 +302,38 @@ def _key_evidence(key: KeyVaultKey, uses: list[KeyUse]) -> dict[str, object]:
         "lifetimeActions: [ { trigger: { timeBeforeExpiry: 'P30D' }, action: { type: 'rotate' } } ] } }",
     ),
 )
-def protecting_keys_hygiene(inventory: Inventory, params: Params) -> Iterator[CheckResult]:
-    """Judge every key a data-holding resource references; keys that protect nothing are not judged."""
-    keys = {(name_of(k.vault_id).lower(), k.name.lower()): k for k in inventory.key_vault_keys}
-    uses_by_key: dict[tuple[str, str], list[KeyUse]] = {}
-    for use in key_uses(inventory):
-        reference = parse_key_url(use.url) if use.url else None
-        if use.url is None:
-            yield errored(
-                use.resource,
-                f"{use.role} is configured but its key vault URI or key name was not reported",
-                role=use.role,
-            )
-        elif reference is None:
-            yield errored(use.resource, f"{use.role} names {use.url}, which is not a Key Vault key URL", url=use.url)
-        elif not reference.in_key_vault or reference.identity not in keys:
-            where = (
-                "which is not among the collected keys (its vault or subscription was not scanned, or its keys "
-                "could not be listed)"
-                if reference.in_key_vault
-                else "which is in a Managed HSM or another key store this scan does not read"
-            )
-            yield errored(
-                use.resource,
-                f"{use.role} references key {use.url}, {where}, so its type, size, state and expiry cannot be shown",
-                role=use.role,
-                url=use.url,
-                vault=reference.vault_name,
-                key=reference.key_name,
-            )
-        else:
-            uses_by_key.setdefault(reference.identity, []).append(use)
-    for identity, uses in uses_by_key.items():
-        key = keys[identity]
-        evidence = _key_evidence(key, uses)
-        roles = "; ".join(sorted({f"{u.role} of {u.resource.name}" for u in uses}))
-        problems = key_shortfalls(key, inventory.reference_time)
-        if problems:
-            yield failed(key, f"Key protecting {roles} falls short: " + "; ".join(problems), **evidence)
-        else:
-            guard = "expires " + str(evidence["expires"])[:10] if key.expires is not None else "rotates by policy"
-            yield passed(
-                key,
-                f"{key.kty} {key.key_size or key.curve} key, enabled, {guard}; protects {roles}",
-                **evidence,
-            )
+def protecting_keys_hygiene(subject: ProtectingKey | UnresolvedKeyUse, params: Params) -> Verdict:
+    """A data-protecting key falls short when disabled, weak, or neither expiring nor rotating; a reference
+    to a key the scan cannot see is an error on the resource holding it."""
+    if isinstance(subject, UnresolvedKeyUse):
+        return unresolved_use_verdict(subject)
+    key, uses = subject.key, subject.uses
+    evidence = _key_evidence(key, uses)
+    roles = "; ".join(sorted({f"{u.role} of {u.resource.name}" for u in uses}))
+    problems = key_shortfalls(key, params.moment)
+    if problems:
+        return failing(f"Key protecting {roles} falls short: " + "; ".join(problems), **evidence)
+    guard = "expires " + str(evidence["expires"])[:10] if key.expires is not None else "rotates by policy"
+    return passing(f"{key.kty} {key.key_size or key.curve} key, enabled, {guard}; protects {roles}", **evidence)
+
+
+def unresolved_use_verdict(subject: UnresolvedKeyUse) -> Verdict:
+    """Why a key reference cannot be judged, named on the resource that holds it."""
+    use, reference = subject.use, subject.reference
+    if use.url is None:
+        return erroring(f"{use.role} is configured but its key vault URI or key name was not reported", role=use.role)
+    if reference is None:
+        return erroring(f"{use.role} names {use.url}, which is not a Key Vault key URL", url=use.url)
+    where = (
+        "which is not among the collected keys (its vault or subscription was not scanned, or its keys "
+        "could not be listed)"
+        if reference.in_key_vault
+        else "which is in a Managed HSM or another key store this scan does not read"
+    )
+    return erroring(
+        f"{use.role} references key {use.url}, {where}, so its type, size, state and expiry cannot be shown",
+        role=use.role,
+        url=use.url,
+        vault=reference.vault_name,
+        key=reference.key_name,
+    )
