@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from azure.mgmt.compute import ComputeManagementClient
@@ -173,7 +173,7 @@ def virtual_machine(raw: Mapping[str, Any], subscription_id: str) -> VirtualMach
         data_disks=tuple(_vm_disk(d) for d in storage.items("dataDisks")),
         # Every VM has at least one NIC; a VM answer without them cannot be placed on any network.
         nic_ids=_nic_ids(vm),
-        extensions=tuple(extension(e) for e in embedded),
+        extensions=by_name(extension(e) for e in embedded),
         extensions_known=vm.present("resources"),
         vm_size=vm.text("properties.hardwareProfile.vmSize"),
         encryption_at_host=vm.flag("properties.securityProfile.encryptionAtHost"),
@@ -279,7 +279,12 @@ def with_extensions(session: AzureSession, vm: VirtualMachine) -> VirtualMachine
         extension(Reader(item, f"extensions[{i}]", problems))
         for i, item in enumerate(list_objects(pipeline, session.arm_url, url))
     ]
-    return dataclasses.replace(vm, extensions=tuple(found), extensions_known=True, unreadable=tuple(problems))
+    return dataclasses.replace(vm, extensions=by_name(found), extensions_known=True, unreadable=tuple(problems))
+
+
+def by_name(extensions: Iterable[VmExtension]) -> tuple[VmExtension, ...]:
+    """Extensions in name order: ARM and Resource Graph list them in orders of their own, evidence must not."""
+    return tuple(sorted(extensions, key=lambda e: (e.name.lower(), e.name)))
 
 
 def list_disks(session: AzureSession, subscription_id: str) -> Iterator[Disk]:
