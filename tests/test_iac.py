@@ -123,6 +123,24 @@ EXPECTED: dict[tuple[str, str, str], str] = {
     ("ENC-01", "disk_key_vault_encryption", tf("resources.tf", "azurerm_managed_disk.disk_cmk")): "pass",
     ("ENC-01", "disk_key_vault_encryption", tf("resources.tf", "azurerm_managed_disk.disk_ade")): "pass",
     ("ENC-01", "disk_key_vault_encryption", tf("resources.tf", "azurerm_managed_disk.disk_platform_key")): "fail",
+    # ENC-02: vaults declared without an encryption block and with public access left on.
+    **{
+        ("ENC-02", "recovery_vault_cmk_private", tf("resources.tf", f"azurerm_recovery_services_vault.{name}")): "fail"
+        for name in ("vault_default", "vault_local")
+    },
+    # ENC-03: the accounts leave blob public access, the public endpoint and Microsoft-managed keys at defaults.
+    **{
+        ("ENC-03", "storage_account_private_https", tf("resources.tf", f"azurerm_storage_account.{name}")): "fail"
+        for name in ("backup_ragrs", "backup_lrs", "backup_wrong_region")
+    },
+    **{
+        (
+            "ENC-03",
+            "storage_account_private_https",
+            f"iac:arm/data.json:Microsoft.Storage/storageAccounts.{name}",
+        ): "fail"
+        for name in ("starmbackup", "starmlocal")
+    },
     # ENC-03: checkov's HTTPS-only and blob public access checks.
     **{
         ("ENC-03", check, tf("resources.tf", f"azurerm_storage_account.{name}")): status

@@ -7,7 +7,9 @@ from auditor.registry import Registry
 BUILTIN_MODULES = (
     "auditor.checks.network",
     "auditor.checks.network_layers",
-    "auditor.checks.encryption",
+    "auditor.checks.disks",
+    "auditor.checks.storage",
+    "auditor.checks.vault_encryption",
     "auditor.checks.key_vault",
     "auditor.checks.backup",
     "auditor.checks.monitoring",

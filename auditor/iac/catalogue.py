@@ -38,12 +38,6 @@ CUSTOM_CHECKS: Mapping[str, CustomCheck] = {
             EVERY_FRAMEWORK,
         ),
         CustomCheck(
-            "AUDITOR_DISK_KEY_VAULT_ENCRYPTION",
-            "Managed disks are encrypted with a key held in Key Vault (ADE or a customer key)",
-            "disk_key_vault_encryption",
-            EVERY_FRAMEWORK,
-        ),
-        CustomCheck(
             "AUDITOR_VM_DAILY_BACKUP",
             "VM backup policies run daily and keep daily recovery points long enough",
             "vm_daily_backup",

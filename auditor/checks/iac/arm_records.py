@@ -6,8 +6,11 @@ checkov runs ARM checks on Bicep too, handing them the resource body with the sa
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
+from auditor.arm_ids import name_of
+from auditor.checks.disks import KeyedDisk, KeyedSnapshot
 from auditor.checks.iac.conf_values import (
     UndecidableError,
     arm_bool,
@@ -17,8 +20,10 @@ from auditor.checks.iac.conf_values import (
     arm_strings,
     is_arm_expression,
 )
+from auditor.checks.index import ById
+from auditor.checks.storage import BackupAwareAccount
 from auditor.records.backup import RecoveryVault
-from auditor.records.compute import Disk, DiskEncryption, DiskEncryptionSet
+from auditor.records.compute import Disk, DiskEncryption, DiskEncryptionSet, Snapshot
 from auditor.records.keyvault import KeyVault
 from auditor.records.network import SecurityRule
 from auditor.records.storage import StorageAccount
@@ -127,7 +132,7 @@ def managed_disk(conf: Mapping[str, Any]) -> tuple[Disk, tuple[DiskEncryptionSet
         (
             DiskEncryptionSet(
                 id=set_id,
-                name=set_id,
+                name=set_name(set_id),
                 subscription_id="",
                 resource_group="",
                 location="",
@@ -181,4 +186,94 @@ def recovery_vault(conf: Mapping[str, Any]) -> RecoveryVault:
         infrastructure_encryption=None,
         storage_redundancy=_text(redundancy) or "GeoRedundant",
         cross_region_restore=None,
+    )
+
+
+def set_name(set_id: str) -> str:
+    """The name of a disk encryption set named by id in a template: the id's last segment, or the expression."""
+    return name_of(set_id) if set_id.startswith("/") else set_id
+
+
+def keyed_disk(conf: Mapping[str, Any]) -> KeyedDisk:
+    """A ``Microsoft.Compute/disks`` resource with the disk encryption set it names, as ENC-01 judges it."""
+    disk, sets = managed_disk(conf)
+    return KeyedDisk(disk, ById(sets))
+
+
+def snapshot(conf: Mapping[str, Any]) -> KeyedSnapshot:
+    """A ``Microsoft.Compute/snapshots`` resource with ARM's defaults for what it leaves out.
+
+    networkAccessPolicy defaults to AllowAll and publicNetworkAccess to Enabled; a snapshot that states no
+    ``encryption`` takes its key at rest from what it copies, which the template does not show.
+    """
+    what = _name(conf)
+    disk, sets = managed_disk(conf)
+    encryption = disk.encryption
+    if arm_get(conf, "properties/encryption") is None:
+        encryption = replace(encryption, encryption_type=None)
+    source = arm_get(conf, "properties/creationData/sourceResourceId")
+    record = Snapshot(
+        id=what,
+        name=what,
+        subscription_id="",
+        resource_group="",
+        location=str(conf.get("location") or ""),
+        encryption=encryption,
+        source_resource_id=_text(source),
+        public_network_access=_text(arm_literal(conf, "properties/publicNetworkAccess", what)) or "Enabled",
+        network_access_policy=_text(arm_literal(conf, "properties/networkAccessPolicy", what)) or "AllowAll",
+    )
+    return KeyedSnapshot(record, ById(sets))
+
+
+def encrypted_recovery_vault(conf: Mapping[str, Any]) -> RecoveryVault:
+    """A ``Microsoft.RecoveryServices/vaults`` resource with its public access and customer-managed key.
+
+    publicNetworkAccess is Enabled unless the template says otherwise; a key URI left to an expression (a
+    key's keyUriWithVersion, say) still names a Key Vault key, as the property requires one.
+    """
+    what = _name(conf)
+    return RecoveryVault(
+        id=what,
+        name=what,
+        subscription_id="",
+        resource_group="",
+        location=str(conf.get("location") or ""),
+        storage_redundancy=_text(arm_get(conf, "properties/redundancySettings/standardTierStorageRedundancy")),
+        cross_region_restore=None,
+        public_network_access=_text(arm_literal(conf, "properties/publicNetworkAccess", what)) or "Enabled",
+        cmk_key_uri=_text(arm_get(conf, "properties/encryption/keyVaultProperties/keyUri")),
+        infrastructure_encryption=_text(arm_literal(conf, "properties/encryption/infrastructureEncryption", what)),
+    )
+
+
+def protected_storage_account(conf: Mapping[str, Any]) -> BackupAwareAccount:
+    """A ``Microsoft.Storage/storageAccounts`` resource with every setting ENC-03 reads.
+
+    ARM's documented defaults: supportsHttpsTrafficOnly true (API 2019-04-01 on), minimumTlsVersion read as
+    TLS1_0, networkAcls.defaultAction Allow, encryption.keySource Microsoft.Storage. allowBlobPublicAccess and
+    publicNetworkAccess stay unstated when absent (their defaults moved between API versions), so the rule
+    never passes them. Which SQL VMs back up to the account is not in the account's template.
+    """
+    what = _name(conf)
+    https = arm_bool(conf, "properties/supportsHttpsTrafficOnly", what)
+    source = _text(arm_literal(conf, "properties/encryption/keySource", what))
+    return BackupAwareAccount(
+        StorageAccount(
+            id=what,
+            name=what,
+            subscription_id="",
+            resource_group="",
+            location=str(conf.get("location") or ""),
+            sku=_text(arm_get(conf, "sku/name")),
+            kind=_text(conf.get("kind")),
+            allow_blob_public_access=arm_bool(conf, "properties/allowBlobPublicAccess", what),
+            public_network_access=_text(arm_literal(conf, "properties/publicNetworkAccess", what)),
+            network_default_action=_text(arm_literal(conf, "properties/networkAcls/defaultAction", what)) or "Allow",
+            https_only=True if https is None else https,
+            minimum_tls_version=_text(arm_literal(conf, "properties/minimumTlsVersion", what)) or "TLS1_0",
+            key_source=source or "Microsoft.Storage",
+            key_vault_uri=_text(arm_get(conf, "properties/encryption/keyvaultproperties/keyvaulturi")),
+            key_name=_text(arm_get(conf, "properties/encryption/keyvaultproperties/keyname")),
+        )
     )

@@ -52,6 +52,37 @@ class Door:
 DOORS: tuple[Door, ...] = (
     Door("key_vault_protection", "terraform", "SECRETS", {"azurerm_key_vault": lambda _, conf: tf.key_vault(conf)}),
     Door("key_vault_protection", "arm", "SECRETS", {"Microsoft.KeyVault/vaults": lambda _, conf: arm.key_vault(conf)}),
+    # ENC-01, ENC-02 and ENC-03: disks, snapshots, Recovery Services vault keys, storage accounts.
+    Door(
+        "disk_key_vault_encryption", "terraform", "ENCRYPTION", {"azurerm_managed_disk": lambda _, c: tf.keyed_disk(c)}
+    ),
+    Door("disk_key_vault_encryption", "arm", "ENCRYPTION", {"Microsoft.Compute/disks": lambda _, c: arm.keyed_disk(c)}),
+    Door("snapshot_cmk_private", "terraform", "ENCRYPTION", {"azurerm_snapshot": lambda _, c: tf.snapshot(c)}),
+    Door("snapshot_cmk_private", "arm", "ENCRYPTION", {"Microsoft.Compute/snapshots": lambda _, c: arm.snapshot(c)}),
+    Door(
+        "recovery_vault_cmk_private",
+        "terraform",
+        "ENCRYPTION",
+        {"azurerm_recovery_services_vault": lambda _, c: tf.encrypted_recovery_vault(c)},
+    ),
+    Door(
+        "recovery_vault_cmk_private",
+        "arm",
+        "ENCRYPTION",
+        {"Microsoft.RecoveryServices/vaults": lambda _, c: arm.encrypted_recovery_vault(c)},
+    ),
+    Door(
+        "storage_account_private_https",
+        "terraform",
+        "GENERAL_SECURITY",
+        {"azurerm_storage_account": lambda _, c: tf.protected_storage_account(c)},
+    ),
+    Door(
+        "storage_account_private_https",
+        "arm",
+        "GENERAL_SECURITY",
+        {"Microsoft.Storage/storageAccounts": lambda _, c: arm.protected_storage_account(c)},
+    ),
 )
 
 

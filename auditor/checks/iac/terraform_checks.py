@@ -14,7 +14,6 @@ from auditor.checks.iac.checkov_results import VerdictCheck
 from auditor.checks.iac.doors import Door, doors, judge_resource, registered
 from auditor.checks.iac.verdicts import (
     database_verdict,
-    disk_verdict,
     management_ports_verdict,
     rdp_verdict,
     sql_policy_verdict,
@@ -75,10 +74,6 @@ def _management_ports(resource_type: str, conf: Mapping[str, Any]) -> Verdict:
     return management_ports_verdict(tf.security_rules(resource_type, conf), current_params())
 
 
-def _disk(resource_type: str, conf: Mapping[str, Any]) -> Verdict:
-    return disk_verdict(*tf.managed_disk(conf))
-
-
 def _geo_redundancy(resource_type: str, conf: Mapping[str, Any]) -> Verdict | None:
     if resource_type == "azurerm_recovery_services_vault":
         return vault_geo_verdict(tf.recovery_vault(conf))
@@ -101,7 +96,6 @@ def _sql_database(resource_type: str, conf: Mapping[str, Any]) -> Verdict:
 CHECKS: tuple[tuple[str, CheckCategories, tuple[str, ...], Judge], ...] = (
     ("AUDITOR_NSG_RDP_EXPOSURE", CheckCategories.NETWORKING, (tf.NSG, tf.NSG_RULE), _rdp),
     ("AUDITOR_NSG_MANAGEMENT_PORT_EXPOSURE", CheckCategories.NETWORKING, (tf.NSG, tf.NSG_RULE), _management_ports),
-    ("AUDITOR_DISK_KEY_VAULT_ENCRYPTION", CheckCategories.ENCRYPTION, ("azurerm_managed_disk",), _disk),
     (
         "AUDITOR_BACKUP_GEO_REDUNDANCY",
         CheckCategories.BACKUP_AND_RECOVERY,

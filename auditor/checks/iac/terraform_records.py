@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
+from urllib.parse import urlsplit
 
+from auditor.arm_ids import name_of
+from auditor.checks.disks import KeyedDisk, KeyedSnapshot
 from auditor.checks.iac.conf_values import (
     UndecidableError,
     is_terraform_expression,
@@ -15,8 +19,10 @@ from auditor.checks.iac.conf_values import (
     tf_strings,
     tf_value,
 )
+from auditor.checks.index import ById
+from auditor.checks.storage import BackupAwareAccount
 from auditor.records.backup import BackupPolicy, RecoveryVault, RetentionRule, SubPolicy
-from auditor.records.compute import Disk, DiskEncryption, DiskEncryptionSet
+from auditor.records.compute import Disk, DiskEncryption, DiskEncryptionSet, Snapshot
 from auditor.records.keyvault import KeyVault
 from auditor.records.network import SecurityRule
 from auditor.records.sql import SqlDatabase
@@ -156,7 +162,7 @@ def managed_disk(conf: Mapping[str, Any]) -> tuple[Disk, tuple[DiskEncryptionSet
         (
             DiskEncryptionSet(
                 id=str(chosen),
-                name=str(chosen),
+                name=set_name(str(chosen)),
                 subscription_id="",
                 resource_group="",
                 location="",
@@ -295,4 +301,115 @@ def sql_database(conf: Mapping[str, Any]) -> SqlDatabase:
         ltr_weekly=str(tf_literal(ltr, "weekly_retention", what) or "PT0S"),
         ltr_monthly=str(tf_literal(ltr, "monthly_retention", what) or "") or None,
         ltr_yearly=str(tf_literal(ltr, "yearly_retention", what) or "") or None,
+    )
+
+
+def set_name(set_id: str) -> str:
+    """The name of a disk encryption set named by id in code: the id's last segment, or the expression itself."""
+    return name_of(set_id) if set_id.startswith("/") else set_id
+
+
+def keyed_disk(conf: Mapping[str, Any]) -> KeyedDisk:
+    """An ``azurerm_managed_disk`` with the disk encryption set it names, as ENC-01 judges it."""
+    disk, sets = managed_disk(conf)
+    return KeyedDisk(disk, ById(sets))
+
+
+def snapshot(conf: Mapping[str, Any]) -> KeyedSnapshot:
+    """An ``azurerm_snapshot``: its Azure Disk Encryption settings and network access, provider defaults applied.
+
+    azurerm_snapshot names no disk encryption set (its key at rest follows the source it copies), so the key
+    is not known from the code unless Azure Disk Encryption settings name a Key Vault secret. The provider
+    documents network_access_policy as defaulting to AllowAll and public_network_access_enabled to true.
+    """
+    what = address(conf)
+    disk, _ = managed_disk(conf)
+    public = tf_bool(conf, "public_network_access_enabled", what, default=True)
+    source = tf_value(conf, "source_resource_id") or tf_value(conf, "source_uri")
+    record = Snapshot(
+        id=what,
+        name=_name(conf),
+        subscription_id="",
+        resource_group=str(tf_value(conf, "resource_group_name") or ""),
+        location=str(tf_value(conf, "location") or ""),
+        encryption=replace(disk.encryption, encryption_type=None, disk_encryption_set_id=None),
+        source_resource_id=str(source) if source else None,
+        public_network_access="Enabled" if public else "Disabled",
+        network_access_policy=str(tf_literal(conf, "network_access_policy", what) or "AllowAll"),
+    )
+    return KeyedSnapshot(record, ById(()))
+
+
+def encrypted_recovery_vault(conf: Mapping[str, Any]) -> RecoveryVault:
+    """An ``azurerm_recovery_services_vault`` with its public access and ``encryption`` block.
+
+    public_network_access_enabled defaults to true; key_id is required inside an encryption block, so a block
+    names a Key Vault key (a reference to an azurerm_key_vault_key stands for it, as its id is the key URL).
+    """
+    what = address(conf)
+    public = tf_bool(conf, "public_network_access_enabled", what, default=True)
+    blocks = tf_blocks(conf, "encryption")
+    key_id = tf_value(blocks[0], "key_id") if blocks else None
+    infrastructure = tf_bool(blocks[0], "infrastructure_encryption_enabled", what, default=None) if blocks else None
+    return RecoveryVault(
+        id=what,
+        name=_name(conf),
+        subscription_id="",
+        resource_group=str(tf_value(conf, "resource_group_name") or ""),
+        location=str(tf_value(conf, "location") or ""),
+        storage_redundancy=str(tf_value(conf, "storage_mode_type") or "GeoRedundant"),
+        cross_region_restore=None,
+        public_network_access="Enabled" if public else "Disabled",
+        cmk_key_uri=str(key_id) if key_id else None,
+        infrastructure_encryption=None if infrastructure is None else ("Enabled" if infrastructure else "Disabled"),
+    )
+
+
+def _key_parts(key_id: str) -> tuple[str, str]:
+    """A Key Vault key id split into the vault URI and the key name; an expression stands for both."""
+    parsed = urlsplit(key_id)
+    parts = [p for p in parsed.path.split("/") if p]
+    if parsed.scheme == "https" and parsed.hostname and len(parts) >= 2 and parts[0] == "keys":
+        return f"https://{parsed.hostname}/", parts[1]
+    return f"the vault of {key_id}", key_id
+
+
+def protected_storage_account(conf: Mapping[str, Any]) -> BackupAwareAccount:
+    """An ``azurerm_storage_account`` with every setting ENC-03 reads, provider defaults applied.
+
+    Defaults (azurerm 3.x and 4.x): allow_nested_items_to_be_public true, public_network_access_enabled true,
+    https_traffic_only_enabled (3.x enable_https_traffic_only) true, min_tls_version TLS1_2; no network_rules
+    block is Azure's default action Allow, and no customer_managed_key block is Microsoft-managed keys. Settings
+    made by separate azurerm_storage_account_network_rules or _customer_managed_key resources are not this
+    resource's, so they are not seen here. Which SQL VMs back up to the account is not in the account's code.
+    """
+    what = address(conf)
+    https = tf_bool(conf, "https_traffic_only_enabled", what, default=None)
+    if https is None:
+        https = tf_bool(conf, "enable_https_traffic_only", what, default=True)
+    rules = tf_blocks(conf, "network_rules")
+    keys = tf_blocks(conf, "customer_managed_key")
+    key_id = (tf_value(keys[0], "key_vault_key_id") or tf_value(keys[0], "managed_hsm_key_id")) if keys else None
+    vault_uri, key_name = _key_parts(str(key_id)) if key_id else (None, None)
+    public = tf_bool(conf, "public_network_access_enabled", what, default=True)
+    action = (str(tf_literal(rules[0], "default_action", what) or "") or None) if rules else "Allow"
+    tier, replication = tf_value(conf, "account_tier"), tf_value(conf, "account_replication_type")
+    return BackupAwareAccount(
+        StorageAccount(
+            id=what,
+            name=_name(conf),
+            subscription_id="",
+            resource_group=str(tf_value(conf, "resource_group_name") or ""),
+            location=str(tf_value(conf, "location") or ""),
+            sku=f"{tier}_{replication}" if tier and replication else None,
+            kind=str(tf_value(conf, "account_kind") or "StorageV2"),
+            allow_blob_public_access=tf_bool(conf, "allow_nested_items_to_be_public", what, default=True),
+            public_network_access="Enabled" if public else "Disabled",
+            network_default_action=action,
+            https_only=https,
+            minimum_tls_version=str(tf_literal(conf, "min_tls_version", what) or "TLS1_2"),
+            key_source="Microsoft.Keyvault" if keys else "Microsoft.Storage",
+            key_vault_uri=vault_uri,
+            key_name=key_name,
+        )
     )

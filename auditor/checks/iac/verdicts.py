@@ -14,15 +14,12 @@ from auditor.checks.backup import (
     vault_redundancy_shortfall,
     vm_policy_shortfalls,
 )
-from auditor.checks.encryption import judge_disk
 from auditor.checks.exposure import Exposure, exposures
 from auditor.checks.iac.conf_values import UndecidableError
-from auditor.checks.index import ById
 from auditor.checks.network import RDP_PORT, port_exposures
 from auditor.model import Status, Verdict
 from auditor.parameters import Params
 from auditor.records.backup import BackupPolicy, RecoveryVault
-from auditor.records.compute import Disk, DiskEncryptionSet
 from auditor.records.network import SecurityRule
 from auditor.records.sql import SqlDatabase
 from auditor.records.storage import StorageAccount
@@ -107,12 +104,6 @@ def management_ports_verdict(rules: Sequence[SecurityRule], params: Params) -> V
         )
         return Verdict(Status.FAIL, f"Management or database port(s) reachable from the Internet: {summary}")
     return Verdict(Status.PASS, f"No inbound rule admits ports {', '.join(ports)} from a public source")
-
-
-def disk_verdict(disk: Disk, sets: Sequence[DiskEncryptionSet]) -> Verdict:
-    """ENC-01: the disk's key is a customer key in Key Vault (through a disk encryption set) or ADE."""
-    result = judge_disk(disk, ById(sets))
-    return Verdict(result.status, result.message)
 
 
 def backup_account_names(params: Params) -> frozenset[str]:
