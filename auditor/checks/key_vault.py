@@ -317,7 +317,8 @@ def protecting_keys_hygiene(subject: ProtectingKey | UnresolvedKeyUse, params: P
     if problems:
         return failing(f"{named} falls short: " + "; ".join(problems), **evidence)
     guard = "expires " + str(evidence["expires"])[:10] if key.expires is not None else "rotates by policy"
-    return passing(f"{key.kty} {key.key_size or key.curve} key, enabled, {guard}{protects}", **evidence)
+    lead = "" if uses else f"Key {key.name}: "
+    return passing(f"{lead}{key.kty} {key.key_size or key.curve} key, enabled, {guard}{protects}", **evidence)
 
 
 def unresolved_use_verdict(subject: UnresolvedKeyUse) -> Verdict:
