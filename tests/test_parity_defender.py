@@ -10,7 +10,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from auditor.checks import builtin_registry
+from auditor.checks.iac import arm_records as arm
+from auditor.checks.iac import terraform_records as tf
+from auditor.checks.iac.conf_values import UndecidableError
 from auditor.collect.defender import defender_plan, security_contact
 from auditor.model import Status
 from auditor.records.monitor import DefenderPlan, SecurityContact
@@ -217,3 +222,34 @@ def test_what_the_code_leaves_to_deployment_is_an_error_and_unrequired_plans_are
     }
     live = registry["defender_plans"].decide(build_plan(plan_json("Dns", "Free")), parity_params())
     assert live is None
+
+
+@pytest.mark.parametrize(
+    ("properties", "message"),
+    [
+        (
+            {"email": ADMIN, "alertNotifications": "On", "alertsToAdmins": "On"},
+            f"Security contact default1 e-mails {ADMIN} and the Owner role about alerts from High severity",
+        ),
+        (
+            {"email": ADMIN, "alertNotifications": "On", "alertsToAdmins": "Off"},
+            "Security contact default1 falls short: notifications by role Off",
+        ),
+        (
+            {"emails": ADMIN, "alertNotifications": {"state": "On", "minimalSeverity": "Low"}},
+            "Security contact default1 falls short: notifications by role not reported",
+        ),
+    ],
+    ids=["2017-preview", "2017-preview-no-owners", "2020-preview"],
+)
+def test_older_contact_shapes_in_templates(properties: dict[str, Any], message: str) -> None:
+    contact = arm.security_contact({"type": CONTACTS, "name": "default1", "properties": properties})
+    verdict = builtin_registry()["security_contact_admin_email"].decide(contact, parity_params())
+    assert verdict is not None and verdict.message == message
+
+
+def test_a_plan_named_by_expression_or_of_an_unknown_tier_is_an_error() -> None:
+    with pytest.raises(UndecidableError, match="plan"):
+        arm.defender_plan(plan_template("[parameters('plan')]", "Standard"))
+    with pytest.raises(UndecidableError, match="not Free or Standard"):
+        tf.defender_plan({"tier": ["Premium"], "resource_type": ["KeyVaults"]})

@@ -12,11 +12,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from auditor.checks import builtin_registry
+from auditor.checks.iac import arm_records as arm
+from auditor.checks.iac import terraform_records as tf
+from auditor.checks.iac.conf_values import UndecidableError
 from auditor.collect.monitor import action_group, activity_log_alert, metric_alert
 from auditor.model import Status
 from auditor.records.monitor import ActionGroup, AlertRule
 from tests.parity import SUBSCRIPTION, Case, arm_id, assert_parity, iac_doors
+from tests.parity import params as parity_params
 
 ADMIN = "mul2-admin@mul2demo.onmicrosoft.com"
 GROUPS = "Microsoft.Insights/actionGroups"
@@ -227,8 +233,9 @@ CASES = (
 
 def build(raw: Mapping[str, Any]) -> ActionGroup | AlertRule:
     """The record a live scan builds of the group or alert rule."""
-    builders = {GROUPS: action_group, ACTIVITY: activity_log_alert, METRIC: metric_alert}
-    return builders[raw["type"]](raw, SUBSCRIPTION)
+    if raw["type"] == GROUPS:
+        return action_group(raw, SUBSCRIPTION)
+    return (metric_alert if raw["type"] == METRIC else activity_log_alert)(raw, SUBSCRIPTION)
 
 
 def test_alert_to_email_is_the_same_rule_live_and_in_code(tmp_path: Path) -> None:
@@ -250,3 +257,26 @@ def test_an_e_mail_address_left_to_deployment_is_an_error(tmp_path: Path) -> Non
         ("group-expression", "arm"): Status.ERROR,
     }
     assert all("email_address" in v.message or "emailAddress" in v.message for v in said.values())
+
+
+def test_plan_json_action_known_only_after_apply_still_counts_as_a_group() -> None:
+    rule = tf.alert_rule("azurerm_monitor_activity_log_alert", {"name": ["ala"], "action": [{"action_group_id": [""]}]})
+    verdict = builtin_registry()["alert_to_email"].decide(rule, parity_params())
+    assert verdict is not None and verdict.status is Status.ERROR
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "block"),
+    [("azurerm_monitor_action_group", "email_receiver"), ("azurerm_monitor_metric_alert", "action")],
+)
+def test_dynamic_receivers_or_actions_are_errors(resource_type: str, block: str) -> None:
+    conf = {"name": ["x"], "dynamic": [{block: {"for_each": ["${var.items}"]}}]}
+    builders = {"azurerm_monitor_action_group": lambda: tf.action_group(conf)}
+    with pytest.raises(UndecidableError, match="dynamically"):
+        builders.get(resource_type, lambda: tf.alert_rule(resource_type, conf))()
+
+
+def test_an_alert_rule_named_by_expression_in_a_template_is_an_error() -> None:
+    template = activity_template("ala") | {"name": "[parameters('alertName')]"}
+    with pytest.raises(UndecidableError, match="alertName"):
+        arm.alert_rule(ACTIVITY, template)

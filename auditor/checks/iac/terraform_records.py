@@ -358,9 +358,16 @@ def defender_plan(conf: Mapping[str, Any]) -> DefenderPlan:
     )
 
 
+def _no_dynamic(conf: Mapping[str, Any], block: str, what: str) -> None:
+    """UndecidableError when the blocks are built by a ``dynamic`` block from values not in the code."""
+    if any(block in dynamic for dynamic in tf_blocks(conf, "dynamic")):
+        raise UndecidableError(f"{what} builds {block} blocks dynamically from values not known in the code")
+
+
 def action_group(conf: Mapping[str, Any]) -> ActionGroup:
     """An ``azurerm_monitor_action_group`` with its receivers; enabled defaults to true."""
     what = address(conf)
+    _no_dynamic(conf, "email_receiver", what)
     emails: list[str] = []
     for receiver in tf_blocks(conf, "email_receiver"):
         found = tf_literal(receiver, "email_address", f"{what} email_receiver")
@@ -382,11 +389,12 @@ def alert_rule(resource_type: str, conf: Mapping[str, Any]) -> AlertRule:
     """An ``azurerm_monitor_activity_log_alert`` or ``azurerm_monitor_metric_alert``; enabled defaults to true.
 
     The action group ids stay as written (usually a reference to another resource): the rule's judge never
-    follows them, so they are counted, not resolved.
+    follows them, so they are counted, not resolved. Plan JSON leaves out an id known only after apply.
     """
     what = address(conf)
+    _no_dynamic(conf, "action", what)
     metric = resource_type == "azurerm_monitor_metric_alert"
-    groups = tuple(str(g) for a in tf_blocks(conf, "action") if (g := tf_value(a, "action_group_id")))
+    groups = tuple(str(tf_value(a, "action_group_id") or "(known after apply)") for a in tf_blocks(conf, "action"))
     return AlertRule(
         id=what,
         name=_name(conf),
