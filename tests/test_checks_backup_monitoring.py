@@ -19,7 +19,6 @@ from auditor.checks.backup import (
     vm_daily_backup,
 )
 from auditor.checks.key_vault import parse_key_url, protecting_keys_hygiene
-from auditor.checks.monitoring import alert_to_email, defender_plans, security_contact_admin_email
 from auditor.evaluate import evaluate
 from auditor.inventory import Collection, Inventory, Subscription
 from auditor.model import CheckResult, Severity, Status
@@ -27,7 +26,6 @@ from auditor.parameters import Params
 from auditor.records.backup import BackupPolicy, ProtectedItem, RecoveryVault, RetentionRule, SubPolicy
 from auditor.records.compute import VirtualMachine
 from auditor.records.keyvault import KeyVaultKey
-from auditor.records.monitor import ActionGroup, AlertRule, DefenderPlan, SecurityContact
 from auditor.records.sql import AutomatedBackup, SqlDatabase, SqlServer, SqlVirtualMachine
 from auditor.records.storage import StorageAccount
 from tests.builders import SUB, CheckFunction, make_des, make_disk, make_inventory, make_vm, results, rid
@@ -291,62 +289,6 @@ def make_database(
         ltr_monthly=monthly,
         ltr_yearly="PT0S",
     )
-
-
-def make_contact(
-    *,
-    emails: tuple[str, ...] = (ADMIN,),
-    state: str | None = "On",
-    severity: str | None = "Low",
-    roles_state: str | None = "On",
-    roles: tuple[str, ...] = ("Owner",),
-    is_enabled: bool | None = None,
-) -> SecurityContact:
-    """The subscription's default security contact."""
-    return SecurityContact(
-        f"/subscriptions/{SUB}/providers/Microsoft.Security/securityContacts/default",
-        "default",
-        SUB,
-        emails,
-        None,
-        state,
-        severity,
-        roles_state,
-        roles,
-        is_enabled=is_enabled,
-    )
-
-
-def make_group(
-    name: str = "ag-secops",
-    *,
-    enabled: bool | None = True,
-    emails: tuple[str, ...] = (ADMIN,),
-    disabled: tuple[str, ...] = (),
-) -> ActionGroup:
-    """An action group with e-mail receivers."""
-    return ActionGroup(
-        rid("Microsoft.Insights/actionGroups", name),
-        name,
-        SUB,
-        "rg-test",
-        enabled,
-        emails,
-        disabled_email_receivers=disabled,
-    )
-
-
-def make_alert(
-    name: str = "ala-security", *, kind: str = "activityLog", enabled: bool | None = True, groups: tuple[str, ...] = ()
-) -> AlertRule:
-    """An alert rule notifying the given action groups."""
-    kind_type = "Microsoft.Insights/activityLogAlerts" if kind == "activityLog" else "Microsoft.Insights/metricAlerts"
-    return AlertRule(rid(kind_type, name), name, SUB, "rg-test", kind, enabled, action_group_ids=groups, type=kind_type)
-
-
-def make_plan(name: str, tier: str | None = "Standard") -> DefenderPlan:
-    """A Defender for Cloud plan of the test subscription."""
-    return DefenderPlan(f"/subscriptions/{SUB}/providers/Microsoft.Security/pricings/{name}", name, SUB, tier)
 
 
 # --- KV-02 ----------------------------------------------------------------------------------------
@@ -1000,133 +942,6 @@ def test_policy_contradiction_is_reported_even_with_nothing_in_scope() -> None:
     assert "geo-redundant: none; not geo-redundant: none" in result.message
 
 
-# --- MON-01 ---------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("contact", "params"),
-    [
-        (make_contact(), PARAMS),
-        (make_contact(emails=("SecOps@x.example", ADMIN.upper())), PARAMS),
-        (make_contact(severity="High"), PARAMS),
-        (make_contact(severity="Medium", roles=("AccountAdmin", "owner")), with_params(alert_min_severity="Medium")),
-    ],
-    ids=["low", "case-insensitive-email", "high-at-high", "medium-at-medium"],
-)
-def test_contact_mailing_admin_and_owners_passes(contact: SecurityContact, params: Params) -> None:
-    result = only(security_contact_admin_email, params, security_contacts=[contact])
-    assert result.status is Status.PASS
-    assert result.resource_id == f"/subscriptions/{SUB}"
-    assert result.evidence["required_email"] == ADMIN
-
-
-@pytest.mark.parametrize(
-    ("contacts", "params", "reason"),
-    [
-        ((), PARAMS, "No Defender for Cloud security contact"),
-        ((make_contact(emails=("dev@x.example",)),), PARAMS, f"e-mails dev@x.example, not {ADMIN}"),
-        ((make_contact(state="Off"),), PARAMS, "alert notifications Off"),
-        ((make_contact(severity="High"),), with_params(alert_min_severity="Low"), "only alerts of severity High"),
-        ((make_contact(roles_state="Off", roles=()),), PARAMS, "notifications by role Off"),
-        ((make_contact(roles=("AccountAdmin",)),), PARAMS, "owners are not among the notified roles"),
-        ((make_contact(is_enabled=False),), PARAMS, "the contact is disabled"),
-        ((make_contact(severity=None),), PARAMS, "minimal alert severity not reported"),
-        ((make_contact(state=None),), PARAMS, "alert notification state not reported"),
-    ],
-    ids=["none", "other-email", "off", "too-severe", "roles-off", "no-owner", "disabled", "severity", "state"],
-)
-def test_contact_that_misses_admin_or_owners_fails(
-    contacts: tuple[SecurityContact, ...], params: Params, reason: str
-) -> None:
-    result = only(security_contact_admin_email, params, security_contacts=contacts)
-    assert result.status is Status.FAIL
-    assert reason in result.message
-
-
-def test_unknown_severity_parameter_is_refused() -> None:
-    with pytest.raises(ValueError, match="alert_min_severity"):
-        run(
-            security_contact_admin_email, with_params(alert_min_severity="Critical"), security_contacts=[make_contact()]
-        )
-
-
-# --- MON-02 ---------------------------------------------------------------------------------------
-
-GROUP = make_group()
-
-
-@pytest.mark.parametrize(
-    ("alerts", "groups"),
-    [
-        ((make_alert(groups=(GROUP.id,)),), (GROUP,)),
-        ((make_alert(kind="metric", groups=(GROUP.id.upper(),)),), (GROUP,)),
-        ((make_alert(enabled=False, groups=(GROUP.id,)), make_alert("ala-2", groups=(GROUP.id,))), (GROUP,)),
-        ((make_alert(groups=(GROUP.id,)),), (make_group(emails=(ADMIN, "b@x.example"), disabled=(ADMIN,)),)),
-    ],
-    ids=["activity-log", "metric-id-case", "one-enabled-of-two", "one-receiver-still-enabled"],
-)
-def test_enabled_alert_to_mailing_group_passes(alerts: tuple[AlertRule, ...], groups: tuple[ActionGroup, ...]) -> None:
-    result = only(alert_to_email, alert_rules=alerts, action_groups=groups)
-    assert result.status is Status.PASS
-    assert result.evidence["mailing_action_groups"][0]["action_group"] == "ag-secops"
-
-
-@pytest.mark.parametrize(
-    ("alerts", "groups", "reason"),
-    [
-        ((), (GROUP,), "no activity-log or metric alert rules"),
-        ((make_alert(enabled=False, groups=(GROUP.id,)),), (GROUP,), "alert rule ala-security is disabled"),
-        ((make_alert(),), (GROUP,), "notifies no action group"),
-        ((make_alert(groups=(GROUP.id,)),), (make_group(emails=()),), "has no e-mail receiver"),
-        ((make_alert(groups=(GROUP.id,)),), (make_group(enabled=False),), "ag-secops of ala-security is disabled"),
-        ((make_alert(groups=(GROUP.id,)),), (make_group(disabled=(ADMIN,)),), "only disabled e-mail receivers"),
-    ],
-    ids=["no-rules", "rule-disabled", "no-group", "no-email", "group-disabled", "receiver-disabled"],
-)
-def test_alerts_that_reach_no_mailbox_fail(
-    alerts: tuple[AlertRule, ...], groups: tuple[ActionGroup, ...], reason: str
-) -> None:
-    result = only(alert_to_email, alert_rules=alerts, action_groups=groups)
-    assert result.status is Status.FAIL
-    assert reason in result.message
-
-
-def test_alert_to_an_uncollected_action_group_is_an_error() -> None:
-    result = only(alert_to_email, alert_rules=[make_alert(groups=(rid("Microsoft.Insights/actionGroups", "x"),))])
-    assert result.status is Status.ERROR
-    assert "actiongroups/x" in result.message
-
-
-# --- MON-03 ---------------------------------------------------------------------------------------
-
-
-def test_all_required_plans_on_standard_pass() -> None:
-    result = only(defender_plans, defender_plans=[make_plan(p) for p in PLANS] + [make_plan("Dns", "Free")])
-    assert result.status is Status.PASS
-    assert result.evidence["tiers"] == dict.fromkeys(PLANS, "Standard")
-
-
-@pytest.mark.parametrize(
-    ("plans", "reason"),
-    [
-        (
-            [make_plan(p, "Free" if p == "SqlServers" else "Standard") for p in PLANS],
-            "off (not Standard): SqlServers (Free)",
-        ),
-        ([make_plan(p) for p in PLANS if p != "KeyVaults"], "not listed: KeyVaults"),
-        (
-            [make_plan(p, None if p == "VirtualMachines" else "Standard") for p in PLANS],
-            "tier not reported: VirtualMachines",
-        ),
-    ],
-    ids=["free", "missing", "unreported"],
-)
-def test_missing_or_free_plan_fails(plans: list[DefenderPlan], reason: str) -> None:
-    result = only(defender_plans, defender_plans=plans)
-    assert result.status is Status.FAIL
-    assert reason in result.message
-
-
 # --- error: a required listing that failed -------------------------------------------------------
 
 
@@ -1158,12 +973,6 @@ ERROR_CASES = {
         {"recovery_vaults": [make_recovery_vault()]},
         "Microsoft.RecoveryServices/vaults/backupstorageconfig",
     ),
-    "security_contact_admin_email": ({}, "Microsoft.Security/securityContacts"),
-    "alert_to_email": (
-        {"action_groups": [GROUP], "alert_rules": [make_alert(groups=(GROUP.id,))]},
-        "Microsoft.Insights/metricAlerts",
-    ),
-    "defender_plans": ({"defender_plans": [make_plan(p) for p in PLANS]}, "Microsoft.Security/pricings"),
 }
 
 
@@ -1239,9 +1048,6 @@ DEMO_EXPECTED: dict[str, tuple[CheckFunction, dict[str, set[str]]]] = {
         },
     ),
     "BAK-04 policy": (backup_policy_contradiction, {"fail": {POLICY_RESOURCE_ID}}),
-    "MON-01": (security_contact_admin_email, {"pass": {"MUL2 Production"}, "fail": {"MUL2 Staging"}}),
-    "MON-02": (alert_to_email, {"pass": {"MUL2 Production"}, "fail": {"MUL2 Staging"}}),
-    "MON-03": (defender_plans, {"pass": {"MUL2 Production"}, "fail": {"MUL2 Staging"}}),
 }
 
 
@@ -1271,8 +1077,6 @@ def test_demo_estate_messages_name_the_platform_limits_and_missing_plans(demo: I
     by_name = {r.resource_id.rsplit("/", 1)[-1]: r for r in results(sql_backup_policy, demo, DEMO_PARAMS)}
     assert "Azure Backup's shortest SQL log backup interval is 15 minutes" in by_name["sqlvm-mul2-01"].message
     assert "never differentials" in by_name["sqlvm-mul2-stg-01"].message
-    staging = next(r for r in results(defender_plans, demo, DEMO_PARAMS) if r.status is Status.FAIL)
-    assert "VirtualMachines (Free), SqlServers (Free)" in staging.message
     legacy = next(
         r for r in results(protecting_keys_hygiene, demo, DEMO_PARAMS) if r.resource_id.endswith("stg-legacy-kek")
     )

@@ -310,11 +310,15 @@ def protecting_keys_hygiene(subject: ProtectingKey | UnresolvedKeyUse, params: P
     key, uses = subject.key, subject.uses
     evidence = _key_evidence(key, uses)
     roles = "; ".join(sorted({f"{u.role} of {u.resource.name}" for u in uses}))
+    # A key declared in code has no uses of its own: the resources it protects are other resources.
+    named = f"Key protecting {roles}" if uses else f"Key {key.name}"
+    protects = f"; protects {roles}" if uses else ""
     problems = key_shortfalls(key, params.moment)
     if problems:
-        return failing(f"Key protecting {roles} falls short: " + "; ".join(problems), **evidence)
+        return failing(f"{named} falls short: " + "; ".join(problems), **evidence)
     guard = "expires " + str(evidence["expires"])[:10] if key.expires is not None else "rotates by policy"
-    return passing(f"{key.kty} {key.key_size or key.curve} key, enabled, {guard}; protects {roles}", **evidence)
+    lead = "" if uses else f"Key {key.name}: "
+    return passing(f"{lead}{key.kty} {key.key_size or key.curve} key, enabled, {guard}{protects}", **evidence)
 
 
 def unresolved_use_verdict(subject: UnresolvedKeyUse) -> Verdict:

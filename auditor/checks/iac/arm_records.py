@@ -21,10 +21,12 @@ from auditor.checks.iac.conf_values import (
     is_arm_expression,
 )
 from auditor.checks.index import ById
+from auditor.checks.key_vault import ProtectingKey
 from auditor.checks.storage import BackupAwareAccount
 from auditor.records.backup import RecoveryVault
 from auditor.records.compute import Disk, DiskEncryption, DiskEncryptionSet, Snapshot
-from auditor.records.keyvault import KeyVault
+from auditor.records.keyvault import KeyVault, KeyVaultKey
+from auditor.records.monitor import ActionGroup, AlertRule, DefenderPlan, SecurityContact
 from auditor.records.network import SecurityRule
 from auditor.records.storage import StorageAccount
 
@@ -276,4 +278,187 @@ def protected_storage_account(conf: Mapping[str, Any]) -> BackupAwareAccount:
             key_vault_uri=_text(arm_get(conf, "properties/encryption/keyvaultproperties/keyvaulturi")),
             key_name=_text(arm_get(conf, "properties/encryption/keyvaultproperties/keyname")),
         )
+    )
+
+
+# --- Defender for Cloud, Azure Monitor and Key Vault keys (MON-01, MON-02, MON-03, KV-02) ------------------
+
+DEFENDER_TIERS = ("Free", "Standard")
+
+
+def _leaf_name(conf: Mapping[str, Any], what: str) -> str:
+    """A child resource's own name: the last segment of ``parent/child``; an error when left to an expression."""
+    name = _name(conf)
+    if is_arm_expression(name):
+        raise UndecidableError(f"{what} is named by the expression {name!r}, resolved only at deployment")
+    return name.rsplit("/", 1)[-1]
+
+
+def _on_off(value: object) -> str | None:
+    """An On/Off state, from a string or the boolean the 2017-08-01-preview contact also accepts."""
+    if isinstance(value, bool):
+        return "On" if value else "Off"
+    return _text(value)
+
+
+def _addresses(text: object) -> tuple[str, ...]:
+    """E-mail addresses of a field that may list several, separated by ``;`` or ``,`` as Defender accepts."""
+    return tuple(a.strip() for a in str(text or "").replace(",", ";").split(";") if a.strip())
+
+
+def security_contact(conf: Mapping[str, Any]) -> SecurityContact:
+    """A ``Microsoft.Security/securityContacts`` resource in any of its API shapes.
+
+    2023-12-01-preview lists ``notificationsSources`` (alerts are e-mailed while an Alert source is listed and
+    the contact is enabled); 2020-01-01-preview has ``alertNotifications`` {state, minimalSeverity}; the
+    2017-08-01-preview contact (``email``, ``alertNotifications`` and ``alertsToAdmins`` On/Off) e-mails
+    high-severity alerts only, and alertsToAdmins e-mails the subscription owners.
+    """
+    what = _name(conf)
+    name = _leaf_name(conf, what)
+    props = arm_get(conf, "properties") or {}
+    legacy = isinstance(props, dict) and ("email" in props or isinstance(props.get("alertNotifications"), str))
+    if legacy:
+        alerts = _on_off(arm_literal(conf, "properties/alertNotifications", what))
+        admins = _on_off(arm_literal(conf, "properties/alertsToAdmins", what))
+        return SecurityContact(
+            id=what,
+            name=name,
+            subscription_id="",
+            emails=_addresses(arm_literal(conf, "properties/email", what)),
+            phone=_text(arm_get(conf, "properties/phone")),
+            alert_notifications=alerts,
+            alert_minimal_severity="High" if (alerts or "").lower() == "on" else None,
+            notify_roles_state=admins,
+            notify_roles=("Owner",) if (admins or "").lower() == "on" else (),
+        )
+    enabled = arm_bool(conf, "properties/isEnabled", what)
+    sources = arm_literal(conf, "properties/notificationsSources", what)
+    if isinstance(sources, list):
+        alert = next(
+            (s for s in sources if isinstance(s, dict) and str(s.get("sourceType", "")).lower() == "alert"), None
+        )
+        severity = _text(arm_literal(alert, "minimalSeverity", what)) if alert else None
+        state: str | None = "Off" if alert is None or enabled is False else "On"
+    else:
+        state = _text(arm_literal(conf, "properties/alertNotifications/state", what))
+        severity = _text(arm_literal(conf, "properties/alertNotifications/minimalSeverity", what))
+    return SecurityContact(
+        id=what,
+        name=name,
+        subscription_id="",
+        emails=_addresses(arm_literal(conf, "properties/emails", what)),
+        phone=_text(arm_get(conf, "properties/phone")),
+        alert_notifications=state,
+        alert_minimal_severity=severity,
+        notify_roles_state=_text(arm_literal(conf, "properties/notificationsByRole/state", what)),
+        notify_roles=arm_strings(conf, "properties/notificationsByRole/roles", what),
+        is_enabled=enabled,
+    )
+
+
+def defender_plan(conf: Mapping[str, Any]) -> DefenderPlan:
+    """A ``Microsoft.Security/pricings`` resource: the plan is its name, the tier ``properties.pricingTier``."""
+    what = _name(conf)
+    tier = _text(arm_literal(conf, "properties/pricingTier", what))
+    canonical = next((t for t in DEFENDER_TIERS if (tier or "").lower() == t.lower()), None)
+    if tier is not None and canonical is None:
+        raise UndecidableError(f"{what} properties.pricingTier is {tier!r}, not Free or Standard")
+    return DefenderPlan(
+        id=what,
+        name=_leaf_name(conf, what),
+        subscription_id="",
+        pricing_tier=canonical,
+        sub_plan=_text(arm_literal(conf, "properties/subPlan", what)),
+    )
+
+
+def action_group(conf: Mapping[str, Any]) -> ActionGroup:
+    """A ``Microsoft.Insights/actionGroups`` resource; ``enabled`` defaults to true (ActionGroup in the
+    2023-01-01 actionGroups_API.json specification)."""
+    what = _name(conf)
+    receivers = arm_literal(conf, "properties/emailReceivers", what) or []
+    if not isinstance(receivers, list):
+        raise UndecidableError(f"{what} properties.emailReceivers is {receivers!r}, not a list of receivers")
+    emails = [
+        str(found)
+        for receiver in receivers
+        if isinstance(receiver, dict) and (found := arm_literal(receiver, "emailAddress", f"{what} email receiver"))
+    ]
+    enabled = arm_bool(conf, "properties/enabled", what)
+    return ActionGroup(
+        id=what,
+        name=_leaf_name(conf, what),
+        subscription_id="",
+        resource_group="",
+        enabled=True if enabled is None else enabled,
+        email_receivers=tuple(emails),
+        sms_receivers=len(arm_get(conf, "properties/smsReceivers") or []),
+        webhook_receivers=len(arm_get(conf, "properties/webhookReceivers") or []),
+        location=str(conf.get("location") or ""),
+    )
+
+
+ACTIVITY_LOG_ALERT = "Microsoft.Insights/activityLogAlerts"
+METRIC_ALERT = "Microsoft.Insights/metricAlerts"
+
+
+def alert_rule(resource_type: str, conf: Mapping[str, Any]) -> AlertRule:
+    """A ``Microsoft.Insights/activityLogAlerts`` (``enabled`` defaults to true, activityLogAlerts_API.json
+    2020-10-01) or ``metricAlerts`` resource (``enabled`` is required there).
+
+    The action group ids stay as written (usually an expression naming another resource): the rule's judge
+    never follows them, so they are counted, not resolved.
+    """
+    what = _name(conf)
+    metric = resource_type.lower() == METRIC_ALERT.lower()
+    actions = arm_get(conf, "properties/actions" if metric else "properties/actions/actionGroups") or []
+    groups = tuple(
+        str(g)
+        for a in (actions if isinstance(actions, list) else [])
+        if isinstance(a, dict) and (g := a.get("actionGroupId"))
+    )
+    enabled = arm_bool(conf, "properties/enabled", what)
+    return AlertRule(
+        id=what,
+        name=_leaf_name(conf, what),
+        subscription_id="",
+        resource_group="",
+        kind="metric" if metric else "activityLog",
+        enabled=enabled if metric or enabled is not None else True,
+        action_group_ids=groups,
+        location=str(conf.get("location") or ""),
+        type=METRIC_ALERT if metric else ACTIVITY_LOG_ALERT,
+    )
+
+
+def key_vault_key(conf: Mapping[str, Any]) -> ProtectingKey:
+    """A ``Microsoft.KeyVault/vaults/keys`` resource as the key KV-02 judges, with no uses: the resources it
+    protects name it. ``attributes.enabled`` defaults to true; ``attributes.exp`` is in seconds since 1970."""
+    what = _name(conf)
+    enabled = arm_bool(conf, "properties/attributes/enabled", what)
+    policy = arm_literal(conf, "properties/rotationPolicy", what)
+    actions = arm_literal(conf, "properties/rotationPolicy/lifetimeActions", what) or []
+    return ProtectingKey(
+        KeyVaultKey(
+            id=what,
+            name=_leaf_name(conf, what),
+            subscription_id="",
+            resource_group="",
+            vault_id=what.split("/", 1)[0] if "/" in what else "",
+            kty=_text(arm_literal(conf, "properties/kty", what)),
+            key_size=arm_int(conf, "properties/keySize", what),
+            curve=_text(arm_literal(conf, "properties/curveName", what)),
+            enabled=True if enabled is None else enabled,
+            expires=arm_int(conf, "properties/attributes/exp", what),
+            key_uri=None,
+            rotation_policy=policy is not None,
+            rotation_expiry_time=_text(arm_literal(conf, "properties/rotationPolicy/attributes/expiryTime", what)),
+            rotation_actions=tuple(
+                str(kind)
+                for a in (actions if isinstance(actions, list) else [])
+                if isinstance(a, dict) and (kind := arm_literal(a, "action/type", what))
+            ),
+        ),
+        (),
     )

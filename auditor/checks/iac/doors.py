@@ -83,6 +83,62 @@ DOORS: tuple[Door, ...] = (
         "GENERAL_SECURITY",
         {"Microsoft.Storage/storageAccounts": lambda _, c: arm.protected_storage_account(c)},
     ),
+    Door(
+        "protecting_keys_hygiene",
+        "terraform",
+        "ENCRYPTION",
+        {"azurerm_key_vault_key": lambda _, conf: tf.key_vault_key(conf)},
+    ),
+    Door(
+        "protecting_keys_hygiene",
+        "arm",
+        "ENCRYPTION",
+        {"Microsoft.KeyVault/vaults/keys": lambda _, conf: arm.key_vault_key(conf)},
+    ),
+    Door(
+        "security_contact_admin_email",
+        "terraform",
+        "LOGGING",
+        {"azurerm_security_center_contact": lambda _, conf: tf.security_contact(conf)},
+    ),
+    Door(
+        "security_contact_admin_email",
+        "arm",
+        "LOGGING",
+        {"Microsoft.Security/securityContacts": lambda _, conf: arm.security_contact(conf)},
+    ),
+    Door(
+        "alert_to_email",
+        "terraform",
+        "LOGGING",
+        {
+            "azurerm_monitor_action_group": lambda _, conf: tf.action_group(conf),
+            "azurerm_monitor_activity_log_alert": tf.alert_rule,
+            "azurerm_monitor_metric_alert": tf.alert_rule,
+        },
+    ),
+    Door(
+        "alert_to_email",
+        "arm",
+        "LOGGING",
+        {
+            "Microsoft.Insights/actionGroups": lambda _, conf: arm.action_group(conf),
+            arm.ACTIVITY_LOG_ALERT: arm.alert_rule,
+            arm.METRIC_ALERT: arm.alert_rule,
+        },
+    ),
+    Door(
+        "defender_plans",
+        "terraform",
+        "GENERAL_SECURITY",
+        {"azurerm_security_center_subscription_pricing": lambda _, conf: tf.defender_plan(conf)},
+    ),
+    Door(
+        "defender_plans",
+        "arm",
+        "GENERAL_SECURITY",
+        {"Microsoft.Security/pricings": lambda _, conf: arm.defender_plan(conf)},
+    ),
 )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,10 +21,12 @@ from auditor.checks.iac.conf_values import (
     tf_value,
 )
 from auditor.checks.index import ById
+from auditor.checks.key_vault import ProtectingKey
 from auditor.checks.storage import BackupAwareAccount
 from auditor.records.backup import BackupPolicy, RecoveryVault, RetentionRule, SubPolicy
 from auditor.records.compute import Disk, DiskEncryption, DiskEncryptionSet, Snapshot
-from auditor.records.keyvault import KeyVault
+from auditor.records.keyvault import KeyVault, KeyVaultKey
+from auditor.records.monitor import ActionGroup, AlertRule, DefenderPlan, SecurityContact
 from auditor.records.network import SecurityRule
 from auditor.records.sql import SqlDatabase
 from auditor.records.storage import StorageAccount
@@ -412,4 +415,155 @@ def protected_storage_account(conf: Mapping[str, Any]) -> BackupAwareAccount:
             key_vault_uri=vault_uri,
             key_name=key_name,
         )
+    )
+
+
+# --- Defender for Cloud, Azure Monitor and Key Vault keys (MON-01, MON-02, MON-03, KV-02) ------------------
+
+DEFENDER_TIERS = ("Free", "Standard")
+
+
+def _on_off(value: bool | None) -> str | None:
+    return None if value is None else "On" if value else "Off"
+
+
+def _addresses(text: object) -> tuple[str, ...]:
+    """E-mail addresses of a field that may list several, separated by ``;`` or ``,`` as Defender accepts."""
+    return tuple(a.strip() for a in str(text or "").replace(",", ";").split(";") if a.strip())
+
+
+def security_contact(conf: Mapping[str, Any]) -> SecurityContact:
+    """An ``azurerm_security_center_contact``.
+
+    The provider writes the 2017-08-01-preview contact: one ``email``, ``alertNotifications`` and
+    ``alertsToAdmins`` On or Off. That contact e-mails high-severity alerts only, when on (its portal setting read
+    "Send email notification for high severity alerts"), and alertsToAdmins e-mails the subscription owners
+    ("Also send email notification to subscription owners"). ``name`` is required since azurerm 4.0 and
+    defaulted to ``default1`` before.
+    """
+    what = address(conf)
+    alerts = tf_bool(conf, "alert_notifications", what, default=None)
+    admins = tf_bool(conf, "alerts_to_admins", what, default=None)
+    phone = tf_value(conf, "phone")
+    return SecurityContact(
+        id=what,
+        name=str(tf_literal(conf, "name", what) or "default1"),
+        subscription_id="",
+        emails=_addresses(tf_literal(conf, "email", what)),
+        phone=str(phone) if phone else None,
+        alert_notifications=_on_off(alerts),
+        alert_minimal_severity="High" if alerts else None,
+        notify_roles_state=_on_off(admins),
+        notify_roles=("Owner",) if admins else (),
+    )
+
+
+def defender_plan(conf: Mapping[str, Any]) -> DefenderPlan:
+    """An ``azurerm_security_center_subscription_pricing``; resource_type defaults to VirtualMachines."""
+    what = address(conf)
+    tier = tf_literal(conf, "tier", what)
+    canonical = next((t for t in DEFENDER_TIERS if str(tier).lower() == t.lower()), None)
+    if tier is not None and canonical is None:
+        raise UndecidableError(f"{what} tier is {tier!r}, not Free or Standard")
+    subplan = tf_literal(conf, "subplan", what)
+    return DefenderPlan(
+        id=what,
+        name=str(tf_literal(conf, "resource_type", what) or "VirtualMachines"),
+        subscription_id="",
+        pricing_tier=canonical,
+        sub_plan=str(subplan) if subplan else None,
+    )
+
+
+def _no_dynamic(conf: Mapping[str, Any], block: str, what: str) -> None:
+    """UndecidableError when the blocks are built by a ``dynamic`` block from values not in the code."""
+    if any(block in dynamic for dynamic in tf_blocks(conf, "dynamic")):
+        raise UndecidableError(f"{what} builds {block} blocks dynamically from values not known in the code")
+
+
+def action_group(conf: Mapping[str, Any]) -> ActionGroup:
+    """An ``azurerm_monitor_action_group`` with its receivers; enabled defaults to true."""
+    what = address(conf)
+    _no_dynamic(conf, "email_receiver", what)
+    emails: list[str] = []
+    for receiver in tf_blocks(conf, "email_receiver"):
+        found = tf_literal(receiver, "email_address", f"{what} email_receiver")
+        if found:
+            emails.append(str(found))
+    return ActionGroup(
+        id=what,
+        name=_name(conf),
+        subscription_id="",
+        resource_group=str(tf_value(conf, "resource_group_name") or ""),
+        enabled=tf_bool(conf, "enabled", what, default=True),
+        email_receivers=tuple(emails),
+        sms_receivers=len(tf_blocks(conf, "sms_receiver")),
+        webhook_receivers=len(tf_blocks(conf, "webhook_receiver")),
+    )
+
+
+def alert_rule(resource_type: str, conf: Mapping[str, Any]) -> AlertRule:
+    """An ``azurerm_monitor_activity_log_alert`` or ``azurerm_monitor_metric_alert``; enabled defaults to true.
+
+    The action group ids stay as written (usually a reference to another resource): the rule's judge never
+    follows them, so they are counted, not resolved. Plan JSON leaves out an id known only after apply.
+    """
+    what = address(conf)
+    _no_dynamic(conf, "action", what)
+    metric = resource_type == "azurerm_monitor_metric_alert"
+    groups = tuple(str(tf_value(a, "action_group_id") or "(known after apply)") for a in tf_blocks(conf, "action"))
+    return AlertRule(
+        id=what,
+        name=_name(conf),
+        subscription_id="",
+        resource_group=str(tf_value(conf, "resource_group_name") or ""),
+        kind="metric" if metric else "activityLog",
+        enabled=tf_bool(conf, "enabled", what, default=True),
+        action_group_ids=groups,
+        type="Microsoft.Insights/metricAlerts" if metric else "Microsoft.Insights/activityLogAlerts",
+    )
+
+
+def _epoch(text: object, what: str) -> int | None:
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        raise UndecidableError(f"{what} expiration_date is {text!r}, not an RFC 3339 date") from None
+    return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
+
+
+def key_vault_key(conf: Mapping[str, Any]) -> ProtectingKey:
+    """An ``azurerm_key_vault_key`` as the key KV-02 judges, with no uses: the resources it protects name it.
+
+    The resource has no enabled argument, and Key Vault creates keys enabled. A ``rotation_policy`` rotates
+    when it has an ``automatic`` block, and notifies when it sets ``notify_before_expiry``.
+    """
+    what = address(conf)
+    policies = tf_blocks(conf, "rotation_policy")
+    policy = policies[0] if policies else {}
+    actions = (("Rotate",) if tf_blocks(policy, "automatic") else ()) + (
+        ("Notify",) if tf_value(policy, "notify_before_expiry") else ()
+    )
+    expire_after = tf_literal(policy, "expire_after", what) if policies else None
+    curve = tf_literal(conf, "curve", what)
+    return ProtectingKey(
+        KeyVaultKey(
+            id=what,
+            name=_name(conf),
+            subscription_id="",
+            resource_group="",
+            vault_id=str(tf_value(conf, "key_vault_id") or ""),
+            kty=str(tf_literal(conf, "key_type", what) or "") or None,
+            key_size=tf_int(conf, "key_size", what),
+            curve=str(curve) if curve else None,
+            enabled=True,
+            expires=_epoch(tf_literal(conf, "expiration_date", what), what),
+            key_uri=None,
+            rotation_policy=bool(policies),
+            rotation_expiry_time=str(expire_after) if expire_after else None,
+            rotation_actions=actions,
+        ),
+        (),
     )
