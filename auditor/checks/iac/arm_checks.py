@@ -14,8 +14,6 @@ from auditor.checks.iac.checkov_results import VerdictCheck
 from auditor.checks.iac.doors import Door, doors, judge_resource, registered
 from auditor.checks.iac.verdicts import (
     disk_verdict,
-    management_ports_verdict,
-    rdp_verdict,
     storage_geo_verdict,
     vault_geo_verdict,
 )
@@ -67,14 +65,6 @@ class ArmRuleCheck(VerdictCheck, BaseResourceCheck):
         return self.conclude(lambda: judge_resource(self.door, resource_type, conf, current_params()))
 
 
-def _rdp(resource_type: str, conf: Mapping[str, Any]) -> Verdict:
-    return rdp_verdict(arm.security_rules(resource_type, conf), current_params())
-
-
-def _management_ports(resource_type: str, conf: Mapping[str, Any]) -> Verdict:
-    return management_ports_verdict(arm.security_rules(resource_type, conf), current_params())
-
-
 def _disk(resource_type: str, conf: Mapping[str, Any]) -> Verdict:
     return disk_verdict(*arm.managed_disk(conf))
 
@@ -87,8 +77,6 @@ def _geo_redundancy(resource_type: str, conf: Mapping[str, Any]) -> Verdict | No
 
 
 CHECKS: tuple[tuple[str, CheckCategories, tuple[str, ...], Judge], ...] = (
-    ("AUDITOR_NSG_RDP_EXPOSURE", CheckCategories.NETWORKING, (arm.NSG, arm.NSG_RULE), _rdp),
-    ("AUDITOR_NSG_MANAGEMENT_PORT_EXPOSURE", CheckCategories.NETWORKING, (arm.NSG, arm.NSG_RULE), _management_ports),
     ("AUDITOR_DISK_KEY_VAULT_ENCRYPTION", CheckCategories.ENCRYPTION, ("Microsoft.Compute/disks",), _disk),
     (
         "AUDITOR_BACKUP_GEO_REDUNDANCY",

@@ -17,10 +17,11 @@ from auditor.checks.iac.conf_values import (
     arm_strings,
     is_arm_expression,
 )
+from auditor.checks.primitives import AZURE_DEFAULT_RULES
 from auditor.records.backup import RecoveryVault
 from auditor.records.compute import Disk, DiskEncryption, DiskEncryptionSet
 from auditor.records.keyvault import KeyVault
-from auditor.records.network import SecurityRule
+from auditor.records.network import NetworkSecurityGroup, SecurityRule
 from auditor.records.storage import StorageAccount
 
 NSG = "Microsoft.Network/networkSecurityGroups"
@@ -181,4 +182,21 @@ def recovery_vault(conf: Mapping[str, Any]) -> RecoveryVault:
         infrastructure_encryption=None,
         storage_redundancy=_text(redundancy) or "GeoRedundant",
         cross_region_restore=None,
+    )
+
+
+def network_security_group(resource_type: str, conf: Mapping[str, Any]) -> NetworkSecurityGroup:
+    """An NSG declared in a template, with the default rules Azure adds to every NSG.
+
+    A ``securityRules`` child resource stands for its NSG as far as that one rule shows it: the rule is
+    judged on its own, since the other rules of its NSG may be declared elsewhere.
+    """
+    what = _name(conf)
+    return NetworkSecurityGroup(
+        id=what,
+        name=what,
+        subscription_id="",
+        resource_group="",
+        location=str(conf.get("location") or ""),
+        rules=security_rules(resource_type, conf) + AZURE_DEFAULT_RULES,
     )

@@ -52,6 +52,15 @@ class Door:
 DOORS: tuple[Door, ...] = (
     Door("key_vault_protection", "terraform", "SECRETS", {"azurerm_key_vault": lambda _, conf: tf.key_vault(conf)}),
     Door("key_vault_protection", "arm", "SECRETS", {"Microsoft.KeyVault/vaults": lambda _, conf: arm.key_vault(conf)}),
+    # NET-01 and NET-04: an NSG with its inline rules, or one standalone rule (Bicep declares both the same way).
+    *(
+        door
+        for rule in ("nsg_rdp_exposure", "nsg_management_port_exposure")
+        for door in (
+            Door(rule, "terraform", "NETWORKING", dict.fromkeys((tf.NSG, tf.NSG_RULE), tf.network_security_group)),
+            Door(rule, "arm", "NETWORKING", dict.fromkeys((arm.NSG, arm.NSG_RULE), arm.network_security_group)),
+        )
+    ),
 )
 
 

@@ -15,8 +15,6 @@ from auditor.checks.iac.doors import Door, doors, judge_resource, registered
 from auditor.checks.iac.verdicts import (
     database_verdict,
     disk_verdict,
-    management_ports_verdict,
-    rdp_verdict,
     sql_policy_verdict,
     storage_geo_verdict,
     vault_geo_verdict,
@@ -67,14 +65,6 @@ class TerraformRuleCheck(VerdictCheck, BaseResourceCheck):
         return self.conclude(lambda: judge_resource(self.door, resource_type, conf, current_params()))
 
 
-def _rdp(resource_type: str, conf: Mapping[str, Any]) -> Verdict:
-    return rdp_verdict(tf.security_rules(resource_type, conf), current_params())
-
-
-def _management_ports(resource_type: str, conf: Mapping[str, Any]) -> Verdict:
-    return management_ports_verdict(tf.security_rules(resource_type, conf), current_params())
-
-
 def _disk(resource_type: str, conf: Mapping[str, Any]) -> Verdict:
     return disk_verdict(*tf.managed_disk(conf))
 
@@ -99,8 +89,6 @@ def _sql_database(resource_type: str, conf: Mapping[str, Any]) -> Verdict:
 
 
 CHECKS: tuple[tuple[str, CheckCategories, tuple[str, ...], Judge], ...] = (
-    ("AUDITOR_NSG_RDP_EXPOSURE", CheckCategories.NETWORKING, (tf.NSG, tf.NSG_RULE), _rdp),
-    ("AUDITOR_NSG_MANAGEMENT_PORT_EXPOSURE", CheckCategories.NETWORKING, (tf.NSG, tf.NSG_RULE), _management_ports),
     ("AUDITOR_DISK_KEY_VAULT_ENCRYPTION", CheckCategories.ENCRYPTION, ("azurerm_managed_disk",), _disk),
     (
         "AUDITOR_BACKUP_GEO_REDUNDANCY",

@@ -15,10 +15,11 @@ from auditor.checks.iac.conf_values import (
     tf_strings,
     tf_value,
 )
+from auditor.checks.primitives import AZURE_DEFAULT_RULES
 from auditor.records.backup import BackupPolicy, RecoveryVault, RetentionRule, SubPolicy
 from auditor.records.compute import Disk, DiskEncryption, DiskEncryptionSet
 from auditor.records.keyvault import KeyVault
-from auditor.records.network import SecurityRule
+from auditor.records.network import NetworkSecurityGroup, SecurityRule
 from auditor.records.sql import SqlDatabase
 from auditor.records.storage import StorageAccount
 
@@ -295,4 +296,21 @@ def sql_database(conf: Mapping[str, Any]) -> SqlDatabase:
         ltr_weekly=str(tf_literal(ltr, "weekly_retention", what) or "PT0S"),
         ltr_monthly=str(tf_literal(ltr, "monthly_retention", what) or "") or None,
         ltr_yearly=str(tf_literal(ltr, "yearly_retention", what) or "") or None,
+    )
+
+
+def network_security_group(resource_type: str, conf: Mapping[str, Any]) -> NetworkSecurityGroup:
+    """An NSG declared in code, with the default rules Azure adds to every NSG.
+
+    An ``azurerm_network_security_rule`` stands for its NSG as far as that one rule shows it: the rule is
+    judged on its own, since the other rules of its NSG may be declared elsewhere.
+    """
+    what = address(conf)
+    return NetworkSecurityGroup(
+        id=what,
+        name=_name(conf),
+        subscription_id="",
+        resource_group=str(tf_value(conf, "resource_group_name") or ""),
+        location=str(tf_value(conf, "location") or ""),
+        rules=security_rules(resource_type, conf) + AZURE_DEFAULT_RULES,
     )
