@@ -21,11 +21,13 @@ from auditor.checks.primitives import AZURE_DEFAULT_RULES
 from auditor.records.backup import RecoveryVault
 from auditor.records.compute import Disk, DiskEncryption, DiskEncryptionSet
 from auditor.records.keyvault import KeyVault
-from auditor.records.network import NetworkSecurityGroup, SecurityRule
+from auditor.records.network import FirewallPolicy, NatRule, NetworkSecurityGroup, SecurityRule
 from auditor.records.storage import StorageAccount
 
 NSG = "Microsoft.Network/networkSecurityGroups"
 NSG_RULE = "Microsoft.Network/networkSecurityGroups/securityRules"
+RULE_COLLECTION_GROUP = "Microsoft.Network/firewallPolicies/ruleCollectionGroups"
+NAT_RULE_COLLECTION = "FirewallPolicyNatRuleCollection"
 CUSTOMER_KEY = "EncryptionAtRestWithCustomerKey"
 PLATFORM_KEY = "EncryptionAtRestWithPlatformKey"
 
@@ -199,4 +201,59 @@ def network_security_group(resource_type: str, conf: Mapping[str, Any]) -> Netwo
         resource_group="",
         location=str(conf.get("location") or ""),
         rules=security_rules(resource_type, conf) + AZURE_DEFAULT_RULES,
+    )
+
+
+def _arm_texts(conf: Mapping[str, Any], path: str) -> tuple[str, ...]:
+    """A string or array property as written, expressions included: for values the verdict only reports."""
+    value = arm_get(conf, path)
+    items = value if isinstance(value, list) else [] if value is None else [value]
+    return tuple(str(item) for item in items if item not in (None, ""))
+
+
+def firewall_rule_collection_group(conf: Mapping[str, Any]) -> FirewallPolicy:
+    """A ``Microsoft.Network/firewallPolicies/ruleCollectionGroups`` resource: the policy as far as this group's
+    DNAT rules show it.
+
+    Sources, protocols and ports decide the verdict and must be literal; the destination and translated
+    addresses and IP group ids are only reported, so stay as written.
+    """
+    what = _name(conf)
+    collections = arm_literal(conf, "properties/ruleCollections", what) or []
+    if not isinstance(collections, list):
+        raise UndecidableError(f"{what} properties.ruleCollections is {collections!r}, not a list of collections")
+    rules: list[NatRule] = []
+    for collection in collections:
+        if not isinstance(collection, dict):
+            raise UndecidableError(f"{what} has a rule collection that is not an object ({collection!r})")
+        kind = str(arm_literal(collection, "ruleCollectionType", what) or "")
+        if kind.lower() != NAT_RULE_COLLECTION.lower():
+            continue
+        name = str(arm_literal(collection, "name", what) or "")
+        for rule in arm_get(collection, "rules") or []:
+            if not isinstance(rule, dict) or str(arm_literal(rule, "ruleType", what) or "").lower() != "natrule":
+                continue
+            here = f"{what} rule collection {name} rule {rule.get('name') or 'unnamed'}"
+            rules.append(
+                NatRule(
+                    name=str(rule.get("name") or ""),
+                    collection=name,
+                    protocols=arm_strings(rule, "ipProtocols", here),
+                    source_addresses=arm_strings(rule, "sourceAddresses", here),
+                    destination_addresses=_arm_texts(rule, "destinationAddresses"),
+                    destination_ports=arm_strings(rule, "destinationPorts", here),
+                    translated_address=_text(arm_get(rule, "translatedAddress") or arm_get(rule, "translatedFqdn")),
+                    translated_port=_text(arm_literal(rule, "translatedPort", here)),
+                    source_ip_groups=_arm_texts(rule, "sourceIpGroups"),
+                )
+            )
+    return FirewallPolicy(
+        id=what,
+        name=what,
+        subscription_id="",
+        resource_group="",
+        location="",
+        threat_intel_mode=None,
+        nat_rules=tuple(rules),
+        rule_collection_group_ids=(what,),
     )

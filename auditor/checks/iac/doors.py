@@ -61,6 +61,19 @@ DOORS: tuple[Door, ...] = (
             Door(rule, "arm", "NETWORKING", dict.fromkeys((arm.NSG, arm.NSG_RULE), arm.network_security_group)),
         )
     ),
+    # NET-01: the DNAT rules of a firewall policy's rule collection group.
+    Door(
+        "firewall_rdp_dnat",
+        "terraform",
+        "NETWORKING",
+        {tf.RULE_COLLECTION_GROUP: lambda _, conf: tf.firewall_rule_collection_group(conf)},
+    ),
+    Door(
+        "firewall_rdp_dnat",
+        "arm",
+        "NETWORKING",
+        {arm.RULE_COLLECTION_GROUP: lambda _, conf: arm.firewall_rule_collection_group(conf)},
+    ),
 )
 
 

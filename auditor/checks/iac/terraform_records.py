@@ -19,12 +19,13 @@ from auditor.checks.primitives import AZURE_DEFAULT_RULES
 from auditor.records.backup import BackupPolicy, RecoveryVault, RetentionRule, SubPolicy
 from auditor.records.compute import Disk, DiskEncryption, DiskEncryptionSet
 from auditor.records.keyvault import KeyVault
-from auditor.records.network import NetworkSecurityGroup, SecurityRule
+from auditor.records.network import FirewallPolicy, NatRule, NetworkSecurityGroup, SecurityRule
 from auditor.records.sql import SqlDatabase
 from auditor.records.storage import StorageAccount
 
 NSG = "azurerm_network_security_group"
 NSG_RULE = "azurerm_network_security_rule"
+RULE_COLLECTION_GROUP = "azurerm_firewall_policy_rule_collection_group"
 
 # Retention blocks of azurerm backup policies: block name -> (kind as the live records name it, unit).
 _RETENTION_BLOCKS = {
@@ -313,4 +314,51 @@ def network_security_group(resource_type: str, conf: Mapping[str, Any]) -> Netwo
         resource_group=str(tf_value(conf, "resource_group_name") or ""),
         location=str(tf_value(conf, "location") or ""),
         rules=security_rules(resource_type, conf) + AZURE_DEFAULT_RULES,
+    )
+
+
+def _tf_texts(conf: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    """A string or list attribute as written, expressions included: for values the verdict only reports."""
+    value = tf_value(conf, key)
+    items = value if isinstance(value, list) else [] if value is None else [value]
+    return tuple(str(item) for item in items if item not in (None, ""))
+
+
+def firewall_rule_collection_group(conf: Mapping[str, Any]) -> FirewallPolicy:
+    """An ``azurerm_firewall_policy_rule_collection_group``: the policy as far as this group's DNAT rules show it.
+
+    Sources, protocols and ports decide the verdict and must be literal; the destination and translated
+    addresses (often references to other resources) and IP group ids are only reported, so stay as written.
+    """
+    what = address(conf)
+    rules: list[NatRule] = []
+    for collection in tf_blocks(conf, "nat_rule_collection"):
+        name = str(tf_literal(collection, "name", what) or "")
+        for block in tf_blocks(collection, "rule"):
+            here = f"{what} nat_rule_collection {name} rule {tf_value(block, 'name') or 'unnamed'}"
+            translated = tf_literal(block, "translated_port", here)
+            rules.append(
+                NatRule(
+                    name=str(tf_value(block, "name") or ""),
+                    collection=name,
+                    protocols=tf_strings(block, "protocols", here),
+                    source_addresses=tf_strings(block, "source_addresses", here),
+                    destination_addresses=_tf_texts(block, "destination_address"),
+                    destination_ports=tf_strings(block, "destination_ports", here),
+                    translated_address=next(
+                        iter(_tf_texts(block, "translated_address") or _tf_texts(block, "translated_fqdn")), None
+                    ),
+                    translated_port=None if translated is None else str(translated),
+                    source_ip_groups=_tf_texts(block, "source_ip_groups"),
+                )
+            )
+    return FirewallPolicy(
+        id=what,
+        name=_name(conf),
+        subscription_id="",
+        resource_group="",
+        location="",
+        threat_intel_mode=None,
+        nat_rules=tuple(rules),
+        rule_collection_group_ids=(what,),
     )
