@@ -18,6 +18,7 @@ from auditor.checks.primitives import (
     port_bounds,
     port_exposures,
     port_in,
+    public_outside,
     reachable_through,
     representative_ports,
     rule_sources,
@@ -223,3 +224,11 @@ def test_port_exposures_judge_every_port_of_a_range() -> None:
     assert port_exposures(rules, "5985", NO_ADDRESS) == []
     with pytest.raises(ValueError, match="'winrm' is not a port"):
         port_exposures(rules, "winrm", NO_ADDRESS)
+
+
+def test_parsed_prefixes_are_kept_and_give_the_same_sets() -> None:
+    first = source_addresses("198.51.100.0/24")
+    assert source_addresses("198.51.100.0/24") is first
+    assert rule_sources(make_rule(sources=("198.51.100.0/24",))) == first
+    assert public_outside(whitelist(("203.0.113.0/24",))) == PUBLIC_ADDRESSES.difference(addresses("203.0.113.0/24"))
+    assert public_outside(NO_ADDRESS) == PUBLIC_ADDRESSES

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from auditor.arm_ids import name_of
 from auditor.checks.nsg import RDP_PORT, rdp_whitelist
-from auditor.checks.primitives import NO_ADDRESS, PUBLIC_ADDRESSES, AddressSet, firewall_source_addresses, port_in
+from auditor.checks.primitives import NO_ADDRESS, AddressSet, firewall_source_addresses, port_in, public_outside
 from auditor.inventory import Inventory
 from auditor.model import Severity, Verdict, erroring, failing, passing
 from auditor.parameters import Params
@@ -69,7 +69,7 @@ def dnat_forwards(rules: Iterable[NatRule], port: int, allowed: AddressSet) -> l
     returned as unresolved rather than read as safe.
     """
     found: list[DnatForward] = []
-    candidates = PUBLIC_ADDRESSES.difference(allowed)
+    candidates = public_outside(allowed)
     for rule in rules:
         if not forwards_to_port(rule, port):
             continue

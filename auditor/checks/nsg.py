@@ -10,12 +10,12 @@ from auditor.checks.index import ById, subnets_by_id
 from auditor.checks.primitives import (
     NO_ADDRESS,
     PROTOCOLS,
-    PUBLIC_ADDRESSES,
     AddressSet,
     Exposure,
     exposures,
     port_bounds,
     port_exposures,
+    public_outside,
     reachable_through,
     whitelist,
 )
@@ -187,7 +187,7 @@ def nic_rdp_exposure(subject: NicLayers, params: Params) -> Verdict:
     """Judge a NIC by both NSG layers as Azure applies them, and by its public IP when it has none."""
     if subject.unresolved_nsg:
         return erroring(subject.unresolved_nsg, **subject.evidence)
-    candidates = PUBLIC_ADDRESSES.difference(rdp_whitelist(params))
+    candidates = public_outside(rdp_whitelist(params))
     nic_nsg = subject.nic_nsg
     layers_seen: list[dict[str, object]] = []
     for resolved in subject.configurations:

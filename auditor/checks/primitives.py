@@ -12,10 +12,14 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from auditor.records.network import SecurityRule
 
 Interval = tuple[int, int, int]  # (IP version, first address, last address)
+# Parsed prefixes and specs are kept: an estate repeats the same few prefixes, ports and whitelists across
+# thousands of rules, and every judge asks for them again per port and protocol (immutable results only).
+CACHE_SIZE = 8192
 
 _V4_MAX = 2**32 - 1
 _V6_MAX = 2**128 - 1
@@ -121,6 +125,7 @@ PUBLIC_ADDRESSES = EVERY_ADDRESS.difference(AddressSet.from_prefixes(NON_PUBLIC_
 NO_ADDRESS = AddressSet()
 
 
+@lru_cache(maxsize=CACHE_SIZE)
 def is_ip_prefix(text: str) -> bool:
     """True for a CIDR prefix or a single IPv4/IPv6 address."""
     try:
@@ -130,6 +135,7 @@ def is_ip_prefix(text: str) -> bool:
     return True
 
 
+@lru_cache(maxsize=CACHE_SIZE)
 def source_addresses(prefix: str) -> AddressSet:
     """The addresses an NSG source prefix matches.
 
@@ -149,7 +155,18 @@ def source_addresses(prefix: str) -> AddressSet:
 
 def whitelist(prefixes: Iterable[str]) -> AddressSet:
     """The whitelisted public sources of a baseline parameter (already validated as CIDR)."""
+    return _prefix_set(tuple(prefixes))
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _prefix_set(prefixes: tuple[str, ...]) -> AddressSet:
     return AddressSet.from_prefixes(prefixes)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def public_outside(allowed: AddressSet) -> AddressSet:
+    """The public addresses not in ``allowed``: the sources an exposure rule looks for."""
+    return PUBLIC_ADDRESSES.difference(allowed)
 
 
 # --- ports -------------------------------------------------------------------------------------------
@@ -205,16 +222,23 @@ def port_in(spec: str, port: int) -> bool:
 
     A spec that cannot be parsed is taken to cover it: an unreadable rule is not proof of safety.
     """
+    span = _port_span(spec)
+    return span is None or span[0] <= port <= span[1]
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _port_span(spec: str) -> tuple[int, int] | None:
+    """First and last port of a spec as port_in reads it; None for ``*``, empty or unparsable (every port)."""
     text = spec.strip()
     if text in {"*", ""}:
-        return True
+        return None
     low, _, high = text.partition("-")
     try:
         first = int(low)
         last = int(high) if high else first
     except ValueError:
-        return True
-    return first <= port <= last
+        return None
+    return first, last
 
 
 def carries(rule: SecurityRule, protocol: str) -> bool:
@@ -233,8 +257,13 @@ def applies_to(rule: SecurityRule, port: int, protocol: str) -> bool:
 
 def rule_sources(rule: SecurityRule) -> AddressSet:
     """Every address the rule's source prefixes match (application security groups match none public)."""
+    return _sources_of(rule.source_prefixes)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _sources_of(prefixes: tuple[str, ...]) -> AddressSet:
     result = AddressSet()
-    for prefix in rule.source_prefixes:
+    for prefix in prefixes:
         result = result.union(source_addresses(prefix))
     return result
 
@@ -251,7 +280,7 @@ def exposures(
     found: list[Exposure] = []
     ordered = ordered_inbound(rules)
     for protocol in protocols:
-        undecided = PUBLIC_ADDRESSES.difference(allowed)
+        undecided = public_outside(allowed)
         for rule in ordered:
             if not undecided:
                 break
