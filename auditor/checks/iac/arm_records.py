@@ -5,6 +5,7 @@ checkov runs ARM checks on Bicep too, handing them the resource body with the sa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,12 +22,13 @@ from auditor.checks.primitives import AZURE_DEFAULT_RULES
 from auditor.records.backup import RecoveryVault
 from auditor.records.compute import Disk, DiskEncryption, DiskEncryptionSet
 from auditor.records.keyvault import KeyVault
-from auditor.records.network import FirewallPolicy, NatRule, NetworkSecurityGroup, SecurityRule
+from auditor.records.network import AzureFirewall, FirewallPolicy, NatRule, NetworkSecurityGroup, SecurityRule
 from auditor.records.storage import StorageAccount
 
 NSG = "Microsoft.Network/networkSecurityGroups"
 NSG_RULE = "Microsoft.Network/networkSecurityGroups/securityRules"
 RULE_COLLECTION_GROUP = "Microsoft.Network/firewallPolicies/ruleCollectionGroups"
+FIREWALL = "Microsoft.Network/azureFirewalls"
 NAT_RULE_COLLECTION = "FirewallPolicyNatRuleCollection"
 CUSTOMER_KEY = "EncryptionAtRestWithCustomerKey"
 PLATFORM_KEY = "EncryptionAtRestWithPlatformKey"
@@ -211,42 +213,47 @@ def _arm_texts(conf: Mapping[str, Any], path: str) -> tuple[str, ...]:
     return tuple(str(item) for item in items if item not in (None, ""))
 
 
-def firewall_rule_collection_group(conf: Mapping[str, Any]) -> FirewallPolicy:
-    """A ``Microsoft.Network/firewallPolicies/ruleCollectionGroups`` resource: the policy as far as this group's
-    DNAT rules show it.
+def nat_rule(rule: Mapping[str, Any], collection: str, what: str, protocols: str) -> NatRule:
+    """One DNAT rule of a policy's NAT rule collection (``ipProtocols``) or of a classic one (``protocols``).
 
     Sources, protocols and ports decide the verdict and must be literal; the destination and translated
     addresses and IP group ids are only reported, so stay as written.
     """
+    here = f"{what} rule collection {collection} rule {rule.get('name') or 'unnamed'}"
+    return NatRule(
+        name=str(rule.get("name") or ""),
+        collection=collection,
+        protocols=arm_strings(rule, protocols, here),
+        source_addresses=arm_strings(rule, "sourceAddresses", here),
+        destination_addresses=_arm_texts(rule, "destinationAddresses"),
+        destination_ports=arm_strings(rule, "destinationPorts", here),
+        translated_address=_text(arm_get(rule, "translatedAddress") or arm_get(rule, "translatedFqdn")),
+        translated_port=_text(arm_literal(rule, "translatedPort", here)),
+        source_ip_groups=_arm_texts(rule, "sourceIpGroups"),
+    )
+
+
+def _objects(value: Any, what: str, path: str) -> list[Mapping[str, Any]]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise UndecidableError(f"{what} {path} is {value!r}, not a list of objects")
+    return value
+
+
+def firewall_rule_collection_group(conf: Mapping[str, Any]) -> FirewallPolicy:
+    """A ``Microsoft.Network/firewallPolicies/ruleCollectionGroups`` resource: the policy as far as this group's
+    DNAT rules show it."""
     what = _name(conf)
-    collections = arm_literal(conf, "properties/ruleCollections", what) or []
-    if not isinstance(collections, list):
-        raise UndecidableError(f"{what} properties.ruleCollections is {collections!r}, not a list of collections")
     rules: list[NatRule] = []
-    for collection in collections:
-        if not isinstance(collection, dict):
-            raise UndecidableError(f"{what} has a rule collection that is not an object ({collection!r})")
+    for collection in _objects(arm_literal(conf, "properties/ruleCollections", what), what, "ruleCollections"):
         kind = str(arm_literal(collection, "ruleCollectionType", what) or "")
         if kind.lower() != NAT_RULE_COLLECTION.lower():
             continue
         name = str(arm_literal(collection, "name", what) or "")
-        for rule in arm_get(collection, "rules") or []:
-            if not isinstance(rule, dict) or str(arm_literal(rule, "ruleType", what) or "").lower() != "natrule":
-                continue
-            here = f"{what} rule collection {name} rule {rule.get('name') or 'unnamed'}"
-            rules.append(
-                NatRule(
-                    name=str(rule.get("name") or ""),
-                    collection=name,
-                    protocols=arm_strings(rule, "ipProtocols", here),
-                    source_addresses=arm_strings(rule, "sourceAddresses", here),
-                    destination_addresses=_arm_texts(rule, "destinationAddresses"),
-                    destination_ports=arm_strings(rule, "destinationPorts", here),
-                    translated_address=_text(arm_get(rule, "translatedAddress") or arm_get(rule, "translatedFqdn")),
-                    translated_port=_text(arm_literal(rule, "translatedPort", here)),
-                    source_ip_groups=_arm_texts(rule, "sourceIpGroups"),
-                )
-            )
+        for rule in _objects(arm_get(collection, "rules"), what, f"rule collection {name} rules"):
+            if str(arm_literal(rule, "ruleType", what) or "").lower() == "natrule":
+                rules.append(nat_rule(rule, name, what, "ipProtocols"))
     return FirewallPolicy(
         id=what,
         name=what,
@@ -256,4 +263,41 @@ def firewall_rule_collection_group(conf: Mapping[str, Any]) -> FirewallPolicy:
         threat_intel_mode=None,
         nat_rules=tuple(rules),
         rule_collection_group_ids=(what,),
+    )
+
+
+# A template names the policy a firewall follows by an expression most of the time; its name is the last
+# literal argument of resourceId(...).
+_RESOURCE_ID_NAME = re.compile(r"^\[\s*resourceId\(.*'([^']+)'\s*\)\s*\]$", re.IGNORECASE)
+
+
+def _policy_reference(value: object) -> str | None:
+    text = _text(value)
+    if text is None or not is_arm_expression(text):
+        return text
+    named = _RESOURCE_ID_NAME.match(text)
+    return f"firewallPolicies/{named.group(1)}" if named else text
+
+
+def azure_firewall(conf: Mapping[str, Any]) -> AzureFirewall:
+    """A ``Microsoft.Network/azureFirewalls`` resource with its classic DNAT rules (``natRuleCollections``)."""
+    what = _name(conf)
+    rules: list[NatRule] = []
+    for collection in _objects(arm_literal(conf, "properties/natRuleCollections", what), what, "natRuleCollections"):
+        name = str(arm_literal(collection, "name", what) or "")
+        rules.extend(
+            nat_rule(rule, name, what, "protocols")
+            for rule in _objects(arm_get(collection, "properties/rules"), what, f"NAT rule collection {name} rules")
+        )
+    return AzureFirewall(
+        id=what,
+        name=what,
+        subscription_id="",
+        resource_group="",
+        location=str(conf.get("location") or ""),
+        provisioning_state=None,
+        threat_intel_mode=None,
+        sku_tier=None,
+        firewall_policy_id=_policy_reference(arm_get(conf, "properties/firewallPolicy/id")),
+        nat_rules=tuple(rules),
     )

@@ -61,18 +61,24 @@ DOORS: tuple[Door, ...] = (
             Door(rule, "arm", "NETWORKING", dict.fromkeys((arm.NSG, arm.NSG_RULE), arm.network_security_group)),
         )
     ),
-    # NET-01: the DNAT rules of a firewall policy's rule collection group.
+    # NET-01: the DNAT rules of a firewall policy's rule collection group, and a firewall's classic ones.
     Door(
         "firewall_rdp_dnat",
         "terraform",
         "NETWORKING",
-        {tf.RULE_COLLECTION_GROUP: lambda _, conf: tf.firewall_rule_collection_group(conf)},
+        {
+            tf.RULE_COLLECTION_GROUP: lambda _, conf: tf.firewall_rule_collection_group(conf),
+            tf.FIREWALL_NAT_RULE_COLLECTION: lambda _, conf: tf.firewall_nat_rule_collection(conf),
+        },
     ),
     Door(
         "firewall_rdp_dnat",
         "arm",
         "NETWORKING",
-        {arm.RULE_COLLECTION_GROUP: lambda _, conf: arm.firewall_rule_collection_group(conf)},
+        {
+            arm.RULE_COLLECTION_GROUP: lambda _, conf: arm.firewall_rule_collection_group(conf),
+            arm.FIREWALL: lambda _, conf: arm.azure_firewall(conf),
+        },
     ),
 )
 
