@@ -4,7 +4,7 @@ database ports (NET-04)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from auditor.checks.index import ById, subnets_by_id
 from auditor.checks.primitives import (
@@ -114,7 +114,6 @@ class NicLayers:
     configurations: tuple[IpConfigurationLayers, ...] = ()
     # Why the NIC's own NSG, referenced but not available, cannot be shown.
     unresolved_nsg: str | None = None
-    evidence: dict[str, object] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -164,7 +163,7 @@ def nic_layers(inventory: Inventory) -> Iterator[NicLayers]:
         nic_nsg = nsgs.get(nic.nsg_id)
         if nic.nsg_id and nic_nsg is None:
             problem = f"NIC NSG {nic.nsg_id} is referenced but {nsgs.missing(nic.nsg_id)}"
-            yield NicLayers(nic, None, unresolved_nsg=problem, evidence={"nsg_id": nic.nsg_id})
+            yield NicLayers(nic, None, unresolved_nsg=problem)
             continue
         configs = tuple(_configuration_layers(c, nsgs, subnets, public_ips) for c in nic.ip_configurations)
         yield NicLayers(nic, nic_nsg, configs)
@@ -186,7 +185,7 @@ def nic_layers(inventory: Inventory) -> Iterator[NicLayers]:
 def nic_rdp_exposure(subject: NicLayers, params: Params) -> Verdict:
     """Judge a NIC by both NSG layers as Azure applies them, and by its public IP when it has none."""
     if subject.unresolved_nsg:
-        return erroring(subject.unresolved_nsg, **subject.evidence)
+        return erroring(subject.unresolved_nsg, nsg_id=subject.nic.nsg_id)
     candidates = public_outside(rdp_whitelist(params))
     nic_nsg = subject.nic_nsg
     layers_seen: list[dict[str, object]] = []
