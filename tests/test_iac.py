@@ -39,6 +39,7 @@ def tf(file: str, address: str) -> str:
 
 
 NSG = "azurerm_network_security_group"
+RULE_COLLECTION_GROUP = "azurerm_firewall_policy_rule_collection_group"
 EXPECTED: dict[tuple[str, str, str], str] = {
     # NET-01 over Terraform: every source form, protocol, plural field, range, shadowing and module.
     **{
@@ -251,6 +252,19 @@ EXPECTED: dict[tuple[str, str, str], str] = {
     **{
         ("KV-01", check, "iac:bicep/main.bicep:Microsoft.KeyVault/vaults.vault"): "pass"
         for check in ("key_vault_protection", "CKV_AZURE_110", "CKV_AZURE_111")
+    },
+    # NET-01's firewall rule on the DNAT rules of firewall policy rule collection groups.
+    **{
+        ("NET-01", "firewall_rdp_dnat", tf("firewall.tf", f"{RULE_COLLECTION_GROUP}.{name}")): status
+        for name, status in (("dnat_open", "fail"), ("dnat_office", "pass"), ("dnat_partner", "error"))
+    },
+    **{
+        (
+            "NET-01",
+            "firewall_rdp_dnat",
+            f"iac:bicep/firewall.bicep:Microsoft.Network/firewallPolicies/ruleCollectionGroups.{name}",
+        ): status
+        for name, status in (("dnatOpen", "fail"), ("dnatOffice", "pass"))
     },
 }
 

@@ -12,18 +12,15 @@ from auditor.baseline import default_baseline_path, load_baseline
 from auditor.checks import builtin_registry
 from auditor.checks.iac import arm_records, terraform_records
 from auditor.checks.iac.conf_values import UndecidableError
-from auditor.checks.iac.doors import DOORS, VERDICT_KEY, frameworks_of, rule_of
+from auditor.checks.iac.doors import DOORS, VERDICT_KEY, frameworks_of, judge_resource, rule_of
 from auditor.checks.iac.verdicts import (
-    decide,
-    management_ports_verdict,
-    rdp_verdict,
     storage_geo_verdict,
 )
 from auditor.iac.mapping import resource_type_of
 from auditor.iac.parameters_file import PARAMS_ENV, current_params, read_params, write_params
 from auditor.iac.runner import CheckovError, frameworks_for, parse_report
 from auditor.iac.selection import decidable, mapped_check_ids
-from auditor.model import Status
+from auditor.model import Status, Verdict
 from auditor.parameters import Params
 from tests.test_baseline import MINIMAL, load_error
 
@@ -47,6 +44,19 @@ def hcl_rule(**fields: Any) -> dict[str, Any]:
 
 def nsg(*rules: dict[str, Any]) -> dict[str, Any]:
     return {"name": ["nsg"], "security_rule": list(rules), "__address__": "azurerm_network_security_group.nsg"}
+
+
+def through_door(rule: str, language: str, resource_type: str, conf: dict[str, Any]) -> Verdict:
+    """The rule's verdict on one resource in code, through its IaC door, as checkov's run reaches it."""
+    [door] = [d for d in DOORS if d.rule == rule and d.language == language]
+    verdict = judge_resource(door, resource_type, conf, PARAMS)
+    assert verdict is not None
+    return verdict
+
+
+def rdp(conf: dict[str, Any], resource_type: str = "azurerm_network_security_group") -> Verdict:
+    """NET-01's verdict on a Terraform NSG or standalone rule."""
+    return through_door("nsg_rdp_exposure", "terraform", resource_type, conf)
 
 
 @pytest.mark.parametrize(
@@ -79,22 +89,17 @@ def nsg(*rules: dict[str, Any]) -> dict[str, Any]:
     ],
 )
 def test_terraform_rules_are_judged_by_the_live_rdp_rule(rule: dict[str, Any], expected: Status) -> None:
-    verdict = decide(
-        lambda: rdp_verdict(terraform_records.security_rules("azurerm_network_security_group", nsg(rule)), PARAMS)
-    )
-    assert verdict is not None and verdict.status is expected
+    assert rdp(nsg(rule)).status is expected
 
 
 def test_a_higher_priority_deny_shadows_a_later_allow() -> None:
     deny = hcl_rule(name="deny", priority=100, access="Deny", protocol="*", source_address_prefix="Internet")
     allow = hcl_rule(name="allow", priority=300, source_address_prefix="Internet")
-    rules = terraform_records.security_rules("azurerm_network_security_group", nsg(allow, deny))
-    assert rdp_verdict(rules, PARAMS).status is Status.PASS
+    assert rdp(nsg(allow, deny)).status is Status.PASS
     # A Deny that covers only TCP leaves UDP open through the same Allow.
     tcp_deny = hcl_rule(name="deny", priority=100, access="Deny", protocol="Tcp", source_address_prefix="*")
     udp_allow = hcl_rule(name="allow", priority=300, protocol="*", source_address_prefix="Internet")
-    rules = terraform_records.security_rules("azurerm_network_security_group", nsg(udp_allow, tcp_deny))
-    verdict = rdp_verdict(rules, PARAMS)
+    verdict = rdp(nsg(udp_allow, tcp_deny))
     assert verdict.status is Status.FAIL and "allow (Udp)" in verdict.message
 
 
@@ -103,10 +108,8 @@ def test_a_higher_priority_deny_shadows_a_later_allow() -> None:
 )
 def test_unrendered_terraform_expressions_are_errors(source: str) -> None:
     conf = nsg(hcl_rule(source_address_prefix=source))
-    verdict = decide(
-        lambda: rdp_verdict(terraform_records.security_rules("azurerm_network_security_group", conf), PARAMS)
-    )
-    assert verdict is not None and verdict.status is Status.ERROR and source in verdict.message
+    verdict = rdp(conf)
+    assert verdict.status is Status.ERROR and source in verdict.message
 
 
 def test_dynamic_rule_blocks_are_errors() -> None:
@@ -122,12 +125,9 @@ def test_plan_json_empty_strings_and_lists_mean_unset() -> None:
 
 
 def test_management_ports_ignore_the_rdp_whitelist() -> None:
-    rules = terraform_records.security_rules(
-        "azurerm_network_security_rule",
-        hcl_rule(source_address_prefix="203.0.113.10", destination_port_range="5985-5986"),
-    )
-    assert rdp_verdict(rules, PARAMS).status is Status.PASS
-    verdict = management_ports_verdict(rules, PARAMS)
+    rule = hcl_rule(source_address_prefix="203.0.113.10", destination_port_range="5985-5986")
+    assert rdp(rule, "azurerm_network_security_rule").status is Status.PASS
+    verdict = through_door("nsg_management_port_exposure", "terraform", "azurerm_network_security_rule", rule)
     assert verdict.status is Status.FAIL and "5985 through r" in verdict.message
 
 
@@ -147,12 +147,12 @@ def test_arm_rules_and_expressions() -> None:
     conf = {"name": "nsg", "properties": {"securityRules": [arm_rule(sourceAddressPrefixes=["0.0.0.0/0"])]}}
     rules = arm_records.security_rules(arm_records.NSG, conf)
     assert rules[0].source_prefixes == ("Internet", "0.0.0.0/0")
-    assert rdp_verdict(rules, PARAMS).status is Status.FAIL
+    assert through_door("nsg_rdp_exposure", "arm", arm_records.NSG, conf).status is Status.FAIL
     unresolved = {"name": "nsg", "properties": {"securityRules": [arm_rule(sourceAddressPrefix="[parameters('src')]")]}}
     with pytest.raises(UndecidableError, match=r"parameters\('src'\)"):
         arm_records.security_rules(arm_records.NSG, unresolved)
     child = {"name": "nsg/rule", **arm_rule(protocol="*", sourceAddressPrefix="Any")}
-    assert rdp_verdict(arm_records.security_rules(arm_records.NSG_RULE, child), PARAMS).status is Status.FAIL
+    assert through_door("nsg_rdp_exposure", "arm", arm_records.NSG_RULE, child).status is Status.FAIL
 
 
 def test_storage_geo_redundancy_uses_the_region_pair_and_the_backup_account_list() -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from auditor.registry import Registry
 
 BUILTIN_MODULES = (
-    "auditor.checks.network",
+    "auditor.checks.nsg",
+    "auditor.checks.firewall",
     "auditor.checks.network_layers",
     "auditor.checks.disks",
     "auditor.checks.storage",

@@ -6,20 +6,25 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from auditor.arm_ids import key, name_of, parent_of
-from auditor.checks.addresses import (
+from auditor.checks.index import ById
+from auditor.checks.primitives import (
     ANY_SOURCE,
     EVERY_ADDRESS,
     INTERNET_TAG,
+    MAX_PORT,
     NO_ADDRESS,
+    PROTOCOLS,
     PUBLIC_ADDRESSES,
     AddressSet,
+    applies_to,
+    carries,
     is_ip_prefix,
+    ordered_inbound,
+    port_bounds,
+    rule_sources,
     source_addresses,
     whitelist,
 )
-from auditor.checks.exposure import PROTOCOLS, applies_to, carries, ordered_inbound, rule_sources
-from auditor.checks.index import ById
-from auditor.checks.network import MAX_PORT, port_bounds
 from auditor.inventory import Inventory
 from auditor.model import CheckResult, Severity, Status, errored, failed, passed
 from auditor.parameters import Params

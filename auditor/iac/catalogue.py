@@ -26,18 +26,6 @@ CUSTOM_CHECKS: Mapping[str, CustomCheck] = {
     check.id: check
     for check in (
         CustomCheck(
-            "AUDITOR_NSG_RDP_EXPOSURE",
-            "NSG rules do not admit RDP from public addresses outside the whitelist",
-            "nsg_rdp_exposure",
-            EVERY_FRAMEWORK,
-        ),
-        CustomCheck(
-            "AUDITOR_NSG_MANAGEMENT_PORT_EXPOSURE",
-            "NSG rules do not admit management or database ports from the Internet",
-            "nsg_management_port_exposure",
-            EVERY_FRAMEWORK,
-        ),
-        CustomCheck(
             "AUDITOR_VM_DAILY_BACKUP",
             "VM backup policies run daily and keep daily recovery points long enough",
             "vm_daily_backup",

@@ -13,8 +13,6 @@ from auditor.checks.iac import arm_records as arm
 from auditor.checks.iac.checkov_results import VerdictCheck
 from auditor.checks.iac.doors import Door, doors, judge_resource, registered
 from auditor.checks.iac.verdicts import (
-    management_ports_verdict,
-    rdp_verdict,
     storage_geo_verdict,
     vault_geo_verdict,
 )
@@ -66,14 +64,6 @@ class ArmRuleCheck(VerdictCheck, BaseResourceCheck):
         return self.conclude(lambda: judge_resource(self.door, resource_type, conf, current_params()))
 
 
-def _rdp(resource_type: str, conf: Mapping[str, Any]) -> Verdict:
-    return rdp_verdict(arm.security_rules(resource_type, conf), current_params())
-
-
-def _management_ports(resource_type: str, conf: Mapping[str, Any]) -> Verdict:
-    return management_ports_verdict(arm.security_rules(resource_type, conf), current_params())
-
-
 def _geo_redundancy(resource_type: str, conf: Mapping[str, Any]) -> Verdict | None:
     if resource_type == RECOVERY_VAULT:
         return vault_geo_verdict(arm.recovery_vault(conf))
@@ -82,8 +72,6 @@ def _geo_redundancy(resource_type: str, conf: Mapping[str, Any]) -> Verdict | No
 
 
 CHECKS: tuple[tuple[str, CheckCategories, tuple[str, ...], Judge], ...] = (
-    ("AUDITOR_NSG_RDP_EXPOSURE", CheckCategories.NETWORKING, (arm.NSG, arm.NSG_RULE), _rdp),
-    ("AUDITOR_NSG_MANAGEMENT_PORT_EXPOSURE", CheckCategories.NETWORKING, (arm.NSG, arm.NSG_RULE), _management_ports),
     (
         "AUDITOR_BACKUP_GEO_REDUNDANCY",
         CheckCategories.BACKUP_AND_RECOVERY,

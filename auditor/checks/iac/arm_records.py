@@ -5,6 +5,7 @@ checkov runs ARM checks on Bicep too, handing them the resource body with the sa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -22,16 +23,20 @@ from auditor.checks.iac.conf_values import (
 )
 from auditor.checks.index import ById
 from auditor.checks.key_vault import ProtectingKey
+from auditor.checks.primitives import AZURE_DEFAULT_RULES
 from auditor.checks.storage import BackupAwareAccount
 from auditor.records.backup import RecoveryVault
 from auditor.records.compute import Disk, DiskEncryption, DiskEncryptionSet, Snapshot
 from auditor.records.keyvault import KeyVault, KeyVaultKey
 from auditor.records.monitor import ActionGroup, AlertRule, DefenderPlan, SecurityContact
-from auditor.records.network import SecurityRule
+from auditor.records.network import AzureFirewall, FirewallPolicy, NatRule, NetworkSecurityGroup, SecurityRule
 from auditor.records.storage import StorageAccount
 
 NSG = "Microsoft.Network/networkSecurityGroups"
 NSG_RULE = "Microsoft.Network/networkSecurityGroups/securityRules"
+RULE_COLLECTION_GROUP = "Microsoft.Network/firewallPolicies/ruleCollectionGroups"
+FIREWALL = "Microsoft.Network/azureFirewalls"
+NAT_RULE_COLLECTION = "FirewallPolicyNatRuleCollection"
 CUSTOMER_KEY = "EncryptionAtRestWithCustomerKey"
 PLATFORM_KEY = "EncryptionAtRestWithPlatformKey"
 
@@ -461,4 +466,118 @@ def key_vault_key(conf: Mapping[str, Any]) -> ProtectingKey:
             ),
         ),
         (),
+    )
+
+
+def network_security_group(resource_type: str, conf: Mapping[str, Any]) -> NetworkSecurityGroup:
+    """An NSG declared in a template, with the default rules Azure adds to every NSG.
+
+    A ``securityRules`` child resource stands for its NSG as far as that one rule shows it: the rule is
+    judged on its own, since the other rules of its NSG may be declared elsewhere.
+    """
+    what = _name(conf)
+    return NetworkSecurityGroup(
+        id=what,
+        name=what,
+        subscription_id="",
+        resource_group="",
+        location=str(conf.get("location") or ""),
+        rules=security_rules(resource_type, conf) + AZURE_DEFAULT_RULES,
+    )
+
+
+def _arm_texts(conf: Mapping[str, Any], path: str) -> tuple[str, ...]:
+    """A string or array property as written, expressions included: for values the verdict only reports."""
+    value = arm_get(conf, path)
+    items = value if isinstance(value, list) else [] if value is None else [value]
+    return tuple(str(item) for item in items if item not in (None, ""))
+
+
+def nat_rule(rule: Mapping[str, Any], collection: str, what: str, protocols: str) -> NatRule:
+    """One DNAT rule of a policy's NAT rule collection (``ipProtocols``) or of a classic one (``protocols``).
+
+    Sources, protocols and ports decide the verdict and must be literal; the destination and translated
+    addresses and IP group ids are only reported, so stay as written.
+    """
+    here = f"{what} rule collection {collection} rule {rule.get('name') or 'unnamed'}"
+    return NatRule(
+        name=str(rule.get("name") or ""),
+        collection=collection,
+        protocols=arm_strings(rule, protocols, here),
+        source_addresses=arm_strings(rule, "sourceAddresses", here),
+        destination_addresses=_arm_texts(rule, "destinationAddresses"),
+        destination_ports=arm_strings(rule, "destinationPorts", here),
+        translated_address=_text(arm_get(rule, "translatedAddress") or arm_get(rule, "translatedFqdn")),
+        translated_port=_text(arm_literal(rule, "translatedPort", here)),
+        source_ip_groups=_arm_texts(rule, "sourceIpGroups"),
+    )
+
+
+def _objects(value: Any, what: str, path: str) -> list[Mapping[str, Any]]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise UndecidableError(f"{what} {path} is {value!r}, not a list of objects")
+    return value
+
+
+def firewall_rule_collection_group(conf: Mapping[str, Any]) -> FirewallPolicy:
+    """A ``Microsoft.Network/firewallPolicies/ruleCollectionGroups`` resource: the policy as far as this group's
+    DNAT rules show it."""
+    what = _name(conf)
+    rules: list[NatRule] = []
+    for collection in _objects(arm_literal(conf, "properties/ruleCollections", what), what, "ruleCollections"):
+        kind = str(arm_literal(collection, "ruleCollectionType", what) or "")
+        if kind.lower() != NAT_RULE_COLLECTION.lower():
+            continue
+        name = str(arm_literal(collection, "name", what) or "")
+        for rule in _objects(arm_get(collection, "rules"), what, f"rule collection {name} rules"):
+            if str(arm_literal(rule, "ruleType", what) or "").lower() == "natrule":
+                rules.append(nat_rule(rule, name, what, "ipProtocols"))
+    return FirewallPolicy(
+        id=what,
+        name=what,
+        subscription_id="",
+        resource_group="",
+        location="",
+        threat_intel_mode=None,
+        nat_rules=tuple(rules),
+        rule_collection_group_ids=(what,),
+    )
+
+
+# A template names the policy a firewall follows by an expression most of the time; its name is the last
+# literal argument of resourceId(...).
+_RESOURCE_ID_NAME = re.compile(r"^\[\s*resourceId\(.*'([^']+)'\s*\)\s*\]$", re.IGNORECASE)
+
+
+def _policy_reference(value: object) -> str | None:
+    text = _text(value)
+    if text is None or not is_arm_expression(text):
+        return text
+    named = _RESOURCE_ID_NAME.match(text)
+    return f"firewallPolicies/{named.group(1)}" if named else text
+
+
+def azure_firewall(conf: Mapping[str, Any]) -> AzureFirewall:
+    """A ``Microsoft.Network/azureFirewalls`` resource with its classic DNAT rules (``natRuleCollections``)."""
+    what = _name(conf)
+    rules: list[NatRule] = []
+    for collection in _objects(arm_literal(conf, "properties/natRuleCollections", what), what, "natRuleCollections"):
+        name = str(arm_literal(collection, "name", what) or "")
+        rules.extend(
+            nat_rule(rule, name, what, "protocols")
+            for rule in _objects(arm_get(collection, "properties/rules"), what, f"NAT rule collection {name} rules")
+        )
+    return AzureFirewall(
+        id=what,
+        name=what,
+        subscription_id="",
+        resource_group="",
+        location=str(conf.get("location") or ""),
+        provisioning_state=None,
+        threat_intel_mode=None,
+        sku_tier=None,
+        firewall_policy_id=_policy_reference(arm_get(conf, "properties/firewallPolicy/id")),
+        nat_rules=tuple(rules),
     )

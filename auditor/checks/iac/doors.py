@@ -139,6 +139,34 @@ DOORS: tuple[Door, ...] = (
         "GENERAL_SECURITY",
         {"Microsoft.Security/pricings": lambda _, conf: arm.defender_plan(conf)},
     ),
+    # NET-01 and NET-04: an NSG with its inline rules, or one standalone rule (Bicep declares both the same way).
+    *(
+        door
+        for rule in ("nsg_rdp_exposure", "nsg_management_port_exposure")
+        for door in (
+            Door(rule, "terraform", "NETWORKING", dict.fromkeys((tf.NSG, tf.NSG_RULE), tf.network_security_group)),
+            Door(rule, "arm", "NETWORKING", dict.fromkeys((arm.NSG, arm.NSG_RULE), arm.network_security_group)),
+        )
+    ),
+    # NET-01: the DNAT rules of a firewall policy's rule collection group, and a firewall's classic ones.
+    Door(
+        "firewall_rdp_dnat",
+        "terraform",
+        "NETWORKING",
+        {
+            tf.RULE_COLLECTION_GROUP: lambda _, conf: tf.firewall_rule_collection_group(conf),
+            tf.FIREWALL_NAT_RULE_COLLECTION: lambda _, conf: tf.firewall_nat_rule_collection(conf),
+        },
+    ),
+    Door(
+        "firewall_rdp_dnat",
+        "arm",
+        "NETWORKING",
+        {
+            arm.RULE_COLLECTION_GROUP: lambda _, conf: arm.firewall_rule_collection_group(conf),
+            arm.FIREWALL: lambda _, conf: arm.azure_firewall(conf),
+        },
+    ),
 )
 
 

@@ -14,8 +14,6 @@ from auditor.checks.iac.checkov_results import VerdictCheck
 from auditor.checks.iac.doors import Door, doors, judge_resource, registered
 from auditor.checks.iac.verdicts import (
     database_verdict,
-    management_ports_verdict,
-    rdp_verdict,
     sql_policy_verdict,
     storage_geo_verdict,
     vault_geo_verdict,
@@ -66,14 +64,6 @@ class TerraformRuleCheck(VerdictCheck, BaseResourceCheck):
         return self.conclude(lambda: judge_resource(self.door, resource_type, conf, current_params()))
 
 
-def _rdp(resource_type: str, conf: Mapping[str, Any]) -> Verdict:
-    return rdp_verdict(tf.security_rules(resource_type, conf), current_params())
-
-
-def _management_ports(resource_type: str, conf: Mapping[str, Any]) -> Verdict:
-    return management_ports_verdict(tf.security_rules(resource_type, conf), current_params())
-
-
 def _geo_redundancy(resource_type: str, conf: Mapping[str, Any]) -> Verdict | None:
     if resource_type == "azurerm_recovery_services_vault":
         return vault_geo_verdict(tf.recovery_vault(conf))
@@ -94,8 +84,6 @@ def _sql_database(resource_type: str, conf: Mapping[str, Any]) -> Verdict:
 
 
 CHECKS: tuple[tuple[str, CheckCategories, tuple[str, ...], Judge], ...] = (
-    ("AUDITOR_NSG_RDP_EXPOSURE", CheckCategories.NETWORKING, (tf.NSG, tf.NSG_RULE), _rdp),
-    ("AUDITOR_NSG_MANAGEMENT_PORT_EXPOSURE", CheckCategories.NETWORKING, (tf.NSG, tf.NSG_RULE), _management_ports),
     (
         "AUDITOR_BACKUP_GEO_REDUNDANCY",
         CheckCategories.BACKUP_AND_RECOVERY,

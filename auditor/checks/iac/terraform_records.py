@@ -22,17 +22,20 @@ from auditor.checks.iac.conf_values import (
 )
 from auditor.checks.index import ById
 from auditor.checks.key_vault import ProtectingKey
+from auditor.checks.primitives import AZURE_DEFAULT_RULES
 from auditor.checks.storage import BackupAwareAccount
 from auditor.records.backup import BackupPolicy, RecoveryVault, RetentionRule, SubPolicy
 from auditor.records.compute import Disk, DiskEncryption, DiskEncryptionSet, Snapshot
 from auditor.records.keyvault import KeyVault, KeyVaultKey
 from auditor.records.monitor import ActionGroup, AlertRule, DefenderPlan, SecurityContact
-from auditor.records.network import SecurityRule
+from auditor.records.network import AzureFirewall, FirewallPolicy, NatRule, NetworkSecurityGroup, SecurityRule
 from auditor.records.sql import SqlDatabase
 from auditor.records.storage import StorageAccount
 
 NSG = "azurerm_network_security_group"
 NSG_RULE = "azurerm_network_security_rule"
+RULE_COLLECTION_GROUP = "azurerm_firewall_policy_rule_collection_group"
+FIREWALL_NAT_RULE_COLLECTION = "azurerm_firewall_nat_rule_collection"
 
 # Retention blocks of azurerm backup policies: block name -> (kind as the live records name it, unit).
 _RETENTION_BLOCKS = {
@@ -566,4 +569,89 @@ def key_vault_key(conf: Mapping[str, Any]) -> ProtectingKey:
             rotation_actions=actions,
         ),
         (),
+    )
+
+
+def network_security_group(resource_type: str, conf: Mapping[str, Any]) -> NetworkSecurityGroup:
+    """An NSG declared in code, with the default rules Azure adds to every NSG.
+
+    An ``azurerm_network_security_rule`` stands for its NSG as far as that one rule shows it: the rule is
+    judged on its own, since the other rules of its NSG may be declared elsewhere.
+    """
+    what = address(conf)
+    return NetworkSecurityGroup(
+        id=what,
+        name=_name(conf),
+        subscription_id="",
+        resource_group=str(tf_value(conf, "resource_group_name") or ""),
+        location=str(tf_value(conf, "location") or ""),
+        rules=security_rules(resource_type, conf) + AZURE_DEFAULT_RULES,
+    )
+
+
+def _tf_texts(conf: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    """A string or list attribute as written, expressions included: for values the verdict only reports."""
+    value = tf_value(conf, key)
+    items = value if isinstance(value, list) else [] if value is None else [value]
+    return tuple(str(item) for item in items if item not in (None, ""))
+
+
+def nat_rule(block: Mapping[str, Any], collection: str, what: str) -> NatRule:
+    """One DNAT ``rule`` block, of a policy's nat_rule_collection or of a classic NAT rule collection.
+
+    Sources, protocols and ports decide the verdict and must be literal; the destination and translated
+    addresses (often references to other resources) and IP group ids are only reported, so stay as written.
+    """
+    here = f"{what} collection {collection} rule {tf_value(block, 'name') or 'unnamed'}"
+    translated = tf_literal(block, "translated_port", here)
+    target = _tf_texts(block, "translated_address") or _tf_texts(block, "translated_fqdn")
+    return NatRule(
+        name=str(tf_value(block, "name") or ""),
+        collection=collection,
+        protocols=tf_strings(block, "protocols", here),
+        source_addresses=tf_strings(block, "source_addresses", here),
+        # Policies name one destination_address, classic collections destination_addresses.
+        destination_addresses=_tf_texts(block, "destination_address") + _tf_texts(block, "destination_addresses"),
+        destination_ports=tf_strings(block, "destination_ports", here),
+        translated_address=target[0] if target else None,
+        translated_port=None if translated is None else str(translated),
+        source_ip_groups=_tf_texts(block, "source_ip_groups"),
+    )
+
+
+def firewall_rule_collection_group(conf: Mapping[str, Any]) -> FirewallPolicy:
+    """An ``azurerm_firewall_policy_rule_collection_group``: the policy as far as this group's DNAT rules show it."""
+    what = address(conf)
+    rules: list[NatRule] = []
+    for collection in tf_blocks(conf, "nat_rule_collection"):
+        name = str(tf_literal(collection, "name", what) or "")
+        rules.extend(nat_rule(block, name, what) for block in tf_blocks(collection, "rule"))
+    return FirewallPolicy(
+        id=what,
+        name=_name(conf),
+        subscription_id="",
+        resource_group="",
+        location="",
+        threat_intel_mode=None,
+        nat_rules=tuple(rules),
+        rule_collection_group_ids=(what,),
+    )
+
+
+def firewall_nat_rule_collection(conf: Mapping[str, Any]) -> AzureFirewall:
+    """An ``azurerm_firewall_nat_rule_collection``: the firewall's classic DNAT rules as far as this collection
+    shows them (azurerm forbids classic rule collections on a firewall managed by a policy)."""
+    what = address(conf)
+    name = str(tf_literal(conf, "name", what) or "")
+    return AzureFirewall(
+        id=what,
+        name=str(tf_value(conf, "azure_firewall_name") or _name(conf)),
+        subscription_id="",
+        resource_group=str(tf_value(conf, "resource_group_name") or ""),
+        location="",
+        provisioning_state=None,
+        threat_intel_mode=None,
+        sku_tier=None,
+        firewall_policy_id=None,
+        nat_rules=tuple(nat_rule(block, name, what) for block in tf_blocks(conf, "rule")),
     )

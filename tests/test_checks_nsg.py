@@ -1,11 +1,11 @@
-"""NET-01: RDP exposure of NSGs and NICs, with every source, port and protocol form."""
+"""NET-01 RDP exposure of NSGs and NICs, with every source, port and protocol form; NET-04 management ports."""
 
 from __future__ import annotations
 
 import pytest
 
-from auditor.checks.network import nic_rdp_exposure, nsg_rdp_exposure
-from auditor.model import Status
+from auditor.checks.nsg import nic_rdp_exposure, nsg_management_port_exposure, nsg_rdp_exposure
+from auditor.model import CheckResult, Status
 from auditor.parameters import Params
 from auditor.records.network import SecurityRule
 from tests.builders import (
@@ -16,6 +16,7 @@ from tests.builders import (
     make_rule,
     make_subnet,
     make_vnet,
+    results,
 )
 
 PARAMS = Params({"allowed_rdp_sources": ("203.0.113.0/24",)})
@@ -23,8 +24,7 @@ PARAMS = Params({"allowed_rdp_sources": ("203.0.113.0/24",)})
 
 def nsg_status(*rules: SecurityRule, params: Params = PARAMS) -> Status:
     """The verdict of nsg_rdp_exposure on one NSG holding the rules."""
-    (result,) = nsg_rdp_exposure(make_inventory(network_security_groups=[make_nsg(rules=rules)]), params)
-    return result.status
+    return nsg_rdp_exposure(make_nsg(rules=rules), params).status
 
 
 FAILING_RULE_SETS = {
@@ -101,12 +101,22 @@ def test_whitelist_comes_from_the_parameter() -> None:
 
 def test_failure_evidence_names_the_rule_and_priority() -> None:
     rules = (make_rule("open-rdp", priority=310, sources=("Internet",)),)
-    (result,) = nsg_rdp_exposure(make_inventory(network_security_groups=[make_nsg(rules=rules)]), PARAMS)
-    (exposure,) = result.evidence["exposures"]
+    verdict = nsg_rdp_exposure(make_nsg(rules=rules), PARAMS)
+    (exposure,) = verdict.evidence["exposures"]
     assert exposure["rule"] == "open-rdp"
     assert exposure["priority"] == 310
     assert exposure["over"] == "Tcp"
-    assert "open-rdp" in result.message
+    assert verdict.message == (
+        "Inbound rule(s) open-rdp (Tcp) admit RDP (3389) from public sources outside the whitelist "
+        "(for example 1.0.0.0/8, 2.0.0.0/7, 4.0.0.0/6)"
+    )
+
+
+def test_passing_nsg_says_how_many_rules_it_evaluated() -> None:
+    verdict = nsg_rdp_exposure(make_nsg(rules=(make_rule(sources=("10.0.0.0/8",)),)), PARAMS)
+    assert verdict.message == "No inbound rule admits RDP (3389) from a public source outside the whitelist"
+    assert verdict.evidence["rules_evaluated"] == 4
+    assert verdict.evidence["whitelist"] == ["203.0.113.0/24"]
 
 
 ALLOW_INTERNET = make_rule("allow-internet-rdp", priority=100, protocol="*", sources=("Internet",))
@@ -130,7 +140,7 @@ def nic_status(
         public_ip_addresses=[pip] if pip else [],
         network_interfaces=[make_nic(subnet=subnet, nsg=nic_nsg, public_ip=pip)],
     )
-    (result,) = nic_rdp_exposure(inventory, PARAMS)
+    (result,) = results(nic_rdp_exposure, inventory, PARAMS)
     return result.status
 
 
@@ -184,12 +194,118 @@ def test_nic_exposure_combines_both_layers(case: dict[str, object], expected: St
 def test_nic_referencing_an_uncollected_nsg_is_an_error() -> None:
     nsg = make_nsg("missing")
     inventory = make_inventory(network_interfaces=[make_nic(nsg=nsg)])
-    (result,) = nic_rdp_exposure(inventory, PARAMS)
+    (result,) = results(nic_rdp_exposure, inventory, PARAMS)
     assert result.status is Status.ERROR
-    assert "not collected" in result.message
+    assert result.message == f"NIC NSG {nsg.id} is referenced but was not collected"
+    assert result.evidence == {"nsg_id": nsg.id}
 
 
 def test_nic_in_an_uncollected_subnet_is_an_error() -> None:
-    inventory = make_inventory(network_interfaces=[make_nic(subnet=make_subnet())])
-    (result,) = nic_rdp_exposure(inventory, PARAMS)
+    subnet = make_subnet()
+    inventory = make_inventory(network_interfaces=[make_nic(subnet=subnet)])
+    (result,) = results(nic_rdp_exposure, inventory, PARAMS)
     assert result.status is Status.ERROR
+    assert result.message == f"subnet {subnet.id} is referenced but was not collected"
+
+
+def test_nic_whose_public_ip_was_not_collected_is_an_error() -> None:
+    inventory = make_inventory(network_interfaces=[make_nic(public_ip=make_pip())])
+    (result,) = results(nic_rdp_exposure, inventory, PARAMS)
+    assert result.status is Status.ERROR
+    assert "public IP" in result.message and "not collected" in result.message
+
+
+def test_nic_failure_names_the_deciding_rules_of_both_layers() -> None:
+    subnet_nsg = make_nsg("subnet-nsg", (ALLOW_INTERNET,))
+    subnet = make_subnet(nsg=subnet_nsg)
+    inventory = make_inventory(
+        network_security_groups=[subnet_nsg],
+        virtual_networks=[make_vnet(subnet)],
+        network_interfaces=[make_nic(subnet=subnet)],
+    )
+    (result,) = results(nic_rdp_exposure, inventory, PARAMS)
+    assert result.message == (
+        "RDP (3389/Tcp) reaches this NIC from public sources outside the whitelist "
+        "through subnet-nsg/allow-internet-rdp (priority 100)"
+    )
+    assert result.evidence["deciding_rules"] == ["subnet-nsg/allow-internet-rdp (priority 100)"]
+
+
+def test_no_nics_is_not_applicable_and_names_the_subject() -> None:
+    assert nic_rdp_exposure.__check_spec__.subject == "network interfaces"  # type: ignore[attr-defined]
+    assert results(nic_rdp_exposure, make_inventory(), PARAMS) == list[CheckResult]()
+
+
+# --- NET-04: other management and database ports --------------------------------------------------------
+
+POOL = "172.16.201.0/24"
+PORT_PARAMS = Params({"exposed_ports": ("22", "5985", "5986", "1433", "1434", "3306", "5432")})
+
+PORTS_FAILING = {
+    "SSH from Internet": (make_rule(sources=("Internet",), ports=("22",)),),
+    "SQL from star": (make_rule(sources=("*",), ports=("1433",)),),
+    "range covering 1433": (make_rule(sources=("Internet",), ports=("1000-2000",)),),
+    "star port": (make_rule(sources=("0.0.0.0/0",), ports=("*",)),),
+    "SQL Browser over UDP": (make_rule(protocol="Udp", sources=("Internet",), ports=("1434",)),),
+    "public prefix": (make_rule(sources=("198.51.100.0/24",), ports=("5432",)),),
+    "RDP whitelist does not apply": (make_rule(sources=("203.0.113.0/24",), ports=("22",)),),
+    "deny covers part of the public sources": (
+        make_rule("deny", priority=100, access="Deny", sources=("198.51.100.0/25",), ports=("3306",)),
+        make_rule("allow", priority=200, sources=("198.51.100.0/24",), ports=("3306",)),
+    ),
+}
+
+PORTS_PASSING = {
+    "no custom rules": (),
+    "SSH from the VPN pool": (make_rule(sources=(POOL,), ports=("22",)),),
+    "SQL from the VNet": (make_rule(sources=("VirtualNetwork",), ports=("1433",)),),
+    "RDP is judged elsewhere": (make_rule(sources=("Internet",), ports=("3389",)),),
+    "web ports": (make_rule(sources=("Internet",), ports=("80", "443")),),
+    "shadowed by a deny": (
+        make_rule("deny", priority=100, access="Deny", protocol="*", sources=("Internet",), ports=("*",)),
+        make_rule("allow", priority=200, sources=("Internet",), ports=("22", "1433")),
+    ),
+}
+
+
+@pytest.mark.parametrize("rules", PORTS_FAILING.values(), ids=PORTS_FAILING.keys())
+def test_management_port_from_the_internet_fails(rules: tuple[SecurityRule, ...]) -> None:
+    assert nsg_management_port_exposure(make_nsg(rules=rules), PORT_PARAMS).status is Status.FAIL
+
+
+@pytest.mark.parametrize("rules", PORTS_PASSING.values(), ids=PORTS_PASSING.keys())
+def test_management_ports_closed_to_the_internet_pass(rules: tuple[SecurityRule, ...]) -> None:
+    verdict = nsg_management_port_exposure(make_nsg(rules=rules), PORT_PARAMS)
+    assert verdict.status is Status.PASS
+    assert verdict.message == "No inbound rule admits ports 22, 5985, 5986, 1433, 1434, 3306, 5432 from a public source"
+
+
+def test_management_port_evidence_is_per_port() -> None:
+    rules = (make_rule("open-admin", priority=150, sources=("Internet",), ports=("22", "1433")),)
+    verdict = nsg_management_port_exposure(make_nsg(rules=rules), PORT_PARAMS)
+    assert set(verdict.evidence["exposed_ports"]) == {"22", "1433"}
+    assert verdict.evidence["exposed_ports"]["22"][0]["rule"] == "open-admin"
+    assert verdict.evidence["exposed_ports"]["22"][0]["priority"] == 150
+    assert verdict.message == (
+        "Management or database port(s) reachable from the Internet: 22 through open-admin; 1433 through open-admin"
+    )
+
+
+def test_port_ranges_in_the_parameter_are_judged_port_by_port() -> None:
+    ranged = Params({"exposed_ports": ("5985-5986",)})
+    rules = (
+        make_rule("deny-5985", priority=100, access="Deny", protocol="*", sources=("*",), ports=("5985",)),
+        make_rule("allow-winrm", priority=200, sources=("Internet",), ports=("5985-5986",)),
+    )
+    verdict = nsg_management_port_exposure(make_nsg(rules=rules), ranged)
+    assert verdict.status is Status.FAIL
+    assert [e["port"] for e in verdict.evidence["exposed_ports"]["5985-5986"]] == [5986]
+    closed = (make_rule("allow-5985", sources=("Internet",), ports=("5985",)),)
+    ssh_only = Params({"exposed_ports": ("5986-5990",)})
+    assert nsg_management_port_exposure(make_nsg(rules=closed), ssh_only).status is Status.PASS
+
+
+def test_unreadable_port_parameter_is_an_error() -> None:
+    verdict = nsg_management_port_exposure(make_nsg(), Params({"exposed_ports": ("22", "ssh")}))
+    assert verdict.status is Status.ERROR
+    assert verdict.message == "exposed_ports entry 'ssh' is not a port or a port range"
