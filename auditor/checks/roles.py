@@ -499,7 +499,7 @@ class DeclaredAssignment:
     @classmethod
     def of(cls, assignment: RoleAssignment) -> DeclaredAssignment:
         """An assignment whose scope is a literal ARM id (as Azure lists it)."""
-        subscription = assignment.subscription_id or _subscription_of(assignment.scope)
+        subscription = assignment.subscription_id or subscription_of(assignment.scope)
         return cls(assignment, scope_level(assignment.scope, subscription))
 
     @property
@@ -532,7 +532,8 @@ class DeclaredAssignment:
         )
 
 
-def _subscription_of(scope: str) -> str:
+def subscription_of(scope: str) -> str:
+    """The subscription a scope lies in; empty above subscriptions or for a relative id."""
     parts = segments(scope)
     return parts[1] if len(parts) >= 2 and parts[0].lower() == "subscriptions" else ""
 
@@ -637,6 +638,5 @@ def declared_assignment_verdict(subject: DeclaredAssignment, allowed_owners: Ite
         return erroring(
             f"Privileged role assignment cannot be shown compliant: {' | '.join(unknown)}; {NOT_COUNTED}", **evidence
         )
-    return passing(
-        f"Assignment to {principal.describe()}: not a guest, not an unlisted service principal Owner; {NOT_COUNTED}", **evidence
-    )
+    summary = f"Assignment to {principal.describe()}: not a guest, not an unlisted service principal Owner"
+    return passing(f"{summary}; {NOT_COUNTED}", **evidence)

@@ -52,6 +52,10 @@ class Door:
 DOORS: tuple[Door, ...] = (
     Door("key_vault_protection", "terraform", "SECRETS", {"azurerm_key_vault": lambda _, conf: tf.key_vault(conf)}),
     Door("key_vault_protection", "arm", "SECRETS", {"Microsoft.KeyVault/vaults": lambda _, conf: arm.key_vault(conf)}),
+    Door(
+        "privileged_role_holders", "terraform", "IAM", {"azurerm_role_assignment": lambda _, c: tf.role_assignment(c)}
+    ),
+    Door("privileged_role_holders", "arm", "IAM", {arm.ROLE_ASSIGNMENT: lambda _, conf: arm.role_assignment(conf)}),
 )
 
 
