@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 
+from auditor.checks.iac import arm_records as arm
+from auditor.checks.iac import terraform_records as tf
+from auditor.checks.iac.conf_values import UndecidableError
 from auditor.checks.roles import (
+    DEPLOYMENT_SCOPE,
     RESOURCE_GROUPS_API,
     ROLE_ASSIGNMENTS_API,
     ROLE_DEFINITIONS_API,
     ROLE_ELIGIBILITIES_API,
+    DeclaredAssignment,
     Privilege,
     custom_role_privilege,
     privileged_role_holders,
@@ -340,3 +346,192 @@ def test_an_eligibility_listing_that_failed_leaves_the_verdict_to_the_collection
     failure = Collection(ROLE_ELIGIBILITIES_API, SUB, SUB_ID, ok=False, status_code=403, reason="denied")
     inventory = make_inventory(subscriptions=[make_subscription()], collections=[failure])
     assert results(privileged_role_holders, inventory, HOLDER_PARAMS) == []
+
+
+# --- one assignment as code declares it ---------------------------------------------------------
+
+
+def declared(
+    principal: str = APP, role: str = OWNER, principal_type: str | None = "ServicePrincipal", level: str | None = None
+) -> DeclaredAssignment:
+    """One assignment on the test subscription, judged on its own."""
+    assignment = make_assignment(principal, role, principal_type=principal_type)
+    return DeclaredAssignment(assignment, level) if level else DeclaredAssignment.of(assignment)
+
+
+def test_one_service_principal_owner_fails_unless_allowed() -> None:
+    verdict = privileged_role_holders(declared(), HOLDER_PARAMS)
+    assert verdict is not None
+    assert verdict.status is Status.FAIL
+    assert f"service principal {APP} (ServicePrincipal): Owner is not in allowed_owner_principals" in verdict.message
+    allowed = privileged_role_holders(declared(), SA_OWNER_ALLOWED)
+    assert allowed is not None
+    assert allowed.status is Status.PASS
+    assert "judged by the live scan only" in allowed.message
+
+
+def test_one_service_principal_contributor_passes_without_claiming_the_count() -> None:
+    verdict = privileged_role_holders(declared(role=CONTRIBUTOR, level=DEPLOYMENT_SCOPE), HOLDER_PARAMS)
+    assert verdict is not None
+    assert verdict.status is Status.PASS
+    assert verdict.message.startswith(f"Assignment to {APP} (ServicePrincipal): Contributor:")
+    assert verdict.evidence["scope_level"] == DEPLOYMENT_SCOPE
+
+
+@pytest.mark.parametrize(
+    ("principal", "principal_type", "words"),
+    [
+        (MEMBERS[0].id, "User", "whether it is a guest is not shown by the assignment"),
+        (GROUP, "Group", "the assignment does not show its members"),
+        (OTHER, None, "has no principal type"),
+    ],
+    ids=["user", "group", "untyped"],
+)
+def test_one_assignment_cannot_show_a_user_group_or_untyped_principal(
+    principal: str, principal_type: str | None, words: str
+) -> None:
+    verdict = privileged_role_holders(declared(principal, OWNER, principal_type), HOLDER_PARAMS)
+    assert verdict is not None
+    assert verdict.status is Status.ERROR
+    assert words in verdict.message
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        declared(role=READER),
+        declared(role=CUSTOM),
+        DeclaredAssignment.of(make_assignment(APP, OWNER, scope=f"{RG_SCOPE}/providers/Microsoft.Sql/servers/sql1")),
+    ],
+    ids=["Reader", "custom role (its definition is not in the code)", "one resource's scope"],
+)
+def test_one_assignment_of_another_role_or_scope_is_not_judged(subject: DeclaredAssignment) -> None:
+    assert privileged_role_holders(subject, HOLDER_PARAMS) is None
+
+
+def tf_conf(**attributes: str) -> dict[str, Any]:
+    """An azurerm_role_assignment as checkov's HCL parser gives it (every value wrapped in a list)."""
+    values = {
+        "scope": "azurerm_resource_group.app.id",
+        "role_definition_name": "Owner",
+        "principal_id": APP,
+        "principal_type": "ServicePrincipal",
+    } | attributes
+    return {"__address__": "azurerm_role_assignment.deploy"} | {k: [v] for k, v in values.items() if v}
+
+
+@pytest.mark.parametrize(
+    ("scope", "level"),
+    [
+        ("azurerm_resource_group.app.id", "resource group"),
+        ("${data.azurerm_resource_group.app.id}", "resource group"),
+        ("data.azurerm_subscription.primary.id", "subscription"),
+        ("azurerm_management_group.mul2.id", "management group"),
+        (SUB_ID, "subscription"),
+        (RG_SCOPE, "resource group"),
+    ],
+)
+def test_terraform_scope_levels(scope: str, level: str) -> None:
+    subject = tf.role_assignment(tf_conf(scope=scope))
+    assert subject is not None
+    assert subject.level == level
+    assert subject.assignment.role_guid == OWNER
+
+
+@pytest.mark.parametrize(
+    "conf",
+    [
+        tf_conf(role_definition_name="Reader"),
+        tf_conf(
+            role_definition_name="",
+            role_definition_id=f"{SUB_ID}/providers/Microsoft.Authorization/roleDefinitions/{READER}",
+        ),
+        tf_conf(scope="azurerm_storage_account.data.id", principal_id="var.principal"),
+    ],
+    ids=["Reader by name", "Reader by id", "one resource, principal left open"],
+)
+def test_terraform_assignments_out_of_scope(conf: dict[str, Any]) -> None:
+    assert tf.role_assignment(conf) is None
+
+
+@pytest.mark.parametrize(
+    ("conf", "words"),
+    [
+        (tf_conf(principal_id="var.principal"), "principal_id is the expression 'var.principal'"),
+        (tf_conf(principal_id="deploy"), "not an object id the code states"),
+        (tf_conf(role_definition_name="var.role"), "role_definition_name is the expression"),
+        (tf_conf(scope="var.scope"), "scope is the expression 'var.scope'"),
+        (tf_conf(scope="azurerm_subscription.new.id"), "scope is the expression"),
+    ],
+    ids=["principal variable", "principal not a GUID", "role variable", "scope variable", "subscription alias"],
+)
+def test_terraform_values_left_open_are_undecidable(conf: dict[str, Any], words: str) -> None:
+    with pytest.raises(UndecidableError, match=re.escape(words)):
+        tf.role_assignment(conf)
+
+
+def arm_conf(**changes: Any) -> dict[str, Any]:
+    """A Microsoft.Authorization/roleAssignments template resource."""
+    properties = {
+        "roleDefinitionId": f"[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '{OWNER}')]",
+        "principalId": APP,
+        "principalType": "ServicePrincipal",
+    } | changes.pop("properties", {})
+    return {"type": arm.ROLE_ASSIGNMENT, "name": "deploy", "properties": properties} | changes
+
+
+BICEP_ROLE = {
+    "function": {
+        "type": "subscription_resource_id",
+        "parameters": {"resource_type": "Microsoft.Authorization/roleDefinitions", "resource_name_1": OWNER},
+    }
+}
+
+
+@pytest.mark.parametrize(
+    ("conf", "level"),
+    [
+        (arm_conf(), DEPLOYMENT_SCOPE),
+        (
+            arm_conf(properties={"roleDefinitionId": f"/providers/Microsoft.Authorization/roleDefinitions/{OWNER}"}),
+            DEPLOYMENT_SCOPE,
+        ),
+        (arm_conf(properties={"roleDefinitionId": BICEP_ROLE}), DEPLOYMENT_SCOPE),
+        (arm_conf(scope={"function": {"type": "subscription", "parameters": {}}}), "subscription"),
+        (arm_conf(scope=RG_SCOPE), "resource group"),
+    ],
+    ids=["template function", "literal id", "Bicep function", "Bicep subscription()", "literal scope"],
+)
+def test_arm_assignments_read_the_role_and_scope(conf: dict[str, Any], level: str) -> None:
+    subject = arm.role_assignment(conf)
+    assert subject is not None
+    assert subject.assignment.role_guid == OWNER
+    assert subject.level == level
+
+
+@pytest.mark.parametrize(
+    "conf",
+    [
+        arm_conf(properties={"roleDefinitionId": f"/providers/Microsoft.Authorization/roleDefinitions/{READER}"}),
+        arm_conf(scope="Microsoft.Storage/storageAccounts/stdata"),
+        arm_conf(scope="stdata", properties={"principalId": "principalId"}),
+    ],
+    ids=["Reader", "extension resource on a storage account", "Bicep symbolic resource scope"],
+)
+def test_arm_assignments_out_of_scope(conf: dict[str, Any]) -> None:
+    assert arm.role_assignment(conf) is None
+
+
+@pytest.mark.parametrize(
+    ("conf", "words"),
+    [
+        (arm_conf(properties={"principalId": "[parameters('principalId')]"}), "parameters('principalId')"),
+        (arm_conf(properties={"principalId": "principalId"}), "not an object id the code states"),
+        (arm_conf(properties={"roleDefinitionId": "[parameters('role')]"}), "parameters('role')"),
+        (arm_conf(scope="[resourceGroup().id]"), "resourceGroup().id"),
+    ],
+    ids=["principal parameter", "Bicep parameter without default", "role parameter", "scope expression"],
+)
+def test_arm_values_left_open_are_undecidable(conf: dict[str, Any], words: str) -> None:
+    with pytest.raises(UndecidableError, match=re.escape(words)):
+        arm.role_assignment(conf)
