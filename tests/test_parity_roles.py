@@ -18,8 +18,9 @@ import pytest
 from auditor.checks import builtin_registry
 from auditor.checks.roles import DeclaredAssignment
 from auditor.collect.authorization import role_assignment
+from auditor.iac.runner import run_checkov
 from auditor.model import Status
-from tests.parity import RESOURCE_GROUP, SUBSCRIPTION, Case, assert_parity, iac_doors, live_door
+from tests.parity import RESOURCE_GROUP, SUBSCRIPTION, Case, assert_parity, iac_doors, live_door, params
 
 OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
 CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
@@ -209,3 +210,63 @@ def test_values_left_to_deployment_are_errors_in_code(tmp_path: Path) -> None:
     assert "userAssignedIdentities" in messages
     assert "var.role" in messages
     assert "parameters('role')" in messages
+
+
+BICEP = f"""
+param app string = '{APP}'
+param admin string
+resource stg 'Microsoft.Storage/storageAccounts@2023-01-01' existing = {{
+  name: 'stparity'
+}}
+resource spOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {{
+  name: guid(resourceGroup().id, app, 'owner')
+  properties: {{
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '{OWNER}')
+    principalId: app
+    principalType: 'ServicePrincipal'
+  }}
+}}
+resource spContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {{
+  name: guid(resourceGroup().id, app, 'contributor')
+  properties: {{
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '{CONTRIBUTOR}')
+    principalId: app
+    principalType: 'ServicePrincipal'
+  }}
+}}
+resource adminOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {{
+  name: guid(resourceGroup().id, admin, 'owner')
+  properties: {{
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '{OWNER}')
+    principalId: admin
+  }}
+}}
+resource onStorage 'Microsoft.Authorization/roleAssignments@2022-04-01' = {{
+  name: guid(stg.id, app, 'owner')
+  scope: stg
+  properties: {{
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '{OWNER}')
+    principalId: app
+    principalType: 'ServicePrincipal'
+  }}
+}}
+"""
+
+
+def test_bicep_assignments_get_the_verdicts_of_the_same_assignments_live(tmp_path: Path) -> None:
+    pytest.importorskip("checkov")
+    rule = builtin_registry()["privileged_role_holders"]
+    (tmp_path / "main.bicep").write_text(BICEP, encoding="utf-8")
+    run = run_checkov([tmp_path], [rule.spec.iac_id], params())
+    found = {r.resource.rsplit(".", 1)[-1]: (r.verdict_status, r.verdict_message) for r in run.records}
+    cases = {c.name: c for c in CASES}
+    live = {
+        name: live_door(rule, build, cases[case])
+        for name, case in (("spOwner", "sp-owner"), ("spContributor", "sp-contributor"))
+    }
+    assert found["spOwner"] == (Status.FAIL.value, live["spOwner"].message)
+    assert found["spContributor"] == (Status.PASS.value, live["spContributor"].message)
+    # A parameter without a default is a name, not an object id; a single resource's scope is not counted.
+    assert found["adminOwner"][0] == Status.ERROR.value
+    assert "not an object id the code states" in str(found["adminOwner"][1])
+    assert set(found) == {"spOwner", "spContributor", "adminOwner"}
