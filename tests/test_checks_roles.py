@@ -535,3 +535,10 @@ def test_arm_assignments_out_of_scope(conf: dict[str, Any]) -> None:
 def test_arm_values_left_open_are_undecidable(conf: dict[str, Any], words: str) -> None:
     with pytest.raises(UndecidableError, match=re.escape(words)):
         arm.role_assignment(conf)
+
+
+def test_a_principal_known_only_once_applied_is_undecidable() -> None:
+    conf = tf_conf()
+    del conf["principal_id"]
+    with pytest.raises(UndecidableError, match="principal_id is not stated in the code"):
+        tf.role_assignment(conf)

@@ -360,6 +360,9 @@ def role_assignment(conf: Mapping[str, Any]) -> DeclaredAssignment | None:
         return None
     principal = tf_literal(conf, "principal_id", what)
     # Object ids are GUIDs: anything else is a reference checkov left in a form the check cannot read.
+    if principal is None:
+        # A plan leaves a value computed at apply out of its planned values.
+        raise UndecidableError(f"{what} principal_id is not stated in the code (known only once applied)")
     if not isinstance(principal, str) or not _OBJECT_ID.match(principal.strip()):
         raise UndecidableError(f"{what} principal_id is {principal!r}, not an object id the code states")
     principal_type = tf_literal(conf, "principal_type", what)
