@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from auditor.checks.identity import privileged_role_holders
+from auditor.checks.roles import privileged_role_holders
 from auditor.collect import authorization, eligibility, firewall
 from auditor.collect.base import Listing
 from auditor.collect.scan import collect_inventory
@@ -17,6 +17,7 @@ from auditor.parameters import Params
 from auditor.records.identity import RoleEligibility
 from auditor.records.unreadable import Unreadable
 from tests import estates as e
+from tests.builders import results
 from tests.harness import serve
 
 EXAMPLES = Path(__file__).parent / "data" / "azure-rest-examples" / "specification"
@@ -103,7 +104,7 @@ def test_microsoft_example_gives_the_verdict_its_semantics_imply() -> None:
         inventory = collect_inventory(session, steps=RESOURCE_GROUPS + authorization.STEPS + eligibility.STEPS)
     # An eligible Contributor is a privileged holder: one principal is within the limit of 4, but it is not
     # in the registration report (none was collected), so whether it is a guest cannot be shown.
-    (verdict,) = privileged_role_holders(inventory, HOLDER_PARAMS)
+    (verdict,) = results(privileged_role_holders, inventory, HOLDER_PARAMS)
     assert verdict.status is Status.ERROR
     assert "user a3bb8764-cb92-4276-9d2a-ca1e895e55ea is not in the registration report" in verdict.message
 
@@ -182,7 +183,7 @@ def test_a_failed_group_call_marks_that_group_and_no_subscription_verdict_passes
     (failed,) = [c for c in inventory.collections if not c.ok]
     assert (failed.api, failed.scope, failed.status_code) == (eligibility.ELIGIBILITIES_API, GROUP, 403)
     # The failure is reported by evaluation for the group; the check gives the subscription no verdict.
-    assert list(privileged_role_holders(inventory, HOLDER_PARAMS)) == []
+    assert results(privileged_role_holders, inventory, HOLDER_PARAMS) == []
 
 
 def test_the_subscription_listing_keeps_what_is_at_or_above_it() -> None:

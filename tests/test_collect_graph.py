@@ -14,7 +14,7 @@ import pytest
 from azure.core.credentials import AccessToken
 from azure.core.rest import HttpRequest
 
-from auditor.checks.identity import privileged_user_mfa_registration
+from auditor.checks.entra import privileged_user_mfa_registration
 from auditor.collect import authorization, eligibility, firewall, graph
 from auditor.collect.base import PerParent
 from auditor.collect.policies import ForeignHostError, WriteRefusedError
@@ -35,6 +35,7 @@ from auditor.records.identity import (
     UserRegistration,
 )
 from tests import estates as e
+from tests.builders import results
 from tests.harness import AUDITED_REQUESTS, FAST_RETRY, serve
 
 GRAPH_EXAMPLES = Path(__file__).parent / "data" / "graph-examples"
@@ -368,7 +369,7 @@ def test_microsoft_graph_examples_are_collected() -> None:
         assert (outcome(inventory, api).subscription_id, outcome(inventory, api).scope) == ("", "/tenants/tenant")
     # Microsoft's examples, judged: the Global Administrator holder is not in the registration report, and
     # the eligible principal's role is not among the listed definitions, so neither can be shown.
-    verdicts = {r.resource_id: r for r in privileged_user_mfa_registration(inventory, Params({}))}
+    verdicts = {r.resource_id: r for r in results(privileged_user_mfa_registration, inventory, Params({}))}
     assert verdicts["/directoryObjects/f1847572-48aa-47aa-96a3-2ec61904f41f"].status is Status.ERROR
     assert "isPrivileged not reported" in verdicts["/directoryObjects/071cc716-8147-4397-a5ba-b2105951cc0b"].message
 
@@ -393,7 +394,7 @@ def test_microsoft_transitive_members_example_expands_a_privileged_group() -> No
     assert paths == [f"/v1.0/groups/{group}/transitiveMembers"]
     assert inventory.group_memberships == (GroupMembership(f"/groups/{group}", group, (GroupMember(member, "user"),)),)
     assert members_listed(inventory)
-    (verdict,) = privileged_user_mfa_registration(inventory, Params({}))
+    (verdict,) = results(privileged_user_mfa_registration, inventory, Params({}))
     assert (verdict.resource_id, verdict.status) == (f"/users/{member}", Status.FAIL)
     assert f"Helpdesk Administrator (directory) through group {group}" in verdict.message
 

@@ -24,9 +24,17 @@ from auditor.checks.iac.conf_values import (
 from auditor.checks.index import ById
 from auditor.checks.key_vault import ProtectingKey
 from auditor.checks.primitives import AZURE_DEFAULT_RULES
+from auditor.checks.roles import (
+    BUILTIN_PRIVILEGED_ROLES,
+    DEPLOYMENT_SCOPE,
+    DeclaredAssignment,
+    scope_level,
+    subscription_of,
+)
 from auditor.checks.storage import BackupAwareAccount
 from auditor.records.backup import RecoveryVault
 from auditor.records.compute import Disk, DiskEncryption, DiskEncryptionSet, Snapshot
+from auditor.records.identity import RoleAssignment
 from auditor.records.keyvault import KeyVault, KeyVaultKey
 from auditor.records.monitor import ActionGroup, AlertRule, DefenderPlan, SecurityContact
 from auditor.records.network import AzureFirewall, FirewallPolicy, NatRule, NetworkSecurityGroup, SecurityRule
@@ -581,3 +589,95 @@ def azure_firewall(conf: Mapping[str, Any]) -> AzureFirewall:
         firewall_policy_id=_policy_reference(arm_get(conf, "properties/firewallPolicy/id")),
         nat_rules=tuple(rules),
     )
+
+
+ROLE_ASSIGNMENT = "Microsoft.Authorization/roleAssignments"
+ROLE_DEFINITIONS = "Microsoft.Authorization/roleDefinitions"
+# Templates name a built-in role by its GUID inside an id function; the GUID is literal even though the id
+# is an expression: [subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '<guid>')].
+_ROLE_DEFINITION_FUNCTION = re.compile(
+    r"^\[\s*(?:subscription|tenant|extension|)resourceId\(.*'Microsoft\.Authorization/roleDefinitions'\s*,"
+    r"\s*'([0-9a-fA-F-]{36})'\s*\)\s*\]$",
+    re.IGNORECASE,
+)
+# checkov gives Bicep's function calls as {"function": {"type": ..., "parameters": {...}}}.
+_BICEP_ID_FUNCTIONS = frozenset(
+    {"subscription_resource_id", "tenant_resource_id", "resource_id", "extension_resource_id"}
+)
+# Bicep's scope: a function naming a scope above resources; a symbolic name (a string) names a resource.
+_BICEP_SCOPE_FUNCTIONS = {
+    "resource_group": "resource group",
+    "subscription": "subscription",
+    "management_group": "management group",
+    "tenant": "root",
+}
+_OBJECT_ID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def _bicep_function(value: object) -> tuple[str, Mapping[str, Any]] | None:
+    function = value.get("function") if isinstance(value, dict) else None
+    if not isinstance(function, dict):
+        return None
+    parameters = function.get("parameters")
+    return str(function.get("type")), parameters if isinstance(parameters, dict) else {}
+
+
+def _role_definition_guid(conf: Mapping[str, Any], what: str) -> str:
+    value = arm_get(conf, "properties/roleDefinitionId")
+    bicep = _bicep_function(value)
+    if bicep is not None:
+        kind, parameters = bicep
+        guid = parameters.get("resource_name_1")
+        named = str(parameters.get("resource_type") or "").lower() == ROLE_DEFINITIONS.lower()
+        if kind in _BICEP_ID_FUNCTIONS and named and isinstance(guid, str) and _OBJECT_ID.match(guid):
+            return guid.lower()
+    elif isinstance(value, str) and value.strip() and not is_arm_expression(value):
+        return value.rstrip("/").rsplit("/", 1)[-1].lower()
+    elif isinstance(value, str) and (function := _ROLE_DEFINITION_FUNCTION.match(value.strip())):
+        return function.group(1).lower()
+    raise UndecidableError(f"{what} properties.roleDefinitionId is {value!r}, not a role the code states")
+
+
+def _role_assignment_scope(conf: Mapping[str, Any], what: str) -> tuple[str, str | None]:
+    """The scope as the code gives it, and its level (None: one resource)."""
+    scope = conf.get("scope")
+    if scope is None:
+        return "", DEPLOYMENT_SCOPE
+    bicep = _bicep_function(scope)
+    if bicep is not None and bicep[0] in _BICEP_SCOPE_FUNCTIONS and not any(bicep[1].values()):
+        return "", _BICEP_SCOPE_FUNCTIONS[bicep[0]]
+    if not isinstance(scope, str) or is_arm_expression(scope):
+        raise UndecidableError(f"{what} scope is {scope!r}, resolved only at deployment")
+    # A literal id, or (Bicep) the symbolic name of a resource in the file, which scope_level calls a resource.
+    return scope, scope_level(scope, subscription_of(scope))
+
+
+def role_assignment(conf: Mapping[str, Any]) -> DeclaredAssignment | None:
+    """A ``Microsoft.Authorization/roleAssignments`` resource of a privileged built-in role; None for another
+    role, or for one at a single resource's scope.
+
+    Without a ``scope`` the assignment applies to what the template deploys to (a resource group or a
+    subscription); an extension resource's ``scope`` names one resource, which IAM-02 does not count.
+    """
+    name = conf.get("name")
+    what = name if isinstance(name, str) and name else "role assignment"
+    guid = _role_definition_guid(conf, what)
+    if guid not in BUILTIN_PRIVILEGED_ROLES:
+        return None
+    scope, level = _role_assignment_scope(conf, what)
+    if level is None:
+        return None
+    principal = arm_literal(conf, "properties/principalId", what)
+    # Object ids are GUIDs: anything else is a parameter or reference the code leaves to deployment.
+    if not isinstance(principal, str) or not _OBJECT_ID.match(principal.strip()):
+        raise UndecidableError(f"{what} properties.principalId is {principal!r}, not an object id the code states")
+    assignment = RoleAssignment(
+        id=what,
+        name=what,
+        subscription_id=subscription_of(scope),
+        scope=scope,
+        role_definition_id=f"/providers/Microsoft.Authorization/roleDefinitions/{guid}",
+        principal_id=principal.strip(),
+        principal_type=_text(arm_literal(conf, "properties/principalType", what)),
+    )
+    return DeclaredAssignment(assignment, level)

@@ -167,6 +167,10 @@ DOORS: tuple[Door, ...] = (
             arm.FIREWALL: lambda _, conf: arm.azure_firewall(conf),
         },
     ),
+    Door(
+        "privileged_role_holders", "terraform", "IAM", {"azurerm_role_assignment": lambda _, c: tf.role_assignment(c)}
+    ),
+    Door("privileged_role_holders", "arm", "IAM", {arm.ROLE_ASSIGNMENT: lambda _, conf: arm.role_assignment(conf)}),
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -23,9 +24,17 @@ from auditor.checks.iac.conf_values import (
 from auditor.checks.index import ById
 from auditor.checks.key_vault import ProtectingKey
 from auditor.checks.primitives import AZURE_DEFAULT_RULES
+from auditor.checks.roles import (
+    BUILTIN_PRIVILEGED_ROLE_IDS_BY_NAME,
+    BUILTIN_PRIVILEGED_ROLES,
+    DeclaredAssignment,
+    scope_level,
+    subscription_of,
+)
 from auditor.checks.storage import BackupAwareAccount
 from auditor.records.backup import BackupPolicy, RecoveryVault, RetentionRule, SubPolicy
 from auditor.records.compute import Disk, DiskEncryption, DiskEncryptionSet, Snapshot
+from auditor.records.identity import RoleAssignment
 from auditor.records.keyvault import KeyVault, KeyVaultKey
 from auditor.records.monitor import ActionGroup, AlertRule, DefenderPlan, SecurityContact
 from auditor.records.network import AzureFirewall, FirewallPolicy, NatRule, NetworkSecurityGroup, SecurityRule
@@ -655,3 +664,74 @@ def firewall_nat_rule_collection(conf: Mapping[str, Any]) -> AzureFirewall:
         firewall_policy_id=None,
         nat_rules=tuple(nat_rule(block, name, what) for block in tf_blocks(conf, "rule")),
     )
+
+
+# Which scope a Terraform reference names, by the type of what it references: a role assignment's scope is
+# almost always another resource's id. Any other azurerm type is a single resource (IAM-02 does not count it).
+_SCOPE_REFERENCE = re.compile(r"^(data\.)?(azurerm_\w+)\.[\w-]+\.id$")
+_OBJECT_ID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_SCOPE_LEVEL_OF_REFERENCE = {
+    "azurerm_resource_group": "resource group",
+    "azurerm_management_group": "management group",
+}
+
+
+def _role_assignment_scope(conf: Mapping[str, Any], what: str) -> tuple[str, str | None]:
+    """The scope as the code gives it, and its level (None: one resource)."""
+    value = tf_value(conf, "scope")
+    if value is None or isinstance(value, list):
+        raise UndecidableError(f"{what} has no scope the code states")
+    text = str(value).strip()
+    if not is_terraform_expression(text):
+        return text, scope_level(text, subscription_of(text))
+    reference = _SCOPE_REFERENCE.match(text.removeprefix("${").removesuffix("}").strip())
+    if reference is None:
+        raise UndecidableError(f"{what} scope is the expression {text!r}, unresolved in the code")
+    data, kind = reference.group(1), reference.group(2)
+    if data and kind == "azurerm_subscription":
+        # data.azurerm_subscription's id is /subscriptions/<id>; the azurerm_subscription resource's is an alias.
+        return text, "subscription"
+    if kind == "azurerm_subscription":
+        raise UndecidableError(f"{what} scope is the expression {text!r}, unresolved in the code")
+    return text, _SCOPE_LEVEL_OF_REFERENCE.get(kind)
+
+
+def role_assignment(conf: Mapping[str, Any]) -> DeclaredAssignment | None:
+    """An ``azurerm_role_assignment`` of a privileged built-in role; None for any other role.
+
+    The role is named by role_definition_name or role_definition_id; principal_type is optional (the provider
+    leaves it to Azure, so the code does not state it).
+    """
+    what = address(conf)
+    name = tf_literal(conf, "role_definition_name", what)
+    role_id = tf_literal(conf, "role_definition_id", what)
+    if name is not None:
+        guid = BUILTIN_PRIVILEGED_ROLE_IDS_BY_NAME.get(str(name).strip().lower())
+        role = f"/providers/Microsoft.Authorization/roleDefinitions/{guid}" if guid else str(name)
+    elif role_id is not None:
+        role = str(role_id)
+    else:
+        raise UndecidableError(f"{what} names no role (role_definition_name or role_definition_id)")
+    if role.rstrip("/").rsplit("/", 1)[-1].lower() not in BUILTIN_PRIVILEGED_ROLES:
+        return None
+    scope, level = _role_assignment_scope(conf, what)
+    if level is None:
+        return None
+    principal = tf_literal(conf, "principal_id", what)
+    # Object ids are GUIDs: anything else is a reference checkov left in a form the check cannot read.
+    if principal is None:
+        # A plan leaves a value computed at apply out of its planned values.
+        raise UndecidableError(f"{what} principal_id is not stated in the code (known only once applied)")
+    if not isinstance(principal, str) or not _OBJECT_ID.match(principal.strip()):
+        raise UndecidableError(f"{what} principal_id is {principal!r}, not an object id the code states")
+    principal_type = tf_literal(conf, "principal_type", what)
+    assignment = RoleAssignment(
+        id=what,
+        name=_name(conf),
+        subscription_id=subscription_of(scope) if not is_terraform_expression(scope) else "",
+        scope=scope,
+        role_definition_id=role,
+        principal_id=principal.strip(),
+        principal_type=str(principal_type) if principal_type else None,
+    )
+    return DeclaredAssignment(assignment, level)
