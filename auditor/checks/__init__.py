@@ -9,7 +9,7 @@ BUILTIN_MODULES = (
     "auditor.checks.network_layers",
     "auditor.checks.encryption",
     "auditor.checks.key_vault",
-    "auditor.checks.backup",
+    "auditor.checks.recovery",
     "auditor.checks.monitoring",
     "auditor.checks.identity",
     "auditor.checks.transport",

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from auditor.arm_ids import key, name_of
-from auditor.checks.backup import SQL_VM_SETTINGS_API, SQL_VMS_API, automated_backup_targets
 from auditor.checks.encryption import CUSTOMER_KEY_TYPES
 from auditor.checks.index import ById
+from auditor.checks.recovery import SQL_VM_SETTINGS_API, SQL_VMS_API, automated_backup_targets
 from auditor.inventory import Inventory
 from auditor.model import CheckResult, Severity, Status, errored, failed, manual, passed
 from auditor.parameters import Params

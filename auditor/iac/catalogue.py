@@ -43,29 +43,5 @@ CUSTOM_CHECKS: Mapping[str, CustomCheck] = {
             "disk_key_vault_encryption",
             EVERY_FRAMEWORK,
         ),
-        CustomCheck(
-            "AUDITOR_VM_DAILY_BACKUP",
-            "VM backup policies run daily and keep daily recovery points long enough",
-            "vm_daily_backup",
-            TERRAFORM_ONLY,
-        ),
-        CustomCheck(
-            "AUDITOR_SQL_BACKUP_POLICY",
-            "SQL workload backup policies meet the database backup schedule and retention",
-            "sql_backup_policy",
-            TERRAFORM_ONLY,
-        ),
-        CustomCheck(
-            "AUDITOR_SQL_DATABASE_RETENTION",
-            "Azure SQL databases keep weekly backups long enough through long-term retention",
-            "sql_database_retention",
-            TERRAFORM_ONLY,
-        ),
-        CustomCheck(
-            "AUDITOR_BACKUP_GEO_REDUNDANCY",
-            "Backup storage geo-replicates from the primary region; Recovery Services vaults are geo-redundant",
-            "backup_geo_redundancy",
-            EVERY_FRAMEWORK,
-        ),
     )
 }

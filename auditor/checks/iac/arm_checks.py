@@ -16,8 +16,6 @@ from auditor.checks.iac.verdicts import (
     disk_verdict,
     management_ports_verdict,
     rdp_verdict,
-    storage_geo_verdict,
-    vault_geo_verdict,
 )
 from auditor.iac.catalogue import CUSTOM_CHECKS
 from auditor.iac.parameters_file import current_params
@@ -25,9 +23,6 @@ from auditor.model import Verdict
 
 # (resource type, resource body) -> verdict, or None when the resource is outside the check's scope.
 Judge = Callable[[str, Mapping[str, Any]], Verdict | None]
-
-STORAGE_ACCOUNT = "Microsoft.Storage/storageAccounts"
-RECOVERY_VAULT = "Microsoft.RecoveryServices/vaults"
 
 
 class ArmCheck(VerdictCheck, BaseResourceCheck):
@@ -79,23 +74,10 @@ def _disk(resource_type: str, conf: Mapping[str, Any]) -> Verdict:
     return disk_verdict(*arm.managed_disk(conf))
 
 
-def _geo_redundancy(resource_type: str, conf: Mapping[str, Any]) -> Verdict | None:
-    if resource_type == RECOVERY_VAULT:
-        return vault_geo_verdict(arm.recovery_vault(conf))
-    account, location_known = arm.storage_account(conf)
-    return storage_geo_verdict(account, location_known, current_params())
-
-
 CHECKS: tuple[tuple[str, CheckCategories, tuple[str, ...], Judge], ...] = (
     ("AUDITOR_NSG_RDP_EXPOSURE", CheckCategories.NETWORKING, (arm.NSG, arm.NSG_RULE), _rdp),
     ("AUDITOR_NSG_MANAGEMENT_PORT_EXPOSURE", CheckCategories.NETWORKING, (arm.NSG, arm.NSG_RULE), _management_ports),
     ("AUDITOR_DISK_KEY_VAULT_ENCRYPTION", CheckCategories.ENCRYPTION, ("Microsoft.Compute/disks",), _disk),
-    (
-        "AUDITOR_BACKUP_GEO_REDUNDANCY",
-        CheckCategories.BACKUP_AND_RECOVERY,
-        (STORAGE_ACCOUNT, RECOVERY_VAULT),
-        _geo_redundancy,
-    ),
 )
 
 # checkov executes this file once per framework it runs; the first execution registers the checks (into

@@ -17,10 +17,16 @@ from auditor.checks.iac.conf_values import (
     arm_strings,
     is_arm_expression,
 )
-from auditor.records.backup import RecoveryVault
+from auditor.checks.iac.region_pairs import declared_backup_account
+from auditor.checks.recovery import BackupAccount
+from auditor.collect.backup import backup_policy as collected_backup_policy
+from auditor.collect.sql import sql_virtual_machine as collected_sql_virtual_machine
+from auditor.collect.sql import with_auto_backup_settings
+from auditor.records.backup import BackupPolicy, RecoveryVault
 from auditor.records.compute import Disk, DiskEncryption, DiskEncryptionSet
 from auditor.records.keyvault import KeyVault
 from auditor.records.network import SecurityRule
+from auditor.records.sql import SqlDatabase, SqlVirtualMachine
 from auditor.records.storage import StorageAccount
 
 NSG = "Microsoft.Network/networkSecurityGroups"
@@ -182,3 +188,118 @@ def recovery_vault(conf: Mapping[str, Any]) -> RecoveryVault:
         storage_redundancy=_text(redundancy) or "GeoRedundant",
         cross_region_restore=None,
     )
+
+
+# --- recovery (BAK-01, BAK-02, BAK-04) -------------------------------------------------------------
+BACKUP_POLICY = "Microsoft.RecoveryServices/vaults/backupPolicies"
+RECOVERY_VAULT = "Microsoft.RecoveryServices/vaults"
+VAULT_STORAGE_CONFIG = "Microsoft.RecoveryServices/vaults/backupstorageconfig"
+STORAGE_ACCOUNT = "Microsoft.Storage/storageAccounts"
+SQL_VIRTUAL_MACHINE = "Microsoft.SqlVirtualMachine/sqlVirtualMachines"
+LONG_TERM_RETENTION = "Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies"
+# A template resource's body is the body ARM GET returns, so the live collectors' builders read it; only the
+# id (which ARM assigns) is stood in for, and an expression anywhere in the properties is not known.
+
+
+def _no_expressions(value: object, where: str, what: str) -> None:
+    """UndecidableError naming the first template expression in a body, which only deployment resolves."""
+    if is_arm_expression(value):
+        raise UndecidableError(f"{what} {where} is the expression {value!r}, resolved only at deployment")
+    if isinstance(value, dict):
+        for name, item in value.items():
+            _no_expressions(item, f"{where}/{name}", what)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _no_expressions(item, f"{where}/{index}", what)
+
+
+def _leaf_name(conf: Mapping[str, Any]) -> str:
+    """The resource's own name: a child's last segment (``vault/policy`` -> ``policy``)."""
+    return _name(conf).rsplit("/", 1)[-1]
+
+
+def _as_got(conf: Mapping[str, Any], resource_type: str) -> dict[str, Any]:
+    """The template resource as ARM GET would return it: its own name, and an id standing in for ARM's."""
+    name = _name(conf)
+    return dict(conf) | {"name": _leaf_name(conf), "id": f"/template/providers/{resource_type}/{name}"}
+
+
+def backup_storage_account(conf: Mapping[str, Any]) -> BackupAccount:
+    """A ``Microsoft.Storage/storageAccounts`` resource as backup storage, with the regions Azure will report."""
+    account, _ = storage_account(conf)
+    return declared_backup_account(account)
+
+
+def vault_storage_config(conf: Mapping[str, Any]) -> RecoveryVault:
+    """A vault's ``backupstorageconfig`` child: the vault's storage redundancy as that resource sets it."""
+    what = _name(conf)
+    _no_expressions(conf.get("properties"), "properties", what)
+    vault = what.split("/", 1)[0]
+    redundancy = _text(arm_get(conf, "properties/storageModelType")) or _text(arm_get(conf, "properties/storageType"))
+    return RecoveryVault(
+        id=vault,
+        name=vault,
+        subscription_id="",
+        resource_group="",
+        location=str(conf.get("location") or ""),
+        public_network_access=None,
+        cmk_key_uri=None,
+        infrastructure_encryption=None,
+        storage_redundancy=redundancy,
+        cross_region_restore=arm_bool(conf, "properties/crossRegionRestoreFlag", what),
+    )
+
+
+def backup_policy(conf: Mapping[str, Any]) -> BackupPolicy:
+    """A ``Microsoft.RecoveryServices/vaults/backupPolicies`` resource (Azure VM or SQL workload policy),
+    read by the live collector's own builder."""
+    what = _name(conf)
+    _no_expressions(conf.get("properties"), "properties", what)
+    vault_name = what.split("/", 1)[0] if "/" in what else ""
+    vault = RecoveryVault(
+        id=f"/template/providers/Microsoft.RecoveryServices/vaults/{vault_name}",
+        name=vault_name,
+        subscription_id="",
+        resource_group="",
+        location=str(conf.get("location") or ""),
+        public_network_access=None,
+        cmk_key_uri=None,
+        infrastructure_encryption=None,
+        storage_redundancy=None,
+        cross_region_restore=None,
+    )
+    return collected_backup_policy(_as_got(conf, "Microsoft.RecoveryServices/vaults/backupPolicies"), vault)
+
+
+def long_term_retention(conf: Mapping[str, Any]) -> SqlDatabase:
+    """A database's ``backupLongTermRetentionPolicies`` child: the database's long-term retention as it sets it.
+
+    A weekly retention the resource leaves out is none (Azure reports ``PT0S``); point-in-time retention is
+    another resource's, so not known here.
+    """
+    what = _name(conf)
+    _no_expressions(conf.get("properties"), "properties", what)
+    parts = what.split("/")
+    database = parts[1] if len(parts) >= 2 else what
+    return SqlDatabase(
+        id=what,
+        name=database,
+        subscription_id="",
+        resource_group="",
+        location="",
+        server_id=parts[0] if len(parts) >= 2 else "",
+        sku=None,
+        short_term_retention_days=None,
+        ltr_weekly=_text(arm_get(conf, "properties/weeklyRetention")) or "PT0S",
+        ltr_monthly=_text(arm_get(conf, "properties/monthlyRetention")),
+        ltr_yearly=_text(arm_get(conf, "properties/yearlyRetention")),
+    )
+
+
+def sql_virtual_machine(conf: Mapping[str, Any]) -> SqlVirtualMachine:
+    """A ``Microsoft.SqlVirtualMachine/sqlVirtualMachines`` resource with its ``autoBackupSettings``, read by
+    the live collector's own builders."""
+    what = _name(conf)
+    _no_expressions(arm_get(conf, "properties/autoBackupSettings"), "properties/autoBackupSettings", what)
+    body = _as_got(conf, "Microsoft.SqlVirtualMachine/sqlVirtualMachines")
+    return with_auto_backup_settings(body, collected_sql_virtual_machine(body, ""))

@@ -52,6 +52,64 @@ class Door:
 DOORS: tuple[Door, ...] = (
     Door("key_vault_protection", "terraform", "SECRETS", {"azurerm_key_vault": lambda _, conf: tf.key_vault(conf)}),
     Door("key_vault_protection", "arm", "SECRETS", {"Microsoft.KeyVault/vaults": lambda _, conf: arm.key_vault(conf)}),
+    # Recovery: a policy is declared apart from what it protects, so code shows its schedule and retention;
+    # a SQL VM its Automated Backup; a database its long-term retention; storage and vaults their redundancy.
+    Door(
+        "vm_daily_backup",
+        "terraform",
+        "BACKUP_AND_RECOVERY",
+        {"azurerm_backup_policy_vm": lambda _, conf: tf.vm_backup_policy(conf)},
+    ),
+    Door("vm_daily_backup", "arm", "BACKUP_AND_RECOVERY", {arm.BACKUP_POLICY: lambda _, conf: arm.backup_policy(conf)}),
+    Door(
+        "sql_backup_policy",
+        "terraform",
+        "BACKUP_AND_RECOVERY",
+        {
+            "azurerm_backup_policy_vm_workload": lambda _, conf: tf.workload_backup_policy(conf),
+            "azurerm_mssql_virtual_machine": lambda _, conf: tf.mssql_virtual_machine(conf),
+        },
+    ),
+    Door(
+        "sql_backup_policy",
+        "arm",
+        "BACKUP_AND_RECOVERY",
+        {
+            arm.BACKUP_POLICY: lambda _, conf: arm.backup_policy(conf),
+            arm.SQL_VIRTUAL_MACHINE: lambda _, conf: arm.sql_virtual_machine(conf),
+        },
+    ),
+    Door(
+        "sql_database_retention",
+        "terraform",
+        "BACKUP_AND_RECOVERY",
+        {"azurerm_mssql_database": lambda _, conf: tf.sql_database(conf)},
+    ),
+    Door(
+        "sql_database_retention",
+        "arm",
+        "BACKUP_AND_RECOVERY",
+        {arm.LONG_TERM_RETENTION: lambda _, conf: arm.long_term_retention(conf)},
+    ),
+    Door(
+        "backup_geo_redundancy",
+        "terraform",
+        "BACKUP_AND_RECOVERY",
+        {
+            "azurerm_storage_account": lambda _, conf: tf.backup_storage_account(conf),
+            "azurerm_recovery_services_vault": lambda _, conf: tf.recovery_vault(conf),
+        },
+    ),
+    Door(
+        "backup_geo_redundancy",
+        "arm",
+        "BACKUP_AND_RECOVERY",
+        {
+            arm.STORAGE_ACCOUNT: lambda _, conf: arm.backup_storage_account(conf),
+            arm.RECOVERY_VAULT: lambda _, conf: arm.recovery_vault(conf),
+            arm.VAULT_STORAGE_CONFIG: lambda _, conf: arm.vault_storage_config(conf),
+        },
+    ),
 )
 
 

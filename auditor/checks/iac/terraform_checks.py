@@ -13,14 +13,9 @@ from auditor.checks.iac import terraform_records as tf
 from auditor.checks.iac.checkov_results import VerdictCheck
 from auditor.checks.iac.doors import Door, doors, judge_resource, registered
 from auditor.checks.iac.verdicts import (
-    database_verdict,
     disk_verdict,
     management_ports_verdict,
     rdp_verdict,
-    sql_policy_verdict,
-    storage_geo_verdict,
-    vault_geo_verdict,
-    vm_policy_verdict,
 )
 from auditor.iac.catalogue import CUSTOM_CHECKS
 from auditor.iac.parameters_file import current_params
@@ -79,43 +74,10 @@ def _disk(resource_type: str, conf: Mapping[str, Any]) -> Verdict:
     return disk_verdict(*tf.managed_disk(conf))
 
 
-def _geo_redundancy(resource_type: str, conf: Mapping[str, Any]) -> Verdict | None:
-    if resource_type == "azurerm_recovery_services_vault":
-        return vault_geo_verdict(tf.recovery_vault(conf))
-    account, location_known = tf.storage_account(conf)
-    return storage_geo_verdict(account, location_known, current_params())
-
-
-def _vm_policy(resource_type: str, conf: Mapping[str, Any]) -> Verdict:
-    return vm_policy_verdict(tf.vm_backup_policy(conf), current_params())
-
-
-def _sql_policy(resource_type: str, conf: Mapping[str, Any]) -> Verdict | None:
-    return sql_policy_verdict(tf.workload_backup_policy(conf), current_params())
-
-
-def _sql_database(resource_type: str, conf: Mapping[str, Any]) -> Verdict:
-    return database_verdict(tf.sql_database(conf), current_params())
-
-
 CHECKS: tuple[tuple[str, CheckCategories, tuple[str, ...], Judge], ...] = (
     ("AUDITOR_NSG_RDP_EXPOSURE", CheckCategories.NETWORKING, (tf.NSG, tf.NSG_RULE), _rdp),
     ("AUDITOR_NSG_MANAGEMENT_PORT_EXPOSURE", CheckCategories.NETWORKING, (tf.NSG, tf.NSG_RULE), _management_ports),
     ("AUDITOR_DISK_KEY_VAULT_ENCRYPTION", CheckCategories.ENCRYPTION, ("azurerm_managed_disk",), _disk),
-    (
-        "AUDITOR_BACKUP_GEO_REDUNDANCY",
-        CheckCategories.BACKUP_AND_RECOVERY,
-        ("azurerm_storage_account", "azurerm_recovery_services_vault"),
-        _geo_redundancy,
-    ),
-    ("AUDITOR_VM_DAILY_BACKUP", CheckCategories.BACKUP_AND_RECOVERY, ("azurerm_backup_policy_vm",), _vm_policy),
-    (
-        "AUDITOR_SQL_BACKUP_POLICY",
-        CheckCategories.BACKUP_AND_RECOVERY,
-        ("azurerm_backup_policy_vm_workload",),
-        _sql_policy,
-    ),
-    ("AUDITOR_SQL_DATABASE_RETENTION", CheckCategories.BACKUP_AND_RECOVERY, ("azurerm_mssql_database",), _sql_database),
 )
 
 # checkov executes this file once per framework it runs; the first execution registers the checks.

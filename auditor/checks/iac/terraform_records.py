@@ -15,11 +15,13 @@ from auditor.checks.iac.conf_values import (
     tf_strings,
     tf_value,
 )
+from auditor.checks.iac.region_pairs import declared_backup_account
+from auditor.checks.recovery import BackupAccount
 from auditor.records.backup import BackupPolicy, RecoveryVault, RetentionRule, SubPolicy
 from auditor.records.compute import Disk, DiskEncryption, DiskEncryptionSet
 from auditor.records.keyvault import KeyVault
 from auditor.records.network import SecurityRule
-from auditor.records.sql import SqlDatabase
+from auditor.records.sql import AutomatedBackup, SqlDatabase, SqlVirtualMachine
 from auditor.records.storage import StorageAccount
 
 NSG = "azurerm_network_security_group"
@@ -295,4 +297,58 @@ def sql_database(conf: Mapping[str, Any]) -> SqlDatabase:
         ltr_weekly=str(tf_literal(ltr, "weekly_retention", what) or "PT0S"),
         ltr_monthly=str(tf_literal(ltr, "monthly_retention", what) or "") or None,
         ltr_yearly=str(tf_literal(ltr, "yearly_retention", what) or "") or None,
+    )
+
+
+# --- recovery (BAK-01, BAK-02, BAK-04) -------------------------------------------------------------
+
+
+def backup_storage_account(conf: Mapping[str, Any]) -> BackupAccount:
+    """An ``azurerm_storage_account`` as backup storage, with the regions Azure will report for it."""
+    account, _ = storage_account(conf)
+    return declared_backup_account(account)
+
+
+def mssql_virtual_machine(conf: Mapping[str, Any]) -> SqlVirtualMachine:
+    """An ``azurerm_mssql_virtual_machine`` with its Automated Backup (the ``auto_backup`` block).
+
+    Per the provider's documentation: without ``auto_backup`` Automated Backup is off; without
+    ``manual_schedule`` the schedule type is Automated; setting ``encryption_password`` (or, before azurerm
+    3.0, ``encryption_enabled = true``) encrypts the backups.
+    """
+    what = address(conf)
+    blocks = tf_blocks(conf, "auto_backup")
+    backup: AutomatedBackup | None = None
+    if blocks:
+        block = blocks[0]
+        here = f"{what} auto_backup"
+        schedules = tf_blocks(block, "manual_schedule")
+        schedule = schedules[0] if schedules else {}
+        encrypted = tf_value(block, "encryption_password") is not None or bool(
+            tf_bool(block, "encryption_enabled", here, default=False)
+        )
+        backup = AutomatedBackup(
+            enabled=True,
+            schedule_type="Manual" if schedules else "Automated",
+            full_frequency=str(tf_literal(schedule, "full_backup_frequency", here) or "") or None,
+            full_days=tf_strings(schedule, "days_of_week", here),
+            full_start_hour=tf_int(schedule, "full_backup_start_hour", here),
+            log_interval_minutes=tf_int(schedule, "log_backup_frequency_in_minutes", here),
+            retention_days=tf_int(block, "retention_period_in_days", here),
+            encryption=encrypted,
+            storage_account_url=str(tf_literal(block, "storage_blob_endpoint", here) or "") or None,
+            system_databases=tf_bool(block, "system_databases_backup_enabled", here, default=False),
+        )
+    vm_id = tf_value(conf, "virtual_machine_id")
+    return SqlVirtualMachine(
+        id=what,
+        name=_name(conf),
+        subscription_id="",
+        resource_group="",
+        location="",
+        vm_id=None if vm_id is None or is_terraform_expression(vm_id) else str(vm_id),
+        image_offer=None,
+        image_sku=None,
+        license_type=str(tf_value(conf, "sql_license_type") or "") or None,
+        auto_backup=backup,
     )
