@@ -5,6 +5,7 @@ checkov runs ARM checks on Bicep too, handing them the resource body with the sa
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,7 +22,7 @@ from auditor.checks.iac.region_pairs import declared_backup_account
 from auditor.checks.recovery import BackupAccount
 from auditor.collect.backup import backup_policy as collected_backup_policy
 from auditor.collect.sql import sql_virtual_machine as collected_sql_virtual_machine
-from auditor.collect.sql import with_auto_backup_settings
+from auditor.collect.sql import with_auto_backup_settings, with_long_term_retention_body
 from auditor.records.backup import BackupPolicy, RecoveryVault
 from auditor.records.compute import Disk, DiskEncryption, DiskEncryptionSet
 from auditor.records.keyvault import KeyVault
@@ -272,28 +273,26 @@ def backup_policy(conf: Mapping[str, Any]) -> BackupPolicy:
 
 
 def long_term_retention(conf: Mapping[str, Any]) -> SqlDatabase:
-    """A database's ``backupLongTermRetentionPolicies`` child: the database's long-term retention as it sets it.
+    """A database's ``backupLongTermRetentionPolicies`` child, read by the live collector's own builder: the
+    database's long-term retention as that resource sets it.
 
-    A weekly retention the resource leaves out is none (Azure reports ``PT0S``); point-in-time retention is
-    another resource's, so not known here.
+    A weekly retention the resource leaves out is none, which Azure reports as ``PT0S``; point-in-time
+    retention is another resource's, so it is not known here.
     """
     what = _name(conf)
     _no_expressions(conf.get("properties"), "properties", what)
     parts = what.split("/")
-    database = parts[1] if len(parts) >= 2 else what
-    return SqlDatabase(
+    database = SqlDatabase(
         id=what,
-        name=database,
+        name=parts[1] if len(parts) >= 2 else what,
         subscription_id="",
         resource_group="",
         location="",
         server_id=parts[0] if len(parts) >= 2 else "",
         sku=None,
-        short_term_retention_days=None,
-        ltr_weekly=_text(arm_get(conf, "properties/weeklyRetention")) or "PT0S",
-        ltr_monthly=_text(arm_get(conf, "properties/monthlyRetention")),
-        ltr_yearly=_text(arm_get(conf, "properties/yearlyRetention")),
     )
+    read = with_long_term_retention_body(conf, database)
+    return dataclasses.replace(read, ltr_weekly=read.ltr_weekly or "PT0S")
 
 
 def sql_virtual_machine(conf: Mapping[str, Any]) -> SqlVirtualMachine:
