@@ -26,11 +26,12 @@ from auditor.collect.sql import (
     with_short_term_retention_body,
 )
 from auditor.collect.storage import storage_account
+from auditor.iac.runner import run_checkov
 from auditor.model import Status
 from auditor.parameters import Params
 from auditor.records.backup import BackupPolicy, RecoveryVault
 from auditor.records.sql import SqlDatabase, SqlVirtualMachine
-from tests.parity import SUBSCRIPTION, Case, arm_id, assert_parity, params
+from tests.parity import SUBSCRIPTION, Case, arm_id, assert_parity, live_door, params
 
 VAULT = "rsv-parity"
 VAULT_TYPE = "Microsoft.RecoveryServices/vaults"
@@ -655,3 +656,30 @@ def test_automated_backup_passes_through_either_door_once_differentials_are_not_
         verdict = judge_resource(door("sql_backup_policy", language), resource_type, conf, relaxed)
         assert verdict is not None
         assert (verdict.status, verdict.message) == (Status.PASS, live.message)
+
+
+# --- Bicep: checkov gives the ARM doors Bicep resources in the same shape -------------------------------------
+
+BICEP = Path(__file__).parent / "data" / "iac" / "recovery" / "main.bicep"
+
+
+def test_bicep_resources_get_the_verdicts_and_messages_of_the_live_door(tmp_path: Path) -> None:
+    pytest.importorskip("checkov")
+    tables = {
+        "vm_daily_backup": (build_policy, VM_POLICY_CASES, "daily", "pol-daily-7"),
+        "sql_backup_policy": (build_sql, SQL_CASES, "sqlvm", "sqlvm-auto-as-written"),
+        "sql_database_retention": (build_database, DATABASE_CASES, "ltr", "sqldb-p9w"),
+        "backup_geo_redundancy": (build_storage, STORAGE_CASES, "account", "stparityragrs"),
+    }
+    rules = {rule: registered(rule) for rule in tables}
+    run = run_checkov([BICEP], [r.spec.iac_id for r in rules.values()], params())
+    said = {(r.check_id, r.resource.rsplit(".", 1)[-1]): (r.verdict_status, r.verdict_message) for r in run.records}
+    for rule, (build, cases, symbol, case_name) in tables.items():
+        [case] = [c for c in cases if c.name == case_name]
+        live = live_door(rules[rule], build, case)
+        assert live.status is not None
+        assert said[(rules[rule].spec.iac_id, symbol)] == (live.status.value, live.message), rule
+    [vault_case_] = [c for c in STORAGE_CASES if c.name == "rsv-parity-local"]
+    live = live_door(rules["backup_geo_redundancy"], build_storage, vault_case_)
+    assert live.status is not None
+    assert said[(rules["backup_geo_redundancy"].spec.iac_id, "vault")] == (live.status.value, live.message)
