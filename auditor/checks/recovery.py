@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from auditor.arm_ids import key, name_of
 from auditor.checks.index import ById
@@ -190,30 +191,55 @@ def vm_backup_verdict(
     return VmBackupVerdict(tuple(problems), evidence, unknown)
 
 
+class Addressable(Protocol):
+    """What a finding is addressed to: a record's id, type and subscription."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def subscription_id(self) -> str: ...
+
+
+class AddressedAsRecord:
+    """A subject joined from several records, addressed as the one record it is about."""
+
+    def record(self) -> Addressable:
+        """The record findings about this subject are addressed to."""
+        raise NotImplementedError
+
+    @property
+    def id(self) -> str:
+        """The record's id."""
+        return self.record().id
+
+    @property
+    def type(self) -> str:
+        """The record's type."""
+        return self.record().type
+
+    @property
+    def subscription_id(self) -> str:
+        """The record's subscription."""
+        return self.record().subscription_id
+
+
 # --- BAK-01 --------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class VmBackup:
+class VmBackup(AddressedAsRecord):
     """A VM with every Azure Backup item that backs it up, each with its policy (None: not collected)."""
 
     vm: VirtualMachine
     items: tuple[tuple[ProtectedItem, BackupPolicy | None], ...]
 
-    @property
-    def id(self) -> str:
-        """The VM's id."""
-        return self.vm.id
-
-    @property
-    def type(self) -> str:
-        """The VM's type."""
-        return self.vm.type
-
-    @property
-    def subscription_id(self) -> str:
-        """The VM's subscription."""
-        return self.vm.subscription_id
+    def record(self) -> Addressable:
+        """The record findings about this subject are addressed to."""
+        return self.vm
 
 
 def vms_with_backups(inventory: Inventory) -> Iterator[VmBackup]:
@@ -547,7 +573,7 @@ def _with_platform_limits(message: str, platform: Iterable[str]) -> str:
 
 
 @dataclass(frozen=True)
-class SqlVmBackup:
+class SqlVmBackup(AddressedAsRecord):
     """A SQL Server on a VM with the Azure Backup items of its databases, each with its policy.
 
     ``declared`` marks a SQL VM as code declares it: Azure Backup of its databases is not part of that
@@ -558,20 +584,9 @@ class SqlVmBackup:
     items: tuple[tuple[ProtectedItem, BackupPolicy | None], ...] = ()
     declared: bool = False
 
-    @property
-    def id(self) -> str:
-        """The SQL VM's id."""
-        return self.machine.id
-
-    @property
-    def type(self) -> str:
-        """The SQL VM's type."""
-        return self.machine.type
-
-    @property
-    def subscription_id(self) -> str:
-        """The SQL VM's subscription."""
-        return self.machine.subscription_id
+    def record(self) -> Addressable:
+        """The record findings about this subject are addressed to."""
+        return self.machine
 
 
 def sql_backup_subjects(inventory: Inventory) -> Iterator[SqlVmBackup | BackupPolicy]:
@@ -857,26 +872,15 @@ def automated_backup_targets(inventory: Inventory) -> dict[str, list[str]]:
 
 
 @dataclass(frozen=True)
-class BackupAccount:
+class BackupAccount(AddressedAsRecord):
     """A storage account that may hold backups, with the SQL VMs whose Automated Backup writes to it."""
 
     account: StorageAccount
     automated_backup_of: tuple[str, ...] = ()
 
-    @property
-    def id(self) -> str:
-        """The account's id."""
-        return self.account.id
-
-    @property
-    def type(self) -> str:
-        """The account's type."""
-        return self.account.type
-
-    @property
-    def subscription_id(self) -> str:
-        """The account's subscription."""
-        return self.account.subscription_id
+    def record(self) -> Addressable:
+        """The record findings about this subject are addressed to."""
+        return self.account
 
     def holds_backups(self, listed: frozenset[str]) -> bool:
         """True when the baseline names it (an empty list names every account) or Automated Backup writes to it."""

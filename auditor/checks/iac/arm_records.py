@@ -225,6 +225,22 @@ def _as_got(conf: Mapping[str, Any], resource_type: str) -> dict[str, Any]:
     return dict(conf) | {"name": _leaf_name(conf), "id": f"/template/providers/{resource_type}/{name}"}
 
 
+def _vault(vault_id: str, name: str, conf: Mapping[str, Any]) -> RecoveryVault:
+    """The vault a child resource belongs to, as far as the child names it."""
+    return RecoveryVault(
+        id=vault_id,
+        name=name,
+        subscription_id="",
+        resource_group="",
+        location=str(conf.get("location") or ""),
+        public_network_access=None,
+        cmk_key_uri=None,
+        infrastructure_encryption=None,
+        storage_redundancy=None,
+        cross_region_restore=None,
+    )
+
+
 def backup_storage_account(conf: Mapping[str, Any]) -> BackupAccount:
     """A ``Microsoft.Storage/storageAccounts`` resource as backup storage, with the regions Azure will report."""
     account, _ = storage_account(conf)
@@ -237,15 +253,8 @@ def vault_storage_config(conf: Mapping[str, Any]) -> RecoveryVault:
     _no_expressions(conf.get("properties"), "properties", what)
     vault = what.split("/", 1)[0]
     redundancy = _text(arm_get(conf, "properties/storageModelType")) or _text(arm_get(conf, "properties/storageType"))
-    return RecoveryVault(
-        id=vault,
-        name=vault,
-        subscription_id="",
-        resource_group="",
-        location=str(conf.get("location") or ""),
-        public_network_access=None,
-        cmk_key_uri=None,
-        infrastructure_encryption=None,
+    return dataclasses.replace(
+        _vault(vault, vault, conf),
         storage_redundancy=redundancy,
         cross_region_restore=arm_bool(conf, "properties/crossRegionRestoreFlag", what),
     )
@@ -257,18 +266,7 @@ def backup_policy(conf: Mapping[str, Any]) -> BackupPolicy:
     what = _name(conf)
     _no_expressions(conf.get("properties"), "properties", what)
     vault_name = what.split("/", 1)[0] if "/" in what else ""
-    vault = RecoveryVault(
-        id=f"/template/providers/Microsoft.RecoveryServices/vaults/{vault_name}",
-        name=vault_name,
-        subscription_id="",
-        resource_group="",
-        location=str(conf.get("location") or ""),
-        public_network_access=None,
-        cmk_key_uri=None,
-        infrastructure_encryption=None,
-        storage_redundancy=None,
-        cross_region_restore=None,
-    )
+    vault = _vault(f"/template/providers/{RECOVERY_VAULT}/{vault_name}", vault_name, conf)
     return collected_backup_policy(_as_got(conf, "Microsoft.RecoveryServices/vaults/backupPolicies"), vault)
 
 
