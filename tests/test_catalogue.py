@@ -139,6 +139,6 @@ DEMO_EXCEPTIONS: dict[str, str] = {
     "management_mfa_enforced": "one verdict per tenant; the demo tenant passes, unit tests cover the failures",
     "sql_vm_tde_attestation": "TDE inside a VM is invisible to ARM: always manual until attested",
     "sql_backup_policy": "neither Azure Backup (15-minute logs) nor Automated Backup (no differentials) can keep the "
-    "promise as written; with differentials dropped the demo's Automated Backup passes (test_checks_backup_monitoring)",
+    "promise as written; with differentials dropped the demo's Automated Backup passes (test_checks_recovery)",
     "backup_policy_contradiction": "the policy contradicts itself whatever the estate holds",
 }

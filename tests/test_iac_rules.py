@@ -13,9 +13,6 @@ from auditor.checks import builtin_registry
 from auditor.checks.iac import arm_records, terraform_records
 from auditor.checks.iac.conf_values import UndecidableError
 from auditor.checks.iac.doors import DOORS, VERDICT_KEY, frameworks_of, judge_resource, rule_of
-from auditor.checks.iac.verdicts import (
-    storage_geo_verdict,
-)
 from auditor.iac.mapping import resource_type_of
 from auditor.iac.parameters_file import PARAMS_ENV, current_params, read_params, write_params
 from auditor.iac.runner import CheckovError, frameworks_for, parse_report
@@ -156,6 +153,7 @@ def test_arm_rules_and_expressions() -> None:
 
 
 def test_storage_geo_redundancy_uses_the_region_pair_and_the_backup_account_list() -> None:
+    [door] = [d for d in DOORS if d.rule == "backup_geo_redundancy" and d.language == "terraform"]
     conf = {
         "name": ["stbackup"],
         "account_tier": ["Standard"],
@@ -163,14 +161,13 @@ def test_storage_geo_redundancy_uses_the_region_pair_and_the_backup_account_list
         "location": ["East US"],
         "__address__": "azurerm_storage_account.backup",
     }
-    account, known = terraform_records.storage_account(conf)
-    verdict = storage_geo_verdict(account, known, PARAMS)
+    verdict = judge_resource(door, "azurerm_storage_account", conf, PARAMS)
     assert verdict is not None and verdict.status is Status.PASS
+    assert verdict.message == "Standard_GZRS replicates from East US to westus"
     only_other = Params({**PARAMS.values, "backup_storage_accounts": ("stother",)})
-    assert storage_geo_verdict(account, known, only_other) is None
+    assert judge_resource(door, "azurerm_storage_account", conf, only_other) is None
     unknown_location = {**conf, "location": ["${azurerm_resource_group.rg.location}"]}
-    account, known = terraform_records.storage_account(unknown_location)
-    verdict = storage_geo_verdict(account, known, PARAMS)
+    verdict = judge_resource(door, "azurerm_storage_account", unknown_location, PARAMS)
     assert verdict is not None and verdict.status is Status.ERROR
 
 

@@ -12,7 +12,7 @@ BUILTIN_MODULES = (
     "auditor.checks.storage",
     "auditor.checks.vault_encryption",
     "auditor.checks.key_vault",
-    "auditor.checks.backup",
+    "auditor.checks.recovery",
     "auditor.checks.defender",
     "auditor.checks.monitor",
     "auditor.checks.entra",

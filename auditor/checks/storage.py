@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from auditor.checks.backup import SQL_VM_SETTINGS_API, SQL_VMS_API, automated_backup_targets
+from auditor.checks.recovery import SQL_VM_SETTINGS_API, SQL_VMS_API, automated_backup_targets
 from auditor.inventory import Inventory
 from auditor.model import Severity, Verdict, failing, passing
 from auditor.parameters import Params

@@ -97,6 +97,8 @@ SQL_VM_CONTRACT = (
 # (learn.microsoft.com/azure/azure-sql/virtual-machines/windows/automated-backup). Defaults that would pass
 # are never assumed: every absent setting below either disables the backup or is a shortfall of the check.
 AUTO_BACKUP = "properties.autoBackupSettings"
+SHORT_TERM = "backupShortTermRetentionPolicies"
+LONG_TERM = "backupLongTermRetentionPolicies"
 AUTO_BACKUP_CONTRACT = (
     Field(AUTO_BACKUP, False, "Automated Backup not configured: its documented default is Disabled"),
     Field(f"{AUTO_BACKUP}.enable", False, "Disabled (documented default)"),
@@ -193,10 +195,15 @@ def list_databases(session: AzureSession, server: SqlServer) -> Iterator[SqlData
         yield sql_database(item, server)
 
 
+def _child_body(session: AzureSession, record: SqlServer | SqlDatabase, child: str, name: str) -> Any:
+    """The raw body of a fixed-name child (``transparentDataEncryption/current``)."""
+    url = session.arm_url + resource_path(record.id) + path("/" + child + "/{}", name, api_version=SQL_API_VERSION)
+    return get_object(_pipeline(session, record.subscription_id), url)
+
+
 def _child(session: AzureSession, record: SqlServer | SqlDatabase, child: str, name: str) -> Reader:
     """The body of a fixed-name child (``transparentDataEncryption/current``), read for the record."""
-    url = session.arm_url + resource_path(record.id) + path("/" + child + "/{}", name, api_version=SQL_API_VERSION)
-    return child_reader(record, f"{child}/{name}", get_object(_pipeline(session, record.subscription_id), url))
+    return child_reader(record, f"{child}/{name}", _child_body(session, record, child, name))
 
 
 def with_protector(session: AzureSession, server: SqlServer) -> SqlServer:
@@ -221,14 +228,24 @@ def with_tde(session: AzureSession, database: SqlDatabase) -> SqlDatabase:
 
 def with_short_term_retention(session: AzureSession, database: SqlDatabase) -> SqlDatabase:
     """The database with its point-in-time restore retention in days."""
-    policy = _child(session, database, "backupShortTermRetentionPolicies", DEFAULT)
+    return with_short_term_retention_body(_child_body(session, database, SHORT_TERM, DEFAULT), database)
+
+
+def with_short_term_retention_body(raw: Any, database: SqlDatabase) -> SqlDatabase:
+    """The database with the point-in-time retention of its ``backupShortTermRetentionPolicies/default`` body."""
+    policy = child_reader(database, f"{SHORT_TERM}/{DEFAULT}", raw)
     days = policy.integer("properties.retentionDays", required=True)
     return dataclasses.replace(database, short_term_retention_days=days, unreadable=policy.found())
 
 
 def with_long_term_retention(session: AzureSession, database: SqlDatabase) -> SqlDatabase:
     """The database with its long-term retention: ISO 8601 durations as Azure reports them."""
-    policy = _child(session, database, "backupLongTermRetentionPolicies", DEFAULT)
+    return with_long_term_retention_body(_child_body(session, database, LONG_TERM, DEFAULT), database)
+
+
+def with_long_term_retention_body(raw: Any, database: SqlDatabase) -> SqlDatabase:
+    """The database with the long-term retention of its ``backupLongTermRetentionPolicies/default`` body."""
+    policy = child_reader(database, f"{LONG_TERM}/{DEFAULT}", raw)
     return dataclasses.replace(
         database,
         ltr_weekly=policy.text("properties.weeklyRetention"),

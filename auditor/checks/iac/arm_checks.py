@@ -1,90 +1,27 @@
-"""The auditor's checks on ARM template resources; checkov runs them on Bicep resources too."""
+"""The auditor's rules on ARM template resources; checkov runs them on Bicep resources too."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from checkov.arm.base_resource_check import BaseResourceCheck
 from checkov.arm.registry import arm_resource_registry
-from checkov.common.models.enums import CheckCategories, CheckResult
+from checkov.common.models.enums import CheckResult
 
-from auditor.checks.iac import arm_records as arm
-from auditor.checks.iac.checkov_results import VerdictCheck
-from auditor.checks.iac.doors import Door, doors, judge_resource, registered
-from auditor.checks.iac.verdicts import (
-    storage_geo_verdict,
-    vault_geo_verdict,
-)
-from auditor.iac.catalogue import CUSTOM_CHECKS
-from auditor.iac.parameters_file import current_params
-from auditor.model import Verdict
-
-# (resource type, resource body) -> verdict, or None when the resource is outside the check's scope.
-Judge = Callable[[str, Mapping[str, Any]], Verdict | None]
-
-STORAGE_ACCOUNT = "Microsoft.Storage/storageAccounts"
-RECOVERY_VAULT = "Microsoft.RecoveryServices/vaults"
+from auditor.checks.iac.checkov_results import RuleCheck
+from auditor.checks.iac.doors import doors, registered
 
 
-class ArmCheck(VerdictCheck, BaseResourceCheck):
-    """One of the auditor's checks on ARM (and Bicep) resources, judged by a verdict function."""
-
-    def __init__(self, check_id: str, category: CheckCategories, resources: Iterable[str], judge: Judge) -> None:
-        self.judge = judge
-        super().__init__(
-            name=CUSTOM_CHECKS[check_id].name,
-            id=check_id,
-            categories=(category,),
-            supported_resources=tuple(resources),
-        )
-
-    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
-        """checkov's entry point: judge one resource body."""
-        resource_type = self.entity_type
-        return self.conclude(lambda: self.judge(resource_type, conf))
-
-
-class ArmRuleCheck(VerdictCheck, BaseResourceCheck):
-    """A rule applied to ARM and Bicep resources through its door: the rule's id, title and judge."""
-
-    def __init__(self, door: Door) -> None:
-        self.door = door
-        spec = registered(door.rule).spec
-        super().__init__(
-            name=spec.title,
-            id=spec.iac_id,
-            categories=(CheckCategories[door.category],),
-            supported_resources=tuple(door.builders),
-        )
+class ArmRuleCheck(RuleCheck, BaseResourceCheck):
+    """A rule applied to ARM (and Bicep) resources through its door."""
 
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
         """checkov's entry point: judge one resource body with the rule's judge."""
-        resource_type = self.entity_type
-        return self.conclude(lambda: judge_resource(self.door, resource_type, conf, current_params()))
+        return self.conclude(self.door, conf)
 
-
-def _geo_redundancy(resource_type: str, conf: Mapping[str, Any]) -> Verdict | None:
-    if resource_type == RECOVERY_VAULT:
-        return vault_geo_verdict(arm.recovery_vault(conf))
-    account, location_known = arm.storage_account(conf)
-    return storage_geo_verdict(account, location_known, current_params())
-
-
-CHECKS: tuple[tuple[str, CheckCategories, tuple[str, ...], Judge], ...] = (
-    (
-        "AUDITOR_BACKUP_GEO_REDUNDANCY",
-        CheckCategories.BACKUP_AND_RECOVERY,
-        (STORAGE_ACCOUNT, RECOVERY_VAULT),
-        _geo_redundancy,
-    ),
-)
 
 # checkov executes this file once per framework it runs; the first execution registers the checks (into
 # checkov's ARM and Bicep registries at once).
-for _check_id, _category, _resources, _judge in CHECKS:
-    if arm_resource_registry.get_check_by_id(_check_id) is None:
-        ArmCheck(_check_id, _category, _resources, _judge)
 for _door in doors("arm"):
     if arm_resource_registry.get_check_by_id(registered(_door.rule).spec.iac_id) is None:
         ArmRuleCheck(_door)

@@ -5,6 +5,7 @@ checkov runs ARM checks on Bicep too, handing them the resource body with the sa
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import replace
@@ -21,9 +22,11 @@ from auditor.checks.iac.conf_values import (
     arm_strings,
     is_arm_expression,
 )
+from auditor.checks.iac.region_pairs import declared_backup_account
 from auditor.checks.index import ById
 from auditor.checks.key_vault import ProtectingKey
 from auditor.checks.primitives import AZURE_DEFAULT_RULES
+from auditor.checks.recovery import BackupAccount
 from auditor.checks.roles import (
     BUILTIN_PRIVILEGED_ROLES,
     DEPLOYMENT_SCOPE,
@@ -32,12 +35,16 @@ from auditor.checks.roles import (
     subscription_of,
 )
 from auditor.checks.storage import BackupAwareAccount
-from auditor.records.backup import RecoveryVault
+from auditor.collect.backup import backup_policy as collected_backup_policy
+from auditor.collect.sql import sql_virtual_machine as collected_sql_virtual_machine
+from auditor.collect.sql import with_auto_backup_settings, with_long_term_retention_body
+from auditor.records.backup import BackupPolicy, RecoveryVault
 from auditor.records.compute import Disk, DiskEncryption, DiskEncryptionSet, Snapshot
 from auditor.records.identity import RoleAssignment
 from auditor.records.keyvault import KeyVault, KeyVaultKey
 from auditor.records.monitor import ActionGroup, AlertRule, DefenderPlan, SecurityContact
 from auditor.records.network import AzureFirewall, FirewallPolicy, NatRule, NetworkSecurityGroup, SecurityRule
+from auditor.records.sql import SqlDatabase, SqlVirtualMachine
 from auditor.records.storage import StorageAccount
 
 NSG = "Microsoft.Network/networkSecurityGroups"
@@ -681,3 +688,114 @@ def role_assignment(conf: Mapping[str, Any]) -> DeclaredAssignment | None:
         principal_type=_text(arm_literal(conf, "properties/principalType", what)),
     )
     return DeclaredAssignment(assignment, level)
+
+
+# --- recovery (BAK-01, BAK-02, BAK-04) -------------------------------------------------------------
+BACKUP_POLICY = "Microsoft.RecoveryServices/vaults/backupPolicies"
+RECOVERY_VAULT = "Microsoft.RecoveryServices/vaults"
+VAULT_STORAGE_CONFIG = "Microsoft.RecoveryServices/vaults/backupstorageconfig"
+STORAGE_ACCOUNT = "Microsoft.Storage/storageAccounts"
+SQL_VIRTUAL_MACHINE = "Microsoft.SqlVirtualMachine/sqlVirtualMachines"
+LONG_TERM_RETENTION = "Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies"
+# A template resource's body is the body ARM GET returns, so the live collectors' builders read it; only the
+# id (which ARM assigns) is stood in for, and an expression anywhere in the properties is not known.
+
+
+def _no_expressions(value: object, where: str, what: str) -> None:
+    """UndecidableError naming the first template expression in a body, which only deployment resolves."""
+    if is_arm_expression(value):
+        raise UndecidableError(f"{what} {where} is the expression {value!r}, resolved only at deployment")
+    if isinstance(value, dict):
+        for name, item in value.items():
+            _no_expressions(item, f"{where}/{name}", what)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _no_expressions(item, f"{where}/{index}", what)
+
+
+def _child_name(conf: Mapping[str, Any]) -> str:
+    """The resource's own name: a child's last segment (``vault/policy`` -> ``policy``)."""
+    return _name(conf).rsplit("/", 1)[-1]
+
+
+def _as_got(conf: Mapping[str, Any], resource_type: str) -> dict[str, Any]:
+    """The template resource as ARM GET would return it: its own name, and an id standing in for ARM's."""
+    name = _name(conf)
+    return dict(conf) | {"name": _child_name(conf), "id": f"/template/providers/{resource_type}/{name}"}
+
+
+def _vault(vault_id: str, name: str, conf: Mapping[str, Any]) -> RecoveryVault:
+    """The vault a child resource belongs to, as far as the child names it."""
+    return RecoveryVault(
+        id=vault_id,
+        name=name,
+        subscription_id="",
+        resource_group="",
+        location=str(conf.get("location") or ""),
+        public_network_access=None,
+        cmk_key_uri=None,
+        infrastructure_encryption=None,
+        storage_redundancy=None,
+        cross_region_restore=None,
+    )
+
+
+def backup_storage_account(conf: Mapping[str, Any]) -> BackupAccount:
+    """A ``Microsoft.Storage/storageAccounts`` resource as backup storage, with the regions Azure will report."""
+    account, _ = storage_account(conf)
+    return declared_backup_account(account)
+
+
+def vault_storage_config(conf: Mapping[str, Any]) -> RecoveryVault:
+    """A vault's ``backupstorageconfig`` child: the vault's storage redundancy as that resource sets it."""
+    what = _name(conf)
+    _no_expressions(conf.get("properties"), "properties", what)
+    vault = what.split("/", 1)[0]
+    redundancy = _text(arm_get(conf, "properties/storageModelType")) or _text(arm_get(conf, "properties/storageType"))
+    return dataclasses.replace(
+        _vault(vault, vault, conf),
+        storage_redundancy=redundancy,
+        cross_region_restore=arm_bool(conf, "properties/crossRegionRestoreFlag", what),
+    )
+
+
+def backup_policy(conf: Mapping[str, Any]) -> BackupPolicy:
+    """A ``Microsoft.RecoveryServices/vaults/backupPolicies`` resource (Azure VM or SQL workload policy),
+    read by the live collector's own builder."""
+    what = _name(conf)
+    _no_expressions(conf.get("properties"), "properties", what)
+    vault_name = what.split("/", 1)[0] if "/" in what else ""
+    vault = _vault(f"/template/providers/{RECOVERY_VAULT}/{vault_name}", vault_name, conf)
+    return collected_backup_policy(_as_got(conf, "Microsoft.RecoveryServices/vaults/backupPolicies"), vault)
+
+
+def long_term_retention(conf: Mapping[str, Any]) -> SqlDatabase:
+    """A database's ``backupLongTermRetentionPolicies`` child, read by the live collector's own builder: the
+    database's long-term retention as that resource sets it.
+
+    A weekly retention the resource leaves out is none, which Azure reports as ``PT0S``; point-in-time
+    retention is another resource's, so it is not known here.
+    """
+    what = _name(conf)
+    _no_expressions(conf.get("properties"), "properties", what)
+    parts = what.split("/")
+    database = SqlDatabase(
+        id=what,
+        name=parts[1] if len(parts) >= 2 else what,
+        subscription_id="",
+        resource_group="",
+        location="",
+        server_id=parts[0] if len(parts) >= 2 else "",
+        sku=None,
+    )
+    read = with_long_term_retention_body(conf, database)
+    return dataclasses.replace(read, ltr_weekly=read.ltr_weekly or "PT0S")
+
+
+def sql_virtual_machine(conf: Mapping[str, Any]) -> SqlVirtualMachine:
+    """A ``Microsoft.SqlVirtualMachine/sqlVirtualMachines`` resource with its ``autoBackupSettings``, read by
+    the live collector's own builders."""
+    what = _name(conf)
+    _no_expressions(arm_get(conf, "properties/autoBackupSettings"), "properties/autoBackupSettings", what)
+    body = _as_got(conf, "Microsoft.SqlVirtualMachine/sqlVirtualMachines")
+    return with_auto_backup_settings(body, collected_sql_virtual_machine(body, ""))

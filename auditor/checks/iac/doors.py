@@ -19,7 +19,6 @@ from auditor.checks import builtin_registry
 from auditor.checks.iac import arm_records as arm
 from auditor.checks.iac import terraform_records as tf
 from auditor.checks.iac.conf_values import UndecidableError
-from auditor.iac.catalogue import CUSTOM_CHECKS
 from auditor.model import Status, Verdict, erroring
 from auditor.parameters import Params
 from auditor.registry import IAC_PREFIX, RegisteredCheck
@@ -171,6 +170,64 @@ DOORS: tuple[Door, ...] = (
         "privileged_role_holders", "terraform", "IAM", {"azurerm_role_assignment": lambda _, c: tf.role_assignment(c)}
     ),
     Door("privileged_role_holders", "arm", "IAM", {arm.ROLE_ASSIGNMENT: lambda _, conf: arm.role_assignment(conf)}),
+    # Recovery: a policy is declared apart from what it protects, so code shows its schedule and retention;
+    # a SQL VM its Automated Backup; a database its long-term retention; storage and vaults their redundancy.
+    Door(
+        "vm_daily_backup",
+        "terraform",
+        "BACKUP_AND_RECOVERY",
+        {"azurerm_backup_policy_vm": lambda _, conf: tf.vm_backup_policy(conf)},
+    ),
+    Door("vm_daily_backup", "arm", "BACKUP_AND_RECOVERY", {arm.BACKUP_POLICY: lambda _, conf: arm.backup_policy(conf)}),
+    Door(
+        "sql_backup_policy",
+        "terraform",
+        "BACKUP_AND_RECOVERY",
+        {
+            "azurerm_backup_policy_vm_workload": lambda _, conf: tf.workload_backup_policy(conf),
+            "azurerm_mssql_virtual_machine": lambda _, conf: tf.mssql_virtual_machine(conf),
+        },
+    ),
+    Door(
+        "sql_backup_policy",
+        "arm",
+        "BACKUP_AND_RECOVERY",
+        {
+            arm.BACKUP_POLICY: lambda _, conf: arm.backup_policy(conf),
+            arm.SQL_VIRTUAL_MACHINE: lambda _, conf: arm.sql_virtual_machine(conf),
+        },
+    ),
+    Door(
+        "sql_database_retention",
+        "terraform",
+        "BACKUP_AND_RECOVERY",
+        {"azurerm_mssql_database": lambda _, conf: tf.sql_database(conf)},
+    ),
+    Door(
+        "sql_database_retention",
+        "arm",
+        "BACKUP_AND_RECOVERY",
+        {arm.LONG_TERM_RETENTION: lambda _, conf: arm.long_term_retention(conf)},
+    ),
+    Door(
+        "backup_geo_redundancy",
+        "terraform",
+        "BACKUP_AND_RECOVERY",
+        {
+            "azurerm_storage_account": lambda _, conf: tf.backup_storage_account(conf),
+            "azurerm_recovery_services_vault": lambda _, conf: tf.recovery_vault(conf),
+        },
+    ),
+    Door(
+        "backup_geo_redundancy",
+        "arm",
+        "BACKUP_AND_RECOVERY",
+        {
+            arm.STORAGE_ACCOUNT: lambda _, conf: arm.backup_storage_account(conf),
+            arm.RECOVERY_VAULT: lambda _, conf: arm.recovery_vault(conf),
+            arm.VAULT_STORAGE_CONFIG: lambda _, conf: arm.vault_storage_config(conf),
+        },
+    ),
 )
 
 
@@ -182,9 +239,6 @@ def doors(language: Language) -> tuple[Door, ...]:
 def frameworks_of(rule_id: str) -> frozenset[str]:
     """The IaC frameworks (terraform, arm, bicep) a rule has a door for; empty when code cannot decide it."""
     found: set[str] = set()
-    for legacy in CUSTOM_CHECKS.values():  # LEGACY: rules still judged by a verdict function of their own
-        if legacy.live_check == rule_id:
-            found |= legacy.frameworks
     for door in DOORS:
         if door.rule == rule_id:
             found |= FRAMEWORKS_OF_LANGUAGE[door.language]
@@ -202,7 +256,7 @@ def rule_of(check_id: str) -> str | None:
     if not check_id.startswith(IAC_PREFIX):
         return None
     wanted = check_id[len(IAC_PREFIX) :].lower()
-    return wanted if any(d.rule == wanted for d in DOORS) or check_id in CUSTOM_CHECKS else None
+    return wanted if any(d.rule == wanted for d in DOORS) else None
 
 
 def judge_resource(door: Door, resource_type: str, conf: Mapping[str, Any], params: Params) -> Verdict | None:

@@ -1,109 +1,26 @@
-"""The auditor's checks on Terraform azurerm resources (and on plan JSON, which runs the same checks)."""
+"""The auditor's rules on Terraform azurerm resources (and on plan JSON, which runs the same checks)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from checkov.common.models.enums import CheckCategories, CheckResult
+from checkov.common.models.enums import CheckResult
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
 from checkov.terraform.checks.resource.registry import resource_registry
 
-from auditor.checks.iac import terraform_records as tf
-from auditor.checks.iac.checkov_results import VerdictCheck
-from auditor.checks.iac.doors import Door, doors, judge_resource, registered
-from auditor.checks.iac.verdicts import (
-    database_verdict,
-    sql_policy_verdict,
-    storage_geo_verdict,
-    vault_geo_verdict,
-    vm_policy_verdict,
-)
-from auditor.iac.catalogue import CUSTOM_CHECKS
-from auditor.iac.parameters_file import current_params
-from auditor.model import Verdict
-
-# (resource type, configuration) -> verdict, or None when the resource is outside the check's scope.
-Judge = Callable[[str, Mapping[str, Any]], Verdict | None]
+from auditor.checks.iac.checkov_results import RuleCheck
+from auditor.checks.iac.doors import doors, registered
 
 
-class TerraformCheck(VerdictCheck, BaseResourceCheck):
-    """One of the auditor's checks on Terraform resources, judged by a verdict function."""
-
-    def __init__(self, check_id: str, category: CheckCategories, resources: Iterable[str], judge: Judge) -> None:
-        self.judge = judge
-        super().__init__(
-            name=CUSTOM_CHECKS[check_id].name,
-            id=check_id,
-            categories=(category,),
-            supported_resources=tuple(resources),
-        )
-
-    def scan_resource_conf(self, conf: dict[str, list[Any]]) -> CheckResult:
-        """checkov's entry point: judge one resource configuration."""
-        resource_type = self.entity_type
-        return self.conclude(lambda: self.judge(resource_type, conf))
-
-
-class TerraformRuleCheck(VerdictCheck, BaseResourceCheck):
-    """A rule applied to Terraform resources through its door: the rule's id, title and judge."""
-
-    def __init__(self, door: Door) -> None:
-        self.door = door
-        spec = registered(door.rule).spec
-        super().__init__(
-            name=spec.title,
-            id=spec.iac_id,
-            categories=(CheckCategories[door.category],),
-            supported_resources=tuple(door.builders),
-        )
+class TerraformRuleCheck(RuleCheck, BaseResourceCheck):
+    """A rule applied to Terraform resources through its door."""
 
     def scan_resource_conf(self, conf: dict[str, list[Any]]) -> CheckResult:
         """checkov's entry point: judge one resource configuration with the rule's judge."""
-        resource_type = self.entity_type
-        return self.conclude(lambda: judge_resource(self.door, resource_type, conf, current_params()))
+        return self.conclude(self.door, conf)
 
-
-def _geo_redundancy(resource_type: str, conf: Mapping[str, Any]) -> Verdict | None:
-    if resource_type == "azurerm_recovery_services_vault":
-        return vault_geo_verdict(tf.recovery_vault(conf))
-    account, location_known = tf.storage_account(conf)
-    return storage_geo_verdict(account, location_known, current_params())
-
-
-def _vm_policy(resource_type: str, conf: Mapping[str, Any]) -> Verdict:
-    return vm_policy_verdict(tf.vm_backup_policy(conf), current_params())
-
-
-def _sql_policy(resource_type: str, conf: Mapping[str, Any]) -> Verdict | None:
-    return sql_policy_verdict(tf.workload_backup_policy(conf), current_params())
-
-
-def _sql_database(resource_type: str, conf: Mapping[str, Any]) -> Verdict:
-    return database_verdict(tf.sql_database(conf), current_params())
-
-
-CHECKS: tuple[tuple[str, CheckCategories, tuple[str, ...], Judge], ...] = (
-    (
-        "AUDITOR_BACKUP_GEO_REDUNDANCY",
-        CheckCategories.BACKUP_AND_RECOVERY,
-        ("azurerm_storage_account", "azurerm_recovery_services_vault"),
-        _geo_redundancy,
-    ),
-    ("AUDITOR_VM_DAILY_BACKUP", CheckCategories.BACKUP_AND_RECOVERY, ("azurerm_backup_policy_vm",), _vm_policy),
-    (
-        "AUDITOR_SQL_BACKUP_POLICY",
-        CheckCategories.BACKUP_AND_RECOVERY,
-        ("azurerm_backup_policy_vm_workload",),
-        _sql_policy,
-    ),
-    ("AUDITOR_SQL_DATABASE_RETENTION", CheckCategories.BACKUP_AND_RECOVERY, ("azurerm_mssql_database",), _sql_database),
-)
 
 # checkov executes this file once per framework it runs; the first execution registers the checks.
-for _check_id, _category, _resources, _judge in CHECKS:
-    if resource_registry.get_check_by_id(_check_id) is None:
-        TerraformCheck(_check_id, _category, _resources, _judge)
 for _door in doors("terraform"):
     if resource_registry.get_check_by_id(registered(_door.rule).spec.iac_id) is None:
         TerraformRuleCheck(_door)

@@ -21,9 +21,11 @@ from auditor.checks.iac.conf_values import (
     tf_strings,
     tf_value,
 )
+from auditor.checks.iac.region_pairs import declared_backup_account
 from auditor.checks.index import ById
 from auditor.checks.key_vault import ProtectingKey
 from auditor.checks.primitives import AZURE_DEFAULT_RULES
+from auditor.checks.recovery import BackupAccount
 from auditor.checks.roles import (
     BUILTIN_PRIVILEGED_ROLE_IDS_BY_NAME,
     BUILTIN_PRIVILEGED_ROLES,
@@ -38,7 +40,7 @@ from auditor.records.identity import RoleAssignment
 from auditor.records.keyvault import KeyVault, KeyVaultKey
 from auditor.records.monitor import ActionGroup, AlertRule, DefenderPlan, SecurityContact
 from auditor.records.network import AzureFirewall, FirewallPolicy, NatRule, NetworkSecurityGroup, SecurityRule
-from auditor.records.sql import SqlDatabase
+from auditor.records.sql import AutomatedBackup, SqlDatabase, SqlVirtualMachine
 from auditor.records.storage import StorageAccount
 
 NSG = "azurerm_network_security_group"
@@ -735,3 +737,57 @@ def role_assignment(conf: Mapping[str, Any]) -> DeclaredAssignment | None:
         principal_type=str(principal_type) if principal_type else None,
     )
     return DeclaredAssignment(assignment, level)
+
+
+# --- recovery (BAK-01, BAK-02, BAK-04) -------------------------------------------------------------
+
+
+def backup_storage_account(conf: Mapping[str, Any]) -> BackupAccount:
+    """An ``azurerm_storage_account`` as backup storage, with the regions Azure will report for it."""
+    account, _ = storage_account(conf)
+    return declared_backup_account(account)
+
+
+def mssql_virtual_machine(conf: Mapping[str, Any]) -> SqlVirtualMachine:
+    """An ``azurerm_mssql_virtual_machine`` with its Automated Backup (the ``auto_backup`` block).
+
+    Per the provider's documentation: without ``auto_backup`` Automated Backup is off; without
+    ``manual_schedule`` the schedule type is Automated; setting ``encryption_password`` (or, before azurerm
+    3.0, ``encryption_enabled = true``) encrypts the backups.
+    """
+    what = address(conf)
+    blocks = tf_blocks(conf, "auto_backup")
+    backup: AutomatedBackup | None = None
+    if blocks:
+        block = blocks[0]
+        here = f"{what} auto_backup"
+        schedules = tf_blocks(block, "manual_schedule")
+        schedule = schedules[0] if schedules else {}
+        encrypted = tf_value(block, "encryption_password") is not None or bool(
+            tf_bool(block, "encryption_enabled", here, default=False)
+        )
+        backup = AutomatedBackup(
+            enabled=True,
+            schedule_type="Manual" if schedules else "Automated",
+            full_frequency=str(tf_literal(schedule, "full_backup_frequency", here) or "") or None,
+            full_days=tf_strings(schedule, "days_of_week", here),
+            full_start_hour=tf_int(schedule, "full_backup_start_hour", here),
+            log_interval_minutes=tf_int(schedule, "log_backup_frequency_in_minutes", here),
+            retention_days=tf_int(block, "retention_period_in_days", here),
+            encryption=encrypted,
+            storage_account_url=str(tf_literal(block, "storage_blob_endpoint", here) or "") or None,
+            system_databases=tf_bool(block, "system_databases_backup_enabled", here, default=False),
+        )
+    vm_id = tf_value(conf, "virtual_machine_id")
+    return SqlVirtualMachine(
+        id=what,
+        name=_name(conf),
+        subscription_id="",
+        resource_group="",
+        location="",
+        vm_id=None if vm_id is None or is_terraform_expression(vm_id) else str(vm_id),
+        image_offer=None,
+        image_sku=None,
+        license_type=str(tf_value(conf, "sql_license_type") or "") or None,
+        auto_backup=backup,
+    )

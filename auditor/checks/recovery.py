@@ -1,5 +1,5 @@
-"""Backup checks: daily VM backups (BAK-01), database backup policies and retention (BAK-02), and
-geo-replicated backup storage (BAK-04)."""
+"""Recovery rules: daily VM backups (BAK-01), database backup policies and retention (BAK-02), and
+geo-replicated backup storage (BAK-04), each a judge of one VM, SQL VM, policy, database, account or vault."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from auditor.arm_ids import key, name_of
 from auditor.checks.index import ById
 from auditor.inventory import Inventory
-from auditor.model import CheckResult, Severity, Status, errored, failed, passed
+from auditor.model import Severity, Status, Verdict, erroring, failing, passing
 from auditor.parameters import Params
 from auditor.records.backup import BackupPolicy, ProtectedItem, RecoveryVault, RetentionRule, SubPolicy
 from auditor.records.compute import VirtualMachine
@@ -172,14 +173,7 @@ def vm_backup_verdict(
     if item.policy_id and policy is None:
         unknown = f"backup policy {item.policy_id} was not collected, so the schedule and retention cannot be shown"
     elif policy is not None and item.policy_id:
-        evidence |= {
-            "policy": policy.name,
-            "schedule_frequency": policy.schedule_frequency,
-            "schedule_times": list(policy.schedule_times),
-            "hourly_interval": policy.hourly_interval,
-            "retention": _retention_text(policy.retention),
-        }
-        evidence["daily_retention_days"] = retention_days(policy.retention, DAILY_RETENTION_KINDS)[0]
+        evidence |= _policy_evidence(policy)
         problems += vm_policy_shortfalls(policy, min_retention_days)
     status = item.last_backup_status
     if status is None:
@@ -197,7 +191,89 @@ def vm_backup_verdict(
     return VmBackupVerdict(tuple(problems), evidence, unknown)
 
 
+class Addressable(Protocol):
+    """What a finding is addressed to: a record's id, type and subscription."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def subscription_id(self) -> str: ...
+
+
+class AddressedAsRecord:
+    """A subject joined from several records, addressed as the one record it is about."""
+
+    def record(self) -> Addressable:
+        """The record findings about this subject are addressed to."""
+        raise NotImplementedError
+
+    @property
+    def id(self) -> str:
+        """The record's id."""
+        return self.record().id
+
+    @property
+    def type(self) -> str:
+        """The record's type."""
+        return self.record().type
+
+    @property
+    def subscription_id(self) -> str:
+        """The record's subscription."""
+        return self.record().subscription_id
+
+
 # --- BAK-01 --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VmBackup(AddressedAsRecord):
+    """A VM with every Azure Backup item that backs it up, each with its policy (None: not collected)."""
+
+    vm: VirtualMachine
+    items: tuple[tuple[ProtectedItem, BackupPolicy | None], ...]
+
+    def record(self) -> Addressable:
+        """The record findings about this subject are addressed to."""
+        return self.vm
+
+
+def vms_with_backups(inventory: Inventory) -> Iterator[VmBackup]:
+    """Every VM joined with the Azure Backup items that name it as their source, and their policies."""
+    policies = ById(inventory.backup_policies)
+    items_by_vm: dict[str, list[ProtectedItem]] = {}
+    for item in inventory.protected_items:
+        if item.source_resource_id and is_vm_item(item):
+            items_by_vm.setdefault(key(item.source_resource_id), []).append(item)
+    for vm in inventory.virtual_machines:
+        items = items_by_vm.get(key(vm.id), [])
+        yield VmBackup(vm, tuple((i, policies.get(i.policy_id)) for i in items))
+
+
+def _policy_evidence(policy: BackupPolicy) -> dict[str, object]:
+    return {
+        "policy": policy.name,
+        "schedule_frequency": policy.schedule_frequency,
+        "schedule_times": list(policy.schedule_times),
+        "hourly_interval": policy.hourly_interval,
+        "retention": _retention_text(policy.retention),
+        "daily_retention_days": retention_days(policy.retention, DAILY_RETENTION_KINDS)[0],
+    }
+
+
+def vm_policy_verdict(policy: BackupPolicy, min_retention_days: int) -> Verdict | None:
+    """A VM backup policy on its own, as code declares it (which VMs it protects is not in the policy)."""
+    if (policy.management_type or "").lower() != "azureiaasvm":
+        return None
+    evidence = _policy_evidence(policy)
+    problems = vm_policy_shortfalls(policy, min_retention_days)
+    if problems:
+        return failing("VM backup policy falls short: " + "; ".join(problems), **evidence)
+    return passing(f"Policy {policy.name} backs up {policy.schedule_frequency} with enough daily retention", **evidence)
 
 
 @check(
@@ -206,6 +282,8 @@ def vm_backup_verdict(
     severity=Severity.HIGH,
     resource_types=("Microsoft.Compute/virtualMachines",),
     requires=("Microsoft.Compute/virtualMachines", VAULTS_API, POLICIES_API, PROTECTED_ITEMS_API),
+    over=vms_with_backups,
+    subject="virtual machines",
     parameters=("vm_backup_retention_days", "max_backup_age_hours"),
     rationale="A VM that is not backed up, or whose last backup is stale or expires too soon, cannot be "
     "restored to the state the policy promises after deletion, corruption or ransomware.",
@@ -225,49 +303,26 @@ def vm_backup_verdict(
         "retentionDuration: { count: 30, durationType: 'Days' } } }",
     ),
 )
-def vm_daily_backup(inventory: Inventory, params: Params) -> Iterator[CheckResult]:
-    """Pass VMs protected by a daily policy with enough retention and a recent successful backup."""
+def vm_daily_backup(subject: VmBackup | BackupPolicy, params: Params) -> Verdict | None:
+    """Pass a VM protected by a daily policy with enough retention and a recent successful backup; in code,
+    where a policy is declared apart from the VMs it protects, judge the policy's schedule and retention."""
     retention = params.get_int("vm_backup_retention_days")
+    if isinstance(subject, BackupPolicy):
+        return vm_policy_verdict(subject, retention)
     max_age = params.get_int("max_backup_age_hours")
-    policies = ById(inventory.backup_policies)
-    items_by_vm: dict[str, list[ProtectedItem]] = {}
-    for item in inventory.protected_items:
-        if item.source_resource_id and is_vm_item(item):
-            items_by_vm.setdefault(key(item.source_resource_id), []).append(item)
-    for vm in inventory.virtual_machines:
-        yield _judge_vm(
-            vm,
-            items_by_vm.get(key(vm.id), []),
-            policies=policies,
-            reference=inventory.reference_time,
-            retention=retention,
-            max_age=max_age,
-        )
-
-
-def _judge_vm(
-    vm: VirtualMachine,
-    items: list[ProtectedItem],
-    *,
-    policies: ById[BackupPolicy],
-    reference: datetime,
-    retention: int,
-    max_age: int,
-) -> CheckResult:
-    if not items:
-        return failed(
-            vm,
+    reference = params.moment
+    moment = reference.isoformat()
+    if not subject.items:
+        return failing(
             "Not a protected item in any Recovery Services vault: the VM is not backed up",
             protected_items=[],
-            reference_time=reference.isoformat(),
+            reference_time=moment,
         )
-    verdicts = [vm_backup_verdict(i, policies.get(i.policy_id), reference, retention, max_age) for i in items]
-    moment = reference.isoformat()
+    verdicts = [vm_backup_verdict(item, policy, reference, retention, max_age) for item, policy in subject.items]
     good = next((v for v in verdicts if not v.problems and v.unknown is None), None)
     if good is not None:
         e = good.evidence
-        return passed(
-            vm,
+        return passing(
             f"Backed up by vault {e['vault']} under policy {e['policy']} ({e['schedule_frequency']}, daily "
             f"retention {e['daily_retention_days']} days); last backup {e['last_backup_status']} at "
             f"{e['last_backup_time']}",
@@ -276,14 +331,12 @@ def _judge_vm(
         )
     worst = next((v for v in verdicts if v.problems), None)
     if worst is None:
-        return errored(
-            vm,
+        return erroring(
             f"Vault {verdicts[0].evidence['vault']}: {verdicts[0].unknown}",
             reference_time=moment,
             **verdicts[0].evidence,
         )
-    return failed(
-        vm,
+    return failing(
         f"Backup in vault {worst.evidence['vault']} falls short: " + "; ".join(worst.problems),
         reference_time=moment,
         problems=list(worst.problems),
@@ -398,17 +451,6 @@ def is_sql_policy(policy: BackupPolicy) -> bool:
 def is_sql_item(item: ProtectedItem) -> bool:
     """True for a SQL Server database that a vault backs up inside an Azure VM."""
     return (item.workload_type or "").lower() == "sqldatabase" or "sqldatabase" in (item.item_type or "").lower()
-
-
-def _policies_in_use(inventory: Inventory, judged: set[str]) -> Iterator[BackupPolicy]:
-    """SQL workload policies that protect something and were not judged through a SQL VM: unused defaults
-    (e.g. HourlyLogBackup) are not judged."""
-    assigned = {key(i.policy_id) for i in inventory.protected_items if i.policy_id}
-    for policy in inventory.backup_policies:
-        if not is_sql_policy(policy) or key(policy.id) in judged:
-            continue
-        if key(policy.id) in assigned or (policy.protected_items or 0) > 0:
-            yield policy
 
 
 def automated_backup_shortfalls(
@@ -530,17 +572,51 @@ def _with_platform_limits(message: str, platform: Iterable[str]) -> str:
     )
 
 
-def sql_vm_backup_result(
-    machine: SqlVirtualMachine,
-    items: list[ProtectedItem],
-    policies: ById[BackupPolicy],
-    *,
-    retention: int,
-    interval: int,
-    per_day: int,
-) -> CheckResult:
+@dataclass(frozen=True)
+class SqlVmBackup(AddressedAsRecord):
+    """A SQL Server on a VM with the Azure Backup items of its databases, each with its policy.
+
+    ``declared`` marks a SQL VM as code declares it: Azure Backup of its databases is not part of that
+    resource, so its absence shows nothing.
+    """
+
+    machine: SqlVirtualMachine
+    items: tuple[tuple[ProtectedItem, BackupPolicy | None], ...] = ()
+    declared: bool = False
+
+    def record(self) -> Addressable:
+        """The record findings about this subject are addressed to."""
+        return self.machine
+
+
+def sql_backup_subjects(inventory: Inventory) -> Iterator[SqlVmBackup | BackupPolicy]:
+    """Every SQL Server on a VM with the Azure Backup items of its databases, then the SQL workload policies
+    in use that no SQL VM's item names (databases of instances not registered with the SQL IaaS Agent).
+
+    Unused policies (e.g. the default HourlyLogBackup) are not subjects.
+    """
+    policies = ById(inventory.backup_policies)
+    items_by_vm: dict[str, list[ProtectedItem]] = {}
+    for item in inventory.protected_items:
+        if item.source_resource_id and is_sql_item(item):
+            items_by_vm.setdefault(key(item.source_resource_id), []).append(item)
+    judged: set[str] = set()
+    for machine in inventory.sql_virtual_machines:
+        items = items_by_vm.get(key(machine.vm_id), []) if machine.vm_id else []
+        judged |= {key(i.policy_id) for i in items if i.policy_id}
+        yield SqlVmBackup(machine, tuple((i, policies.get(i.policy_id)) for i in items))
+    assigned = {key(i.policy_id) for i in inventory.protected_items if i.policy_id}
+    for policy in inventory.backup_policies:
+        if not is_sql_policy(policy) or key(policy.id) in judged:
+            continue
+        if key(policy.id) in assigned or (policy.protected_items or 0) > 0:
+            yield policy
+
+
+def sql_vm_backup_verdict(subject: SqlVmBackup, retention: int, interval: int, per_day: int) -> Verdict:
     """A SQL Server on a VM judged by Azure Backup of its databases and by the agent's Automated Backup."""
-    verdicts = [workload_item_verdict(i, policies.get(i.policy_id), retention, interval, per_day) for i in items]
+    machine = subject.machine
+    verdicts = [workload_item_verdict(i, policy, retention, interval, per_day) for i, policy in subject.items]
     auto = machine.auto_backup
     auto_on = auto is not None and bool(auto.enabled)
     auto_problems, auto_platform = (
@@ -553,41 +629,44 @@ def sql_vm_backup_result(
         "azure_backup": [v.evidence | {"problems": list(v.problems)} for v in verdicts],
         "automated_backup": _automated_backup_evidence(auto),
     }
+    if not verdicts and not auto_on and subject.declared:
+        state = "off" if auto is not None else "not configured"
+        return erroring(
+            f"Automated Backup is {state} in the code, and Azure Backup of the databases of a SQL Server on a VM "
+            "is not part of this resource, so whether anything backs them up cannot be shown",
+            **evidence,
+        )
     if not verdicts and not auto_on and machine.vm_id is None:
         # Azure Backup items name the VM, so without its id they cannot be matched: unknown, not unprotected.
-        return errored(
-            machine,
+        return erroring(
             "The VM of this SQL Server is not reported, so Azure Backup of its databases cannot "
             "be shown, and Automated Backup is not on",
             **evidence,
         )
     if not verdicts and not auto_on:
         state = "off" if auto is not None else "not configured"
-        return failed(
-            machine,
+        return failing(
             "Nothing backs up the databases of this SQL Server: no Azure Backup workload item protects them "
             f"and the SQL IaaS Agent's Automated Backup is {state}",
             **evidence,
         )
     if verdicts and all(not v.problems and v.unknown is None for v in verdicts):
         named = sorted({str(v.evidence.get("policy")) for v in verdicts})
-        return passed(
-            machine,
+        return passing(
             f"Azure Backup policy {', '.join(named)} meets the database backup schedule and retention for "
             f"{', '.join(v.database for v in verdicts)}",
             **evidence,
         )
     if auto is not None and auto_on and not auto_problems:
-        return passed(
-            machine,
+        return passing(
             f"Automated Backup to storage account {auto.storage_account}: {auto.full_frequency} full backups, log "
             f"backups every {auto.log_interval_minutes} minutes, kept {auto.retention_days} days, encrypted",
             **evidence,
         )
     unknown = next((v for v in verdicts if v.unknown is not None and not v.problems), None)
     if unknown is not None:
-        return errored(
-            machine, f"Database {unknown.database} in vault {unknown.evidence['vault']}: {unknown.unknown}", **evidence
+        return erroring(
+            f"Database {unknown.database} in vault {unknown.evidence['vault']}: {unknown.unknown}", **evidence
         )
     parts = [f"Azure Backup of {v.database}: " + "; ".join(v.problems) for v in verdicts if v.problems]
     if auto_on:
@@ -596,9 +675,27 @@ def sql_vm_backup_result(
         parts.append("Automated Backup is off")
     platform = [p for v in verdicts for p in v.platform] + auto_platform
     evidence["platform_limits"] = list(dict.fromkeys(platform))
-    return failed(
-        machine, _with_platform_limits("Database backups fall short: " + ". ".join(parts), platform), **evidence
-    )
+    return failing(_with_platform_limits("Database backups fall short: " + ". ".join(parts), platform), **evidence)
+
+
+def sql_policy_verdict(policy: BackupPolicy, retention: int, interval: int, per_day: int) -> Verdict | None:
+    """A SQL workload policy judged as such; None for a policy of another workload."""
+    if not is_sql_policy(policy):
+        return None
+    problems, platform = sql_policy_shortfalls(policy, retention, interval, per_day)
+    evidence: dict[str, object] = {
+        "vault": name_of(policy.vault_id),
+        "policy": policy.name,
+        "protected_items": policy.protected_items,
+        "full": _sub_policy_evidence(_sub_policy(policy, "full")),
+        "differential": _sub_policy_evidence(_sub_policy(policy, "differential")),
+        "log": _sub_policy_evidence(_sub_policy(policy, "log")),
+        "platform_limits": platform,
+    }
+    if not problems:
+        return passing(f"Policy {policy.name} meets the database backup schedule and retention", **evidence)
+    message = _with_platform_limits(f"Policy {policy.name} falls short: " + "; ".join(problems), platform)
+    return failing(message, problems=problems, **evidence)
 
 
 SQL_POLICY_REMEDIATION = Remediation(
@@ -634,50 +731,31 @@ SQL_POLICY_REMEDIATION = Remediation(
     severity=Severity.HIGH,
     resource_types=(SQL_VMS_API, POLICIES_API),
     requires=(VAULTS_API, POLICIES_API, PROTECTED_ITEMS_API, SQL_VMS_API, SQL_VM_SETTINGS_API),
+    over=sql_backup_subjects,
+    subject="SQL Servers on VMs or SQL workload backup policies in use",
     parameters=("db_backup_retention_days", "log_backup_interval_minutes", "differential_backups_per_day"),
     rationale="The log backup interval bounds how much committed data is lost in a restore, and the retention "
     "bounds how far back a corruption can be undone; the policy promises 5 minutes and 60 days.",
     remediation=SQL_POLICY_REMEDIATION,
 )
-def sql_backup_policy(inventory: Inventory, params: Params) -> Iterator[CheckResult]:
-    """Judge every SQL Server on a VM by either of its backups, and SQL workload policies of other instances."""
+def sql_backup_policy(subject: SqlVmBackup | SqlVirtualMachine | BackupPolicy, params: Params) -> Verdict | None:
+    """Judge a SQL Server on a VM by either of its backups, and a SQL workload policy of other instances; in
+    code, a SQL VM by its Automated Backup and a workload policy by its schedules."""
     retention = params.get_int("db_backup_retention_days")
     interval = params.get_int("log_backup_interval_minutes")
     per_day = params.get_int("differential_backups_per_day")
-    policies = ById(inventory.backup_policies)
-    items_by_vm: dict[str, list[ProtectedItem]] = {}
-    for item in inventory.protected_items:
-        if item.source_resource_id and is_sql_item(item):
-            items_by_vm.setdefault(key(item.source_resource_id), []).append(item)
-    judged: set[str] = set()
-    for machine in inventory.sql_virtual_machines:
-        items = items_by_vm.get(key(machine.vm_id), []) if machine.vm_id else []
-        judged |= {key(i.policy_id) for i in items if i.policy_id}
-        yield sql_vm_backup_result(machine, items, policies, retention=retention, interval=interval, per_day=per_day)
-    # Databases of SQL Server instances not registered with the SQL IaaS Agent: their policies, as such.
-    for policy in _policies_in_use(inventory, judged):
-        problems, platform = sql_policy_shortfalls(policy, retention, interval, per_day)
-        evidence: dict[str, object] = {
-            "vault": name_of(policy.vault_id),
-            "policy": policy.name,
-            "protected_items": policy.protected_items,
-            "full": _sub_policy_evidence(_sub_policy(policy, "full")),
-            "differential": _sub_policy_evidence(_sub_policy(policy, "differential")),
-            "log": _sub_policy_evidence(_sub_policy(policy, "log")),
-            "platform_limits": platform,
-        }
-        if not problems:
-            yield passed(policy, f"Policy {policy.name} meets the database backup schedule and retention", **evidence)
-            continue
-        message = _with_platform_limits(f"Policy {policy.name} falls short: " + "; ".join(problems), platform)
-        yield failed(policy, message, problems=problems, **evidence)
+    if isinstance(subject, BackupPolicy):
+        return sql_policy_verdict(subject, retention, interval, per_day)
+    if isinstance(subject, SqlVirtualMachine):
+        subject = SqlVmBackup(subject, declared=True)
+    return sql_vm_backup_verdict(subject, retention, interval, per_day)
 
 
 # --- BAK-02: Azure SQL Database retention ----------------------------------------------------------
 
 
-def database_retention_verdict(database: SqlDatabase, min_retention_days: int) -> tuple[Status, str]:
-    """Whether point-in-time or weekly long-term retention keeps backups for the required days."""
+def database_retention_shortfall(database: SqlDatabase, min_retention_days: int) -> tuple[Status, str]:
+    """Whether point-in-time or weekly long-term retention keeps backups for the required days, and why."""
     short = database.short_term_retention_days
     weekly_text = database.ltr_weekly
     if weekly_text is None:
@@ -692,6 +770,12 @@ def database_retention_verdict(database: SqlDatabase, min_retention_days: int) -
         )
     if short is not None and short >= min_retention_days:
         return Status.PASS, f"Point-in-time restore backups kept {short} days, at least {min_retention_days} days"
+    if short is None and min_retention_days <= AZURE_SQL_MAX_SHORT_TERM_RETENTION_DAYS:
+        # Point-in-time retention alone could keep the days asked for, and it is not known.
+        return Status.ERROR, (
+            f"Long-term weekly retention {weekly_text} is short of {min_retention_days} days and point-in-time "
+            "retention is not reported, so the retention cannot be shown"
+        )
     weeks = math.ceil(min_retention_days / 7)
     point_in_time = "not reported" if short is None else f"{short} days"
     others = [f"{n} {t}" for n, t in (("monthly", database.ltr_monthly), ("yearly", database.ltr_yearly)) if t]
@@ -717,6 +801,8 @@ def database_retention_verdict(database: SqlDatabase, min_retention_days: int) -
         "Microsoft.Sql/servers/databases/backupShortTermRetentionPolicies",
         "Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies",
     ),
+    over="sql_databases",
+    subject="Azure SQL user databases",
     parameters=("db_backup_retention_days",),
     rationale="Azure SQL Database takes its own full, differential and log backups, but keeps them at most 35 "
     "days for point-in-time restore; the policy's 60 days needs a long-term retention policy.",
@@ -733,23 +819,20 @@ def database_retention_verdict(database: SqlDatabase, min_retention_days: int) -
         "{ parent: db, name: 'default', properties: { weeklyRetention: 'P9W' } }",
     ),
 )
-def sql_database_retention(inventory: Inventory, params: Params) -> Iterator[CheckResult]:
-    """Pass user databases whose backups are kept at least the required days."""
-    minimum = params.get_int("db_backup_retention_days")
-    for database in inventory.sql_databases:
-        if database.is_system:
-            continue
-        status, message = database_retention_verdict(database, minimum)
-        evidence = {
-            "server": name_of(database.server_id),
-            "short_term_retention_days": database.short_term_retention_days,
-            "ltr_weekly": database.ltr_weekly,
-            "ltr_monthly": database.ltr_monthly,
-            "ltr_yearly": database.ltr_yearly,
-            "azure_sql_max_point_in_time_days": AZURE_SQL_MAX_SHORT_TERM_RETENTION_DAYS,
-        }
-        make = {Status.PASS: passed, Status.FAIL: failed, Status.ERROR: errored}[status]
-        yield make(database, message, **evidence)
+def sql_database_retention(database: SqlDatabase, params: Params) -> Verdict | None:
+    """Pass a user database whose backups are kept at least the required days; system databases are not judged."""
+    if database.is_system:
+        return None
+    status, message = database_retention_shortfall(database, params.get_int("db_backup_retention_days"))
+    evidence = {
+        "server": name_of(database.server_id),
+        "short_term_retention_days": database.short_term_retention_days,
+        "ltr_weekly": database.ltr_weekly,
+        "ltr_monthly": database.ltr_monthly,
+        "ltr_yearly": database.ltr_yearly,
+        "azure_sql_max_point_in_time_days": AZURE_SQL_MAX_SHORT_TERM_RETENTION_DAYS,
+    }
+    return Verdict(status, message, evidence)
 
 
 # --- BAK-04 --------------------------------------------------------------------------------------
@@ -788,24 +871,112 @@ def automated_backup_targets(inventory: Inventory) -> dict[str, list[str]]:
     return targets
 
 
-def _backup_accounts(
-    inventory: Inventory, names: tuple[str, ...]
-) -> tuple[list[StorageAccount], list[tuple[str, str]]]:
-    """The accounts that hold backups (those listed, or all when none are, and every Automated Backup
-    target), and why each named backup account that is not in the inventory is missing."""
+@dataclass(frozen=True)
+class BackupAccount(AddressedAsRecord):
+    """A storage account that may hold backups, with the SQL VMs whose Automated Backup writes to it."""
+
+    account: StorageAccount
+    automated_backup_of: tuple[str, ...] = ()
+
+    def record(self) -> Addressable:
+        """The record findings about this subject are addressed to."""
+        return self.account
+
+    def holds_backups(self, listed: frozenset[str]) -> bool:
+        """True when the baseline names it (an empty list names every account) or Automated Backup writes to it."""
+        return not listed or self.account.name.lower() in listed or bool(self.automated_backup_of)
+
+
+@dataclass(frozen=True)
+class MissingTarget:
+    """A storage account Automated Backup writes to that is not among the scanned accounts."""
+
+    name: str
+    machines: tuple[str, ...]
+    type: str = "Microsoft.Storage/storageAccounts"
+    subscription_id: str = ""
+
+    @property
+    def id(self) -> str:
+        """The account's name: its id is not known."""
+        return self.name
+
+
+@dataclass(frozen=True)
+class ScannedAccounts:
+    """The names of the scanned storage accounts, against which the baseline's backup accounts are looked up."""
+
+    names: frozenset[str]
+    id: str = "parameter:backup_storage_accounts"
+    type: str = "Microsoft.Storage/storageAccounts"
+    subscription_id: str = ""
+
+
+def backup_storage(inventory: Inventory) -> Iterator[ScannedAccounts | MissingTarget | BackupAccount | RecoveryVault]:
+    """Where backups are kept: every storage account (the judge keeps those that hold backups), each
+    Automated Backup target not scanned, the names looked up for the baseline's list, and every vault."""
     targets = automated_backup_targets(inventory)
-    wanted = {n.lower() for n in names} | set(targets)
-    chosen = [a for a in inventory.storage_accounts if not names or a.name.lower() in wanted]
     found = {a.name.lower() for a in inventory.storage_accounts}
-    missing = [
-        (n, f"Backup storage account {n} named in backup_storage_accounts") for n in names if n.lower() not in found
-    ]
-    missing += [
-        (name, f"Storage account {name}, the Automated Backup target of SQL VM {', '.join(machines)},")
-        for name, machines in targets.items()
-        if name not in found
-    ]
-    return chosen, missing
+    yield ScannedAccounts(frozenset(found))
+    for name, machines in targets.items():
+        if name not in found:
+            yield MissingTarget(name, tuple(machines))
+    for account in inventory.storage_accounts:
+        yield BackupAccount(account, tuple(targets.get(account.name.lower(), [])))
+    yield from inventory.recovery_vaults
+
+
+def _listed(params: Params) -> frozenset[str]:
+    return frozenset(name.lower() for name in params.get_list("backup_storage_accounts"))
+
+
+def vault_redundancy_shortfall(vault: RecoveryVault) -> str | None:
+    """Why a Recovery Services vault's backup storage is not geo-redundant; None when it is."""
+    redundancy = vault.storage_redundancy
+    if redundancy is None:
+        return "Vault backup storage redundancy not reported"
+    if redundancy.lower() != "georedundant":
+        return f"Vault stores backups {redundancy}, not GeoRedundant"
+    return None
+
+
+def vault_geo_verdict(vault: RecoveryVault) -> Verdict:
+    """A Recovery Services vault's backup storage is geo-redundant."""
+    evidence: dict[str, object] = {
+        "storage_redundancy": vault.storage_redundancy,
+        "cross_region_restore": vault.cross_region_restore,
+        "location": vault.location,
+    }
+    shortfall = vault_redundancy_shortfall(vault)
+    if shortfall:
+        return failing(shortfall, **evidence)
+    return passing("Vault stores backups GeoRedundant (replicated to the paired region)", **evidence)
+
+
+def account_geo_verdict(subject: BackupAccount, primary: str, secondary: str) -> Verdict:
+    """A backup storage account replicates from the primary region to the secondary one."""
+    account = subject.account
+    evidence: dict[str, object] = {
+        "automated_backup_of": list(subject.automated_backup_of),
+        "sku": account.sku,
+        "primary_location": account.primary_location or account.location,
+        "secondary_location": account.secondary_location,
+        "required_primary": primary,
+        "required_secondary": secondary,
+    }
+    geo = any(marker in (account.sku or "").upper() for marker in GEO_SKU_MARKERS)
+    if geo and not evidence["primary_location"]:
+        return erroring(
+            f"{account.sku} is geo-redundant, but the location is not known (not reported, or an expression "
+            f"decided at deployment), so replication from {primary} to {secondary} cannot be shown",
+            **evidence,
+        )
+    problems = geo_replication_shortfalls(account, primary, secondary)
+    if problems:
+        return failing("Backup storage is not geo-replicated as required: " + "; ".join(problems), **evidence)
+    return passing(
+        f"{account.sku} replicates from {evidence['primary_location']} to {account.secondary_location}", **evidence
+    )
 
 
 @check(
@@ -820,6 +991,8 @@ def _backup_accounts(
         SQL_VMS_API,
         SQL_VM_SETTINGS_API,
     ),
+    over=backup_storage,
+    subject="backup storage accounts or Recovery Services vaults",
     parameters=("backup_storage_accounts", "primary_region", "secondary_region"),
     rationale="Backups held in one region are lost with that region; the policy promises copies replicated "
     "from East US to West US.",
@@ -838,62 +1011,41 @@ def _backup_accounts(
         "redundancySettings: { standardTierStorageRedundancy: 'GeoRedundant', crossRegionRestore: 'Enabled' }",
     ),
 )
-def backup_geo_redundancy(inventory: Inventory, params: Params) -> Iterator[CheckResult]:
-    """Judge backup storage accounts' replication and regions, and every vault's storage redundancy."""
-    primary = params.get_str("primary_region")
-    secondary = params.get_str("secondary_region")
-    accounts, missing = _backup_accounts(inventory, params.get_list("backup_storage_accounts"))
-    for name, why in missing:
-        yield CheckResult(
-            resource_id=name,
-            resource_type="Microsoft.Storage/storageAccounts",
-            subscription_id="",
-            status=Status.ERROR,
-            message=f"{why} was not found in the scanned subscriptions, so its replication cannot be shown",
-            evidence={"backup_storage_accounts": list(params.get_list("backup_storage_accounts"))},
+def backup_geo_redundancy(
+    subject: ScannedAccounts | MissingTarget | BackupAccount | RecoveryVault, params: Params
+) -> Verdict | None:
+    """Judge a backup storage account's replication and regions, and a vault's storage redundancy; a backup
+    account that cannot be found is an error. Accounts that hold no backups are not judged."""
+    listed = _listed(params)
+    if isinstance(subject, RecoveryVault):
+        return vault_geo_verdict(subject)
+    if isinstance(subject, BackupAccount):
+        if not subject.holds_backups(listed):
+            return None
+        return account_geo_verdict(subject, params.get_str("primary_region"), params.get_str("secondary_region"))
+    named = {"backup_storage_accounts": list(params.get_list("backup_storage_accounts"))}
+    if isinstance(subject, MissingTarget):
+        return erroring(
+            f"Storage account {subject.name}, the Automated Backup target of SQL VM {', '.join(subject.machines)}, "
+            "was not found in the scanned subscriptions, so its replication cannot be shown",
+            **named,
         )
-    targets = automated_backup_targets(inventory)
-    for account in accounts:
-        evidence = {
-            "automated_backup_of": targets.get(account.name.lower(), []),
-            "sku": account.sku,
-            "primary_location": account.primary_location or account.location,
-            "secondary_location": account.secondary_location,
-            "required_primary": primary,
-            "required_secondary": secondary,
-        }
-        problems = geo_replication_shortfalls(account, primary, secondary)
-        if problems:
-            yield failed(
-                account, "Backup storage is not geo-replicated as required: " + "; ".join(problems), **evidence
-            )
-        else:
-            yield passed(
-                account,
-                f"{account.sku} replicates from {evidence['primary_location']} to {account.secondary_location}",
-                **evidence,
-            )
-    for vault in inventory.recovery_vaults:
-        vault_evidence: dict[str, object] = {
-            "storage_redundancy": vault.storage_redundancy,
-            "cross_region_restore": vault.cross_region_restore,
-            "location": vault.location,
-        }
-        shortfall = vault_redundancy_shortfall(vault)
-        if shortfall:
-            yield failed(vault, shortfall, **vault_evidence)
-        else:
-            yield passed(vault, "Vault stores backups GeoRedundant (replicated to the paired region)", **vault_evidence)
-
-
-def vault_redundancy_shortfall(vault: RecoveryVault) -> str | None:
-    """Why a Recovery Services vault's backup storage is not geo-redundant; None when it is."""
-    redundancy = vault.storage_redundancy
-    if redundancy is None:
-        return "Vault backup storage redundancy not reported"
-    if redundancy.lower() != "georedundant":
-        return f"Vault stores backups {redundancy}, not GeoRedundant"
-    return None
+    missing = [n for n in params.get_list("backup_storage_accounts") if n.lower() not in subject.names]
+    if not missing:
+        return None
+    if len(missing) == 1:
+        return erroring(
+            f"Backup storage account {missing[0]} named in backup_storage_accounts was not found in the scanned "
+            "subscriptions, so its replication cannot be shown",
+            missing=missing,
+            **named,
+        )
+    return erroring(
+        f"Backup storage accounts {', '.join(missing)} named in backup_storage_accounts were not found in the "
+        "scanned subscriptions, so their replication cannot be shown",
+        missing=missing,
+        **named,
+    )
 
 
 GEO_STATEMENT = (
@@ -903,14 +1055,35 @@ LRS_STATEMENT = "The MUL2 solution uses the Azure locally redundant storage (LRS
 POLICY_RESOURCE_ID = "policy:BAK-04"
 
 
-def redundancy_in_estate(inventory: Inventory, accounts: list[StorageAccount]) -> tuple[list[str], list[str]]:
+@dataclass(frozen=True)
+class BackupEstate:
+    """The policy's own backup statements, with the estate's backup storage to say which one it follows."""
+
+    accounts: tuple[BackupAccount, ...]
+    vaults: tuple[RecoveryVault, ...]
+    id: str = POLICY_RESOURCE_ID
+    type: str = "policy"
+    subscription_id: str = ""
+
+
+def backup_estate(inventory: Inventory) -> Iterator[BackupEstate]:
+    """The one subject of the policy's contradiction: present whatever the estate holds."""
+    targets = automated_backup_targets(inventory)
+    accounts = tuple(BackupAccount(a, tuple(targets.get(a.name.lower(), []))) for a in inventory.storage_accounts)
+    yield BackupEstate(accounts, inventory.recovery_vaults)
+
+
+def redundancy_in_estate(estate: BackupEstate, listed: frozenset[str]) -> tuple[list[str], list[str]]:
     """Names of backup storage accounts and vaults that are geo-redundant, and of those that are not."""
     geo: list[str] = []
     local: list[str] = []
-    for account in accounts:
+    for subject in estate.accounts:
+        if not subject.holds_backups(listed):
+            continue
+        account = subject.account
         is_geo = any(marker in (account.sku or "").upper() for marker in GEO_SKU_MARKERS)
         (geo if is_geo else local).append(f"{account.name} ({account.sku or 'SKU not reported'})")
-    for vault in inventory.recovery_vaults:
+    for vault in estate.vaults:
         redundancy = vault.storage_redundancy or "redundancy not reported"
         (geo if redundancy.lower() == "georedundant" else local).append(f"{vault.name} ({redundancy})")
     return geo, local
@@ -928,6 +1101,8 @@ def redundancy_in_estate(inventory: Inventory, accounts: list[StorageAccount]) -
         SQL_VMS_API,
         SQL_VM_SETTINGS_API,
     ),
+    over=backup_estate,
+    subject="backup policy statements",
     parameters=("backup_storage_accounts",),
     rationale="A policy that promises two incompatible redundancy levels cannot be audited as written; the "
     "automated check holds the estate to geo-replication, the stronger statement.",
@@ -939,21 +1114,21 @@ def redundancy_in_estate(inventory: Inventory, accounts: list[StorageAccount]) -
         "with a new revision date",
     ),
 )
-def backup_policy_contradiction(inventory: Inventory, params: Params) -> Iterator[CheckResult]:
-    """One informational finding naming the policy's own contradiction and which statement the estate follows."""
-    accounts, _ = _backup_accounts(inventory, params.get_list("backup_storage_accounts"))
-    geo, local = redundancy_in_estate(inventory, accounts)
-    estate = (
+def backup_policy_contradiction(estate: BackupEstate, params: Params) -> Verdict:
+    """One informational note naming the policy's own contradiction and which statement the estate follows.
+
+    The note is the policy text's, not the estate's: it is given whatever the estate holds (so it is never a
+    pass), and only the estate's summary in it changes.
+    """
+    geo, local = redundancy_in_estate(estate, _listed(params))
+    summary = (
         f"In the estate, geo-redundant: {', '.join(geo) or 'none'}; not geo-redundant: {', '.join(local) or 'none'}."
     )
-    yield CheckResult(
-        resource_id=POLICY_RESOURCE_ID,
-        resource_type="policy",
-        subscription_id="",
-        status=Status.FAIL,
-        message=f'The policy contradicts itself: "{GEO_STATEMENT}" versus "{LRS_STATEMENT}" Backups are judged '
-        f"against geo-replication; the policy text should be corrected. {estate}",
-        evidence={
+    return Verdict(
+        Status.FAIL,
+        f'The policy contradicts itself: "{GEO_STATEMENT}" versus "{LRS_STATEMENT}" Backups are judged '
+        f"against geo-replication; the policy text should be corrected. {summary}",
+        {
             "geo_replication_statement": GEO_STATEMENT,
             "lrs_statement": LRS_STATEMENT,
             "geo_redundant": geo,
