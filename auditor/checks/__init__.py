@@ -6,7 +6,8 @@ from auditor.registry import Registry
 
 BUILTIN_MODULES = (
     "auditor.checks.network",
-    "auditor.checks.network_layers",
+    "auditor.checks.vpn",
+    "auditor.checks.firewall_layers",
     "auditor.checks.encryption",
     "auditor.checks.key_vault",
     "auditor.checks.backup",
