@@ -20,7 +20,7 @@ from auditor.checks.iac.conf_values import (
 from auditor.records.backup import RecoveryVault
 from auditor.records.compute import Disk, DiskEncryption, DiskEncryptionSet
 from auditor.records.keyvault import KeyVault
-from auditor.records.network import SecurityRule
+from auditor.records.network import NetworkSecurityGroup, SecurityRule, VirtualNetworkGateway
 from auditor.records.storage import StorageAccount
 
 NSG = "Microsoft.Network/networkSecurityGroups"
@@ -181,4 +181,67 @@ def recovery_vault(conf: Mapping[str, Any]) -> RecoveryVault:
         infrastructure_encryption=None,
         storage_redundancy=_text(redundancy) or "GeoRedundant",
         cross_region_restore=None,
+    )
+
+
+def network_security_group(resource_type: str, conf: Mapping[str, Any]) -> NetworkSecurityGroup:
+    """An NSG with its ``properties.securityRules``, or a ``securityRules`` child resource as its NSG's one rule.
+
+    Azure's default rules are left out: they rank last and no NSG rule check judges them.
+    """
+    what = _name(conf)
+    return NetworkSecurityGroup(
+        id=what,
+        # A child rule is named NSG/RULE.
+        name=what.split("/", 1)[0] if resource_type == NSG_RULE else what,
+        subscription_id="",
+        resource_group="",
+        location=str(conf.get("location") or ""),
+        rules=security_rules(resource_type, conf),
+    )
+
+
+P2S = "properties/vpnClientConfiguration"
+
+
+def _radius_server(conf: Mapping[str, Any]) -> str | None:
+    single = _text(arm_get(conf, f"{P2S}/radiusServerAddress"))
+    if single:
+        return single
+    # Gateways with several RADIUS servers list them instead of the single address.
+    servers = arm_get(conf, f"{P2S}/radiusServers")
+    listed = servers if isinstance(servers, list) else []
+    return next((str(a) for s in listed if isinstance(s, dict) and (a := s.get("radiusServerAddress"))), None)
+
+
+def virtual_network_gateway(conf: Mapping[str, Any]) -> VirtualNetworkGateway:
+    """A ``Microsoft.Network/virtualNetworkGateways`` resource with its point-to-site settings.
+
+    Without vpnAuthenticationTypes Azure infers the types from the settings given (root certificates, RADIUS
+    server, AAD tenant), and so does the rule. Settings that only need to be present (the tenant, the RADIUS
+    address) may be expressions; the authentication types, the gateway type and the root certificates may not.
+    """
+    what = _name(conf)
+    kind = arm_literal(conf, "properties/gatewayType", what)
+    if kind is None:
+        raise UndecidableError(f"{what} states no gatewayType")
+    roots = arm_literal(conf, f"{P2S}/vpnClientRootCertificates", what)
+    if roots is not None and not isinstance(roots, list):
+        raise UndecidableError(f"{what} {P2S}/vpnClientRootCertificates is {roots!r}, not a list")
+    return VirtualNetworkGateway(
+        id=what,
+        name=what,
+        subscription_id="",
+        resource_group="",
+        location=str(conf.get("location") or ""),
+        gateway_type=str(kind),
+        vpn_type=_text(arm_literal(conf, "properties/vpnType", what)),
+        sku=_text(arm_get(conf, "properties/sku/name")),
+        vnet_id=None,
+        p2s_address_pools=arm_strings(conf, f"{P2S}/vpnClientAddressPool/addressPrefixes", what),
+        p2s_auth_types=arm_strings(conf, f"{P2S}/vpnAuthenticationTypes", what),
+        p2s_protocols=arm_strings(conf, f"{P2S}/vpnClientProtocols", what),
+        p2s_root_certificates=len(roots or []),
+        aad_tenant=_text(arm_get(conf, f"{P2S}/aadTenant")),
+        radius_server=_radius_server(conf),
     )

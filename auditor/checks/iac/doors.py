@@ -19,12 +19,15 @@ from auditor.checks import builtin_registry
 from auditor.checks.iac import arm_records as arm
 from auditor.checks.iac import terraform_records as tf
 from auditor.checks.iac.conf_values import UndecidableError
+from auditor.checks.vpn import NsgAdminSources
 from auditor.iac.catalogue import CUSTOM_CHECKS
 from auditor.model import Status, Verdict, erroring
 from auditor.parameters import Params
 from auditor.registry import IAC_PREFIX, RegisteredCheck
 
 Language = Literal["terraform", "arm"]
+TF_NSGS = (tf.NSG, tf.NSG_RULE)
+ARM_NSGS = (arm.NSG, arm.NSG_RULE)
 # (resource type, configuration) -> the record the rule judges; None when the resource is not its subject.
 Builder = Callable[[str, Mapping[str, Any]], Any]
 
@@ -52,6 +55,31 @@ class Door:
 DOORS: tuple[Door, ...] = (
     Door("key_vault_protection", "terraform", "SECRETS", {"azurerm_key_vault": lambda _, conf: tf.key_vault(conf)}),
     Door("key_vault_protection", "arm", "SECRETS", {"Microsoft.KeyVault/vaults": lambda _, conf: arm.key_vault(conf)}),
+    # NET-02: a gateway's point-to-site authentication; an NSG's admin rules, its VPN pools not being in its code.
+    Door(
+        "vpn_p2s_authentication",
+        "terraform",
+        "NETWORKING",
+        {"azurerm_virtual_network_gateway": lambda _, conf: tf.virtual_network_gateway(conf)},
+    ),
+    Door(
+        "vpn_p2s_authentication",
+        "arm",
+        "NETWORKING",
+        {"Microsoft.Network/virtualNetworkGateways": lambda _, conf: arm.virtual_network_gateway(conf)},
+    ),
+    Door(
+        "remote_admin_sources_via_vpn",
+        "terraform",
+        "NETWORKING",
+        {kind: lambda kind, conf: NsgAdminSources(tf.network_security_group(kind, conf), None) for kind in TF_NSGS},
+    ),
+    Door(
+        "remote_admin_sources_via_vpn",
+        "arm",
+        "NETWORKING",
+        {kind: lambda kind, conf: NsgAdminSources(arm.network_security_group(kind, conf), None) for kind in ARM_NSGS},
+    ),
 )
 
 
