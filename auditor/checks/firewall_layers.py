@@ -104,32 +104,58 @@ def _firewall_evidence(firewall: AzureFirewall, intel: ThreatIntel) -> dict[str,
 
 
 @dataclass(frozen=True)
-class VnetFirewalls:
-    """A virtual network holding VM NICs, with the Azure Firewalls in it or a connected peer and the
-    threat-intelligence mode in force on each: what the firewall layer of NET-03 judges."""
+class FirewallLayer:
+    """The Azure Firewall layer as NET-03 judges it.
 
-    vnet: VirtualNetwork
-    subnets: tuple[PlacedSubnet, ...]
-    firewalls: tuple[tuple[AzureFirewall, ThreatIntel], ...]
-    vnets_searched: int
+    Live, a virtual network holding VM NICs, with the Azure Firewalls in it or a connected peer and the
+    threat-intelligence mode in force on each. From code, one firewall or firewall policy as declared
+    (``subnets`` None): the VNets it filters for and its provisioning are not in its code, its mode is.
+    """
+
+    scope: VirtualNetwork | AzureFirewall | FirewallPolicy
+    subnets: tuple[PlacedSubnet, ...] | None
+    firewalls: tuple[tuple[AzureFirewall, ThreatIntel], ...] = ()
+    vnets_searched: int = 0
 
     @property
     def id(self) -> str:
-        """The virtual network's id."""
-        return self.vnet.id
+        """The id of the virtual network (live) or of the declared firewall or policy (code)."""
+        return self.scope.id
 
     @property
     def type(self) -> str:
-        """The virtual network's type."""
-        return self.vnet.type
+        """The type of the virtual network, firewall or policy."""
+        return self.scope.type
 
     @property
     def subscription_id(self) -> str:
-        """The virtual network's subscription."""
-        return self.vnet.subscription_id
+        """The subscription of the virtual network, firewall or policy."""
+        return self.scope.subscription_id
 
 
-def vnets_with_firewalls(inventory: Inventory) -> Iterator[VnetFirewalls | PlacementProblem]:
+def declared_threat_intel(scope: AzureFirewall | FirewallPolicy) -> ThreatIntel:
+    """The mode a firewall or policy in code sets for itself."""
+    if isinstance(scope, FirewallPolicy):
+        return ThreatIntel(scope.threat_intel_mode, f"firewall policy {scope.name}")
+    return ThreatIntel(scope.threat_intel_mode, f"firewall {scope.name}")
+
+
+def _declared_verdict(scope: AzureFirewall | FirewallPolicy) -> Verdict:
+    intel = declared_threat_intel(scope)
+    evidence = {"threat_intel_mode": intel.mode, "threat_intel_set_on": intel.source}
+    if (intel.mode or "").lower() in ENFORCING_THREAT_INTEL:
+        return passing(
+            f"Threat intelligence {intel.mode} on {intel.source}; the VNets it filters for are not stated by its code",
+            **evidence,
+        )
+    return failing(
+        f"Threat intelligence {intel.mode} on {intel.source}: the firewall lets known malicious traffic through "
+        "unflagged",
+        **evidence,
+    )
+
+
+def vnets_with_firewalls(inventory: Inventory) -> Iterator[FirewallLayer | PlacementProblem]:
     """Every VNet holding VM NICs with the firewalls that can filter for it, and every unfollowable VM reference."""
     placement = place_vms(inventory)
     yield from placement.problems
@@ -147,7 +173,7 @@ def vnets_with_firewalls(inventory: Inventory) -> Iterator[VnetFirewalls | Place
         ]
         candidates = [f for vnet_id in reach for f in by_vnet.get(vnet_id, [])]
         judged = tuple((f, effective_threat_intel(f, policies)) for f in candidates)
-        yield VnetFirewalls(vnet, subnets, judged, len(reach))
+        yield FirewallLayer(vnet, subnets, judged, len(reach))
 
 
 @check(
@@ -170,11 +196,16 @@ def vnets_with_firewalls(inventory: Inventory) -> Iterator[VnetFirewalls | Place
         bicep="threatIntelMode: 'Deny' // Microsoft.Network/firewallPolicies properties",
     ),
 )
-def azure_firewall_protects_servers(subject: VnetFirewalls | PlacementProblem, params: Params) -> Verdict | None:
+def azure_firewall_protects_servers(subject: FirewallLayer | PlacementProblem, params: Params) -> Verdict | None:
     """Pass a server VNet with a healthy, threat-intel-enforcing Azure Firewall in it or a connected peer; a
-    VNet holding only VPN appliances is not a server VNet."""
+    VNet holding only VPN appliances is not a server VNet. A firewall or policy in code is judged by the
+    threat-intelligence mode it declares."""
     if isinstance(subject, PlacementProblem):
         return subject.verdict()
+    if subject.subnets is None:
+        if isinstance(subject.scope, VirtualNetwork):
+            raise TypeError("a virtual network is judged with the subnets holding its VMs")
+        return _declared_verdict(subject.scope)
     if not _server_subnets(subject.subnets, _publishers(params)):
         return None
     judged = subject.firewalls

@@ -20,7 +20,13 @@ from auditor.checks.iac.conf_values import (
 from auditor.records.backup import RecoveryVault
 from auditor.records.compute import Disk, DiskEncryption, DiskEncryptionSet
 from auditor.records.keyvault import KeyVault
-from auditor.records.network import NetworkSecurityGroup, SecurityRule, VirtualNetworkGateway
+from auditor.records.network import (
+    AzureFirewall,
+    FirewallPolicy,
+    NetworkSecurityGroup,
+    SecurityRule,
+    VirtualNetworkGateway,
+)
 from auditor.records.storage import StorageAccount
 
 NSG = "Microsoft.Network/networkSecurityGroups"
@@ -244,4 +250,46 @@ def virtual_network_gateway(conf: Mapping[str, Any]) -> VirtualNetworkGateway:
         p2s_root_certificates=len(roots or []),
         aad_tenant=_text(arm_get(conf, f"{P2S}/aadTenant")),
         radius_server=_radius_server(conf),
+    )
+
+
+# Threat-intelligence-based filtering is on in Alert mode unless a firewall or policy says otherwise
+# (Azure Firewall documentation, "Threat intelligence-based filtering").
+ARM_DEFAULT_THREAT_INTEL = "Alert"
+
+
+def azure_firewall(conf: Mapping[str, Any]) -> AzureFirewall | None:
+    """A ``Microsoft.Network/azureFirewalls`` resource and its threat-intelligence mode; None when a firewall
+    policy manages it (the mode in force is then judged on the policy)."""
+    what = _name(conf)
+    if arm_get(conf, "properties/firewallPolicy/id") or arm_get(conf, "properties/firewallPolicy"):
+        return None
+    mode = arm_literal(conf, "properties/threatIntelMode", what)
+    return AzureFirewall(
+        id=what,
+        name=what,
+        subscription_id="",
+        resource_group="",
+        location=str(conf.get("location") or ""),
+        provisioning_state=None,
+        threat_intel_mode=_text(mode) or ARM_DEFAULT_THREAT_INTEL,
+        sku_tier=_text(arm_get(conf, "properties/sku/tier")),
+        firewall_policy_id=None,
+    )
+
+
+def firewall_policy(conf: Mapping[str, Any]) -> FirewallPolicy | None:
+    """A ``Microsoft.Network/firewallPolicies`` resource and its threat-intelligence mode; None when it leaves
+    the mode to its base policy (judged on that policy)."""
+    what = _name(conf)
+    mode = _text(arm_literal(conf, "properties/threatIntelMode", what))
+    if mode is None and arm_get(conf, "properties/basePolicy"):
+        return None
+    return FirewallPolicy(
+        id=what,
+        name=what,
+        subscription_id="",
+        resource_group="",
+        location=str(conf.get("location") or ""),
+        threat_intel_mode=mode or ARM_DEFAULT_THREAT_INTEL,
     )

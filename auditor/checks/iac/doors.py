@@ -16,6 +16,7 @@ from functools import cache
 from typing import Any, Literal
 
 from auditor.checks import builtin_registry
+from auditor.checks.firewall_layers import FirewallLayer
 from auditor.checks.iac import arm_records as arm
 from auditor.checks.iac import terraform_records as tf
 from auditor.checks.iac.conf_values import UndecidableError
@@ -23,6 +24,7 @@ from auditor.checks.vpn import NsgAdminSources
 from auditor.iac.catalogue import CUSTOM_CHECKS
 from auditor.model import Status, Verdict, erroring
 from auditor.parameters import Params
+from auditor.records.network import AzureFirewall, FirewallPolicy
 from auditor.registry import IAC_PREFIX, RegisteredCheck
 
 Language = Literal["terraform", "arm"]
@@ -80,7 +82,31 @@ DOORS: tuple[Door, ...] = (
         "NETWORKING",
         {kind: lambda kind, conf: NsgAdminSources(arm.network_security_group(kind, conf), None) for kind in ARM_NSGS},
     ),
+    # NET-03: the threat-intelligence mode a firewall or firewall policy declares.
+    Door(
+        "azure_firewall_protects_servers",
+        "terraform",
+        "NETWORKING",
+        {
+            "azurerm_firewall": lambda _, conf: declared_layer(tf.azure_firewall(conf)),
+            "azurerm_firewall_policy": lambda _, conf: declared_layer(tf.firewall_policy(conf)),
+        },
+    ),
+    Door(
+        "azure_firewall_protects_servers",
+        "arm",
+        "NETWORKING",
+        {
+            "Microsoft.Network/azureFirewalls": lambda _, conf: declared_layer(arm.azure_firewall(conf)),
+            "Microsoft.Network/firewallPolicies": lambda _, conf: declared_layer(arm.firewall_policy(conf)),
+        },
+    ),
 )
+
+
+def declared_layer(scope: AzureFirewall | FirewallPolicy | None) -> FirewallLayer | None:
+    """The firewall layer a firewall or policy in code declares; None when the resource is not its subject."""
+    return FirewallLayer(scope, None) if scope is not None else None
 
 
 def doors(language: Language) -> tuple[Door, ...]:

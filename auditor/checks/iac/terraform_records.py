@@ -18,7 +18,13 @@ from auditor.checks.iac.conf_values import (
 from auditor.records.backup import BackupPolicy, RecoveryVault, RetentionRule, SubPolicy
 from auditor.records.compute import Disk, DiskEncryption, DiskEncryptionSet
 from auditor.records.keyvault import KeyVault
-from auditor.records.network import NetworkSecurityGroup, SecurityRule, VirtualNetworkGateway
+from auditor.records.network import (
+    AzureFirewall,
+    FirewallPolicy,
+    NetworkSecurityGroup,
+    SecurityRule,
+    VirtualNetworkGateway,
+)
 from auditor.records.sql import SqlDatabase
 from auditor.records.storage import StorageAccount
 
@@ -360,4 +366,44 @@ def virtual_network_gateway(conf: Mapping[str, Any]) -> VirtualNetworkGateway:
         p2s_root_certificates=len(tf_blocks(p2s, "root_certificate")),
         aad_tenant=str(tf_value(p2s, "aad_tenant") or "") or None,
         radius_server=_radius_server(p2s),
+    )
+
+
+# azurerm_firewall's threat_intel_mode and azurerm_firewall_policy's threat_intelligence_mode default to Alert.
+AZURERM_DEFAULT_THREAT_INTEL = "Alert"
+
+
+def azure_firewall(conf: Mapping[str, Any]) -> AzureFirewall | None:
+    """An ``azurerm_firewall`` and the threat-intelligence mode it sets; None when a firewall policy manages it.
+
+    A policy-managed firewall follows its policy's mode, so the mode in force is judged on the
+    ``azurerm_firewall_policy`` resource.
+    """
+    what = address(conf)
+    if tf_value(conf, "firewall_policy_id"):
+        return None
+    return AzureFirewall(
+        id=what,
+        name=_name(conf),
+        subscription_id="",
+        resource_group=str(tf_value(conf, "resource_group_name") or ""),
+        location=str(tf_value(conf, "location") or ""),
+        provisioning_state=None,
+        threat_intel_mode=str(tf_literal(conf, "threat_intel_mode", what) or AZURERM_DEFAULT_THREAT_INTEL),
+        sku_tier=str(tf_value(conf, "sku_tier") or "") or None,
+        firewall_policy_id=None,
+    )
+
+
+def firewall_policy(conf: Mapping[str, Any]) -> FirewallPolicy:
+    """An ``azurerm_firewall_policy`` and the threat-intelligence mode it sets."""
+    what = address(conf)
+    mode = tf_literal(conf, "threat_intelligence_mode", what) or AZURERM_DEFAULT_THREAT_INTEL
+    return FirewallPolicy(
+        id=what,
+        name=_name(conf),
+        subscription_id="",
+        resource_group=str(tf_value(conf, "resource_group_name") or ""),
+        location=str(tf_value(conf, "location") or ""),
+        threat_intel_mode=str(mode),
     )
