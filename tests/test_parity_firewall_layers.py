@@ -108,43 +108,31 @@ def policy_terraform(name: str, mode: str | None) -> str:
     )
 
 
+def firewall_case(name: str, expected: Status, reported: str, declared: str | None) -> Case:
+    """A firewall Azure reports with one mode, declared in code with it (or without, for the default)."""
+    return Case(
+        name,
+        expected,
+        firewall_json(name, reported),
+        firewall_terraform(name, declared),
+        firewall_template(name, declared),
+    )
+
+
+def policy_case(name: str, expected: Status, reported: str, declared: str | None) -> Case:
+    """A firewall policy Azure reports with one mode, declared in code with it (or without)."""
+    return Case(
+        name, expected, policy_json(name, reported), policy_terraform(name, declared), policy_template(name, declared)
+    )
+
+
 CASES = (
-    Case(
-        "afw-deny",
-        Status.PASS,
-        firewall_json("afw-deny", "Deny"),
-        *[f("afw-deny", "Deny") for f in (firewall_terraform, firewall_template)],
-    ),
-    Case(
-        "afw-default",
-        Status.PASS,
-        firewall_json("afw-default", "Alert"),
-        *[f("afw-default", None) for f in (firewall_terraform, firewall_template)],
-    ),
-    Case(
-        "afw-off",
-        Status.FAIL,
-        firewall_json("afw-off", "Off"),
-        *[f("afw-off", "Off") for f in (firewall_terraform, firewall_template)],
-    ),
-    Case(
-        "afwp-deny",
-        Status.PASS,
-        policy_json("afwp-deny", "Deny"),
-        *[f("afwp-deny", "Deny") for f in (policy_terraform, policy_template)],
-    ),
-    Case(
-        "afwp-default",
-        Status.PASS,
-        policy_json("afwp-default", "Alert"),
-        *[f("afwp-default", None) for f in (policy_terraform, policy_template)],
-    ),
-    Case(
-        "afwp-off",
-        Status.FAIL,
-        policy_json("afwp-off", "Off"),
-        *[f("afwp-off", "Off") for f in (policy_terraform, policy_template)],
-    ),
+    firewall_case("afw-deny", Status.PASS, "Deny", "Deny"),
+    firewall_case("afw-default", Status.PASS, "Alert", None),
+    firewall_case("afw-off", Status.FAIL, "Off", "Off"),
+    policy_case("afwp-deny", Status.PASS, "Deny", "Deny"),
+    policy_case("afwp-default", Status.PASS, "Alert", None),
+    policy_case("afwp-off", Status.FAIL, "Off", "Off"),
 )
 
 

@@ -18,6 +18,7 @@ from auditor.parameters import Params
 from auditor.records.network import (
     AzureFirewall,
     FirewallPolicy,
+    NetworkInterface,
     NetworkSecurityGroup,
     RouteTable,
     SecurityRule,
@@ -237,28 +238,55 @@ def azure_firewall_protects_servers(subject: FirewallLayer | PlacementProblem, p
 # --- NET-03: every VM NIC behind an NSG -----------------------------------------------------------
 
 
+# Subnets Azure reserves for its own gateways, firewalls, route servers and Bastion hosts hold no VM NICs
+# (and most do not take an NSG), so the VM firewall layer is not about them.
+PLATFORM_SUBNETS = frozenset(
+    {"gatewaysubnet", "azurefirewallsubnet", "azurefirewallmanagementsubnet", "routeserversubnet", "azurebastionsubnet"}
+)
+
+
 @dataclass(frozen=True)
 class NicCoverage:
-    """A VM NIC with the subnet each of its IP configurations sits in (None: not collected): what the VM
-    firewall layer of NET-03 judges."""
+    """The VM firewall layer as NET-03 judges it.
 
-    vm_nic: VmNic
-    subnets: tuple[Subnet | None, ...]  # one per IP configuration, in order
+    Live, a VM NIC with the subnet each of its IP configurations sits in (None: not collected). From code, a
+    virtual network with the subnets it declares inline (``vm_nic`` None): which of them hold VMs, and whether
+    those VMs' NICs carry NSGs, is not in its code.
+    """
+
+    scope: NetworkInterface | VirtualNetwork
+    vm_nic: VmNic | None
+    subnets: tuple[Subnet | None, ...]  # one per IP configuration in order; from code, the declared subnets
 
     @property
     def id(self) -> str:
-        """The NIC's id."""
-        return self.vm_nic.nic.id
+        """The NIC's (live) or the virtual network's (code) id."""
+        return self.scope.id
 
     @property
     def type(self) -> str:
-        """The NIC's type."""
-        return self.vm_nic.nic.type
+        """The NIC's or the virtual network's type."""
+        return self.scope.type
 
     @property
     def subscription_id(self) -> str:
-        """The NIC's subscription."""
-        return self.vm_nic.nic.subscription_id
+        """The NIC's or the virtual network's subscription."""
+        return self.scope.subscription_id
+
+
+def _declared_subnets_verdict(vnet: VirtualNetwork, subnets: Iterable[Subnet | None]) -> Verdict | None:
+    judged = [s for s in subnets if s is not None and s.name.lower() not in PLATFORM_SUBNETS]
+    if not judged:
+        return None
+    evidence = {"subnets": [{"subnet": s.name, "nsg": name_of(s.nsg_id) if s.nsg_id else None} for s in judged]}
+    bare = [s.name for s in judged if not s.nsg_id]
+    if bare:
+        return erroring(
+            f"Subnet {', '.join(bare)} of {vnet.name} has no NSG: VMs placed there are covered only by NSGs on "
+            "their interfaces, which the code of this virtual network does not state",
+            **evidence,
+        )
+    return passing(f"Every subnet of {vnet.name} has an NSG: any VM interface in it is covered", **evidence)
 
 
 def vm_nics_with_subnets(inventory: Inventory) -> Iterator[NicCoverage | PlacementProblem]:
@@ -270,7 +298,7 @@ def vm_nics_with_subnets(inventory: Inventory) -> Iterator[NicCoverage | Placeme
         found = (
             placement.subnet_index.get(key(c.subnet_id)) if c.subnet_id else None for c in placed.nic.ip_configurations
         )
-        yield NicCoverage(placed, tuple(f[0] if f else None for f in found))
+        yield NicCoverage(placed.nic, placed, tuple(f[0] if f else None for f in found))
 
 
 @check(
@@ -293,10 +321,15 @@ def vm_nics_with_subnets(inventory: Inventory) -> Iterator[NicCoverage | Placeme
         bicep="networkSecurityGroup: { id: nsg.id } // subnets[].properties",
     ),
 )
-def vm_nics_have_nsg(subject: NicCoverage | PlacementProblem, params: Params) -> Verdict:
-    """Fail a VM NIC with an IP configuration whose subnet has no NSG while the NIC has none either."""
+def vm_nics_have_nsg(subject: NicCoverage | PlacementProblem, params: Params) -> Verdict | None:
+    """Fail a VM NIC with an IP configuration whose subnet has no NSG while the NIC has none either; a virtual
+    network in code passes when every subnet it declares has an NSG."""
     if isinstance(subject, PlacementProblem):
         return subject.verdict()
+    if subject.vm_nic is None:
+        if not isinstance(subject.scope, VirtualNetwork):
+            raise TypeError("a network interface is judged with the VM it is attached to")
+        return _declared_subnets_verdict(subject.scope, subject.subnets)
     nic = subject.vm_nic.nic
     configs: list[dict[str, object]] = []
     uncovered: list[str] = []
@@ -428,28 +461,57 @@ def _route_evidence(table: RouteTable) -> dict[str, object]:
 
 @dataclass(frozen=True)
 class SubnetEgress:
-    """A subnet holding VM NICs with the route table on it, the Azure Firewall addresses and the NSGs that can
-    deny its egress: what the outbound layer of NET-03 judges."""
+    """The outbound layer as NET-03 judges it.
 
-    placed: PlacedSubnet
+    Live, a subnet holding VM NICs with the route table on it, the Azure Firewall addresses and the NSGs that
+    can deny its egress. From code, one route table (``placed`` None) with the firewall addresses its routes
+    name: the subnets it serves and their NSGs are other resources.
+    """
+
+    placed: PlacedSubnet | None
     route_table: RouteTable | None
     firewall_ips: frozenset[str]
     nsgs: ById[NetworkSecurityGroup]
 
     @property
+    def scope(self) -> PlacedSubnet | RouteTable:
+        """What the verdict is about: the subnet (live) or the route table (code)."""
+        if self.placed is not None:
+            return self.placed
+        if self.route_table is None:
+            raise TypeError("an egress subject needs a subnet or a route table")
+        return self.route_table
+
+    @property
     def id(self) -> str:
-        """The subnet's id."""
-        return self.placed.id
+        """The subnet's (live) or the route table's (code) id."""
+        return self.scope.id
 
     @property
     def type(self) -> str:
-        """The subnet resource type."""
-        return self.placed.type
+        """The subnet or route table resource type."""
+        return self.scope.type
 
     @property
     def subscription_id(self) -> str:
-        """The subscription of the subnet's virtual network."""
-        return self.placed.subscription_id
+        """The subscription of the subnet's virtual network or of the route table."""
+        return self.scope.subscription_id
+
+
+def _declared_route_verdict(table: RouteTable, firewall_ips: frozenset[str]) -> Verdict | None:
+    defaults = [r for r in table.routes if (r.address_prefix or "").strip() == DEFAULT_ROUTE]
+    if not defaults:
+        return None
+    evidence = _route_evidence(table)
+    route = default_route_to(table, firewall_ips)
+    if route:
+        return passing(f"Route {table.name}/{route} sends 0.0.0.0/0 to the Azure Firewall", **evidence)
+    hops = ", ".join(f"{r.name} to {r.next_hop_type} {r.next_hop_ip or ''}".strip() for r in defaults)
+    return erroring(
+        f"Route table {table.name} sends 0.0.0.0/0 elsewhere than an Azure Firewall its code names ({hops}); "
+        "whether the NSGs of the subnets it serves deny outbound Internet is not stated by its code",
+        **evidence,
+    )
 
 
 def subnets_with_egress(inventory: Inventory) -> Iterator[SubnetEgress | PlacementProblem]:
@@ -498,10 +560,17 @@ def server_egress_filtered(subject: SubnetEgress | PlacementProblem, params: Par
     holding only VPN appliances is not a server subnet."""
     if isinstance(subject, PlacementProblem):
         return subject.verdict()
+    if subject.placed is None:
+        if subject.route_table is None:
+            raise TypeError("an egress subject needs a subnet or a route table")
+        return _declared_route_verdict(subject.route_table, subject.firewall_ips)
     servers = subject.placed.servers(_publishers(params))
     if not servers:
         return None
-    placed = subject.placed
+    return _judge_server_subnet(subject.placed, servers, subject)
+
+
+def _judge_server_subnet(placed: PlacedSubnet, servers: tuple[VmNic, ...], subject: SubnetEgress) -> Verdict:
     firewall_ips, table, nsgs = subject.firewall_ips, subject.route_table, subject.nsgs
     subnet = placed.subnet
     evidence: dict[str, object] = {"vnet": placed.vnet.name, "azure_firewall_ips": sorted(firewall_ips)}

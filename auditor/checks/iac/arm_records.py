@@ -24,7 +24,11 @@ from auditor.records.network import (
     AzureFirewall,
     FirewallPolicy,
     NetworkSecurityGroup,
+    Route,
+    RouteTable,
     SecurityRule,
+    Subnet,
+    VirtualNetwork,
     VirtualNetworkGateway,
 )
 from auditor.records.storage import StorageAccount
@@ -293,3 +297,93 @@ def firewall_policy(conf: Mapping[str, Any]) -> FirewallPolicy | None:
         location=str(conf.get("location") or ""),
         threat_intel_mode=mode or ARM_DEFAULT_THREAT_INTEL,
     )
+
+
+VNET = "Microsoft.Network/virtualNetworks"
+SUBNET = "Microsoft.Network/virtualNetworks/subnets"
+
+
+def _subnet(body: Mapping[str, Any], vnet: str, what: str) -> Subnet:
+    if not isinstance(body, dict):
+        raise UndecidableError(f"{what} has a subnet that is not an object ({body!r})")
+    name = _name(body).rsplit("/", 1)[-1] or "unnamed"
+    nsg = arm_get(body, "properties/networkSecurityGroup")
+    nsg_id = nsg.get("id") if isinstance(nsg, dict) else nsg
+    return Subnet(
+        id=f"{vnet}/subnets/{name}",
+        name=name,
+        address_prefixes=arm_strings(body, "properties/addressPrefix", what)
+        + arm_strings(body, "properties/addressPrefixes", what),
+        nsg_id=str(nsg_id) if nsg_id else None,
+    )
+
+
+def virtual_network(resource_type: str, conf: Mapping[str, Any]) -> VirtualNetwork | None:
+    """A ``Microsoft.Network/virtualNetworks`` resource with its inline subnets, or a ``subnets`` child resource
+    as its network's one subnet; each with the NSG it names. None for a network declaring no subnet inline
+    (its subnets are judged as their own child resources)."""
+    what = _name(conf)
+    if resource_type == SUBNET:
+        vnet = what.split("/", 1)[0]
+        subnets: tuple[Subnet, ...] = (_subnet(conf, vnet, what),)
+    else:
+        vnet = what
+        listed = arm_literal(conf, "properties/subnets", what)
+        if listed is None or listed == []:
+            return None
+        if not isinstance(listed, list):
+            raise UndecidableError(f"{what} properties.subnets is {listed!r}, not a list of subnets")
+        subnets = tuple(_subnet(body, vnet, what) for body in listed)
+    return VirtualNetwork(
+        id=what,
+        name=vnet,
+        subscription_id="",
+        resource_group="",
+        location=str(conf.get("location") or ""),
+        address_prefixes=(),
+        subnets=subnets,
+    )
+
+
+ROUTE_TABLE = "Microsoft.Network/routeTables"
+ROUTE = "Microsoft.Network/routeTables/routes"
+
+
+def _route(body: Mapping[str, Any], what: str) -> Route:
+    if not isinstance(body, dict):
+        raise UndecidableError(f"{what} has a route that is not an object ({body!r})")
+    name = _name(body).rsplit("/", 1)[-1] or "unnamed"
+    here = f"{what} route {name}"
+    return Route(
+        name=name,
+        address_prefix=_text(arm_literal(body, "properties/addressPrefix", here)),
+        next_hop_type=_text(arm_literal(body, "properties/nextHopType", here)),
+        next_hop_ip=_text(arm_get(body, "properties/nextHopIpAddress")),
+    )
+
+
+def route_table(resource_type: str, conf: Mapping[str, Any]) -> RouteTable:
+    """A ``Microsoft.Network/routeTables`` resource with its routes, or a ``routes`` child as its table's route."""
+    what = _name(conf)
+    if resource_type == ROUTE:
+        routes: tuple[Route, ...] = (_route(conf, what),)
+        name = what.split("/", 1)[0]
+    else:
+        listed = arm_literal(conf, "properties/routes", what) or []
+        if not isinstance(listed, list):
+            raise UndecidableError(f"{what} properties.routes is {listed!r}, not a list of routes")
+        routes = tuple(_route(body, what) for body in listed)
+        name = what
+    return RouteTable(
+        id=what,
+        name=name,
+        subscription_id="",
+        resource_group="",
+        location=str(conf.get("location") or ""),
+        routes=routes,
+    )
+
+
+def names_a_firewall(value: str) -> bool:
+    """True for a next hop that is an expression reading an Azure Firewall's (private) address."""
+    return is_arm_expression(value) and "microsoft.network/azurefirewalls" in value.lower()

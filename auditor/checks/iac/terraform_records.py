@@ -22,7 +22,11 @@ from auditor.records.network import (
     AzureFirewall,
     FirewallPolicy,
     NetworkSecurityGroup,
+    Route,
+    RouteTable,
     SecurityRule,
+    Subnet,
+    VirtualNetwork,
     VirtualNetworkGateway,
 )
 from auditor.records.sql import SqlDatabase
@@ -407,3 +411,82 @@ def firewall_policy(conf: Mapping[str, Any]) -> FirewallPolicy:
         location=str(tf_value(conf, "location") or ""),
         threat_intel_mode=str(mode),
     )
+
+
+def virtual_network(conf: Mapping[str, Any]) -> VirtualNetwork | None:
+    """An ``azurerm_virtual_network`` with the subnets it declares inline and the NSG each names.
+
+    None when it declares none: its subnets are ``azurerm_subnet`` resources, whose NSG is associated by yet
+    another resource (``azurerm_subnet_network_security_group_association``) that a check of one resource
+    cannot see, so no verdict is given rather than a pass.
+    """
+    what = address(conf)
+    for dynamic in tf_blocks(conf, "dynamic"):
+        if "subnet" in dynamic:
+            raise UndecidableError(f"{what} builds subnet blocks dynamically from values not known in the code")
+    blocks = tf_blocks(conf, "subnet")
+    if not blocks:
+        return None
+    subnets = tuple(
+        Subnet(
+            id=f"{what}/subnets/{name}",
+            name=name,
+            # azurerm 4.x names it address_prefixes; 3.x address_prefix.
+            address_prefixes=tf_strings(block, "address_prefixes", what) or tf_strings(block, "address_prefix", what),
+            nsg_id=str(nsg) if (nsg := tf_value(block, "security_group")) else None,
+        )
+        for block in blocks
+        for name in [str(tf_literal(block, "name", what) or "unnamed")]
+    )
+    return VirtualNetwork(
+        id=what,
+        name=_name(conf),
+        subscription_id="",
+        resource_group=str(tf_value(conf, "resource_group_name") or ""),
+        location=str(tf_value(conf, "location") or ""),
+        address_prefixes=tf_strings(conf, "address_space", what),
+        subnets=subnets,
+    )
+
+
+ROUTE_TABLE = "azurerm_route_table"
+ROUTE = "azurerm_route"
+
+
+def _route(conf: Mapping[str, Any], what: str) -> Route:
+    name = str(tf_literal(conf, "name", what) or "unnamed")
+    here = f"{what} route {name}"
+    hop = tf_value(conf, "next_hop_in_ip_address")
+    return Route(
+        name=name,
+        address_prefix=str(tf_literal(conf, "address_prefix", here) or "") or None,
+        next_hop_type=str(tf_literal(conf, "next_hop_type", here) or "") or None,
+        next_hop_ip=str(hop) if hop else None,
+    )
+
+
+def route_table(resource_type: str, conf: Mapping[str, Any]) -> RouteTable:
+    """An ``azurerm_route_table`` with its inline routes, or an ``azurerm_route`` as its table's one route."""
+    what = address(conf)
+    if resource_type == ROUTE:
+        routes: tuple[Route, ...] = (_route(conf, what),)
+        name = str(tf_value(conf, "route_table_name") or _name(conf))
+    else:
+        for dynamic in tf_blocks(conf, "dynamic"):
+            if "route" in dynamic:
+                raise UndecidableError(f"{what} builds route blocks dynamically from values not known in the code")
+        routes = tuple(_route(block, what) for block in tf_blocks(conf, "route"))
+        name = _name(conf)
+    return RouteTable(
+        id=what,
+        name=name,
+        subscription_id="",
+        resource_group=str(tf_value(conf, "resource_group_name") or ""),
+        location=str(tf_value(conf, "location") or ""),
+        routes=routes,
+    )
+
+
+def names_a_firewall(value: str) -> bool:
+    """True for a next hop that is an attribute of an ``azurerm_firewall`` (its private address)."""
+    return "azurerm_firewall." in value
