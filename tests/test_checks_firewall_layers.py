@@ -7,26 +7,34 @@ from typing import Any
 import pytest
 
 from auditor.checks.firewall_layers import (
+    FirewallLayer,
+    NicCoverage,
+    SubnetEgress,
     azure_firewall_protects_servers,
     internet_egress,
     server_egress_filtered,
     vm_nics_have_nsg,
 )
+from auditor.checks.index import ById
 from auditor.model import CheckResult, Status
 from auditor.records.network import (
     AzureFirewall,
     NetworkInterface,
     NetworkSecurityGroup,
+    Route,
+    RouteTable,
     SecurityRule,
     Subnet,
     VnetPeering,
 )
-from tests.builders import rid
+from tests.builders import SUB, rid
 from tests.network_estates import (
     APPLIANCE_NIC,
     APPLIANCE_VM,
     DEFAULT_RULES,
     FGT,
+    FIREWALL_IP,
+    PARAMS,
     SERVER_VM,
     firewall,
     hub,
@@ -294,3 +302,38 @@ def test_appliance_subnets_are_not_server_subnets() -> None:
 def test_internet_egress_is_judged_per_protocol() -> None:
     rules = (outbound(protocol="Tcp"), outbound("deny-udp", protocol="Udp"), *DEFAULT_RULES)
     assert [e.protocol for e in internet_egress(rules)] == ["Icmp"]
+
+
+# --- one firewall, VNet or route table as code declares it ---------------------------------------------
+
+
+def test_a_declared_firewall_or_policy_is_judged_by_its_own_mode() -> None:
+    on = azure_firewall_protects_servers(FirewallLayer(firewall(threat_intel_mode="Alert"), None), PARAMS)
+    assert on is not None and on.status is Status.PASS
+    assert "Threat intelligence Alert on firewall afw" in on.message
+    off = azure_firewall_protects_servers(FirewallLayer(policy(mode="Off"), None), PARAMS)
+    assert off is not None and off.status is Status.FAIL
+    assert off.evidence == {"threat_intel_mode": "Off", "threat_intel_set_on": "firewall policy afwp"}
+
+
+def test_a_declared_vnet_passes_only_when_every_vm_subnet_has_an_nsg() -> None:
+    guarded = vnet("spoke", GUARDED, subnet("spoke", "GatewaySubnet", "10.1.0.0/27"))
+    verdict = vm_nics_have_nsg(NicCoverage(guarded, None, guarded.subnets), PARAMS)
+    assert verdict is not None and verdict.status is Status.PASS
+    bare = vnet("spoke", GUARDED, BARE)
+    verdict = vm_nics_have_nsg(NicCoverage(bare, None, bare.subnets), PARAMS)
+    assert verdict is not None and verdict.status is Status.ERROR
+    assert "Subnet bare of spoke has no NSG" in verdict.message
+    platform = vnet("hub", subnet("hub", "AzureFirewallSubnet", "10.0.1.0/26"))
+    assert vm_nics_have_nsg(NicCoverage(platform, None, platform.subnets), PARAMS) is None
+
+
+def test_a_declared_route_table_passes_only_through_the_firewall_it_names() -> None:
+    to_firewall = server_egress_filtered(SubnetEgress(None, RT, frozenset({FIREWALL_IP}), ById(())), PARAMS)
+    assert to_firewall is not None and to_firewall.status is Status.PASS
+    assert to_firewall.message == "Route rt/default sends 0.0.0.0/0 to the Azure Firewall"
+    elsewhere = server_egress_filtered(SubnetEgress(None, RT, frozenset(), ById(())), PARAMS)
+    assert elsewhere is not None and elsewhere.status is Status.ERROR
+    assert "not stated by its code" in elsewhere.message
+    no_default = RouteTable(RT.id, "rt", SUB, "rg-test", "eastus", (Route("onprem", "192.168.0.0/16", "VnetLocal"),))
+    assert server_egress_filtered(SubnetEgress(None, no_default, frozenset(), ById(())), PARAMS) is None

@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 
 from auditor.checks.vpn import (
+    NsgAdminSources,
+    VpnEstate,
     remote_admin_sources_via_vpn,
     vpn_p2s_authentication,
     vpn_path_to_servers,
@@ -237,3 +239,28 @@ def test_remote_admin_evidence_names_rule_port_and_pools() -> None:
     assert result.evidence["vpn_sources"]["gateway_subnets"] == ["10.0.0.0/27"]
     assert result.evidence["vpn_sources"]["vpn_appliance_addresses"] == ["10.0.4.4"]
     assert "partner (22)" in result.message
+
+
+# --- records judged directly ----------------------------------------------------------------------------
+
+
+def test_gateways_are_judged_one_record_at_a_time() -> None:
+    strong = vpn_p2s_authentication(gateway(), PARAMS)
+    assert strong is not None and strong.status is Status.PASS
+    radius = vpn_p2s_authentication(gateway(p2s_auth_types=("Radius",), radius_server="10.0.9.9"), PARAMS)
+    assert radius is not None and radius.status is Status.FAIL
+    assert vpn_p2s_authentication(gateway(gateway_type="ExpressRoute"), PARAMS) is None
+
+
+def test_an_nsg_without_its_estate_knows_only_the_whitelist() -> None:
+    def verdict(*rules: SecurityRule) -> Status:
+        return remote_admin_sources_via_vpn(NsgAdminSources(nsg("nsg", *rules), None), PARAMS).status
+
+    assert verdict(make_rule(sources=("203.0.113.0/24",))) is Status.PASS
+    assert verdict(make_rule(sources=("Internet",))) is Status.FAIL
+    assert verdict(make_rule(sources=("VirtualNetwork",))) is Status.FAIL
+    # The VPN client pool lives on the gateway: a private source may be it, or not.
+    assert verdict(make_rule(sources=(POOL,))) is Status.ERROR
+    estate = VpnEstate((gateway(),), (hub(),), ())
+    with_pool = remote_admin_sources_via_vpn(NsgAdminSources(nsg("nsg", make_rule(sources=(POOL,))), estate), PARAMS)
+    assert with_pool.status is Status.PASS
