@@ -28,6 +28,7 @@ PARAMS = Params(
     {
         "allowed_rdp_sources": ("203.0.113.0/24",),
         "allowed_vpn_publishers": ("fortinet",),
+        "vpn_source_prefixes": (),
         "exposed_ports": ("22", "5985", "5986", "1433", "1434", "3306", "5432"),
     }
 )

@@ -320,6 +320,10 @@ ADMIN_CASES = (
     admin_case("nsg-rdp-internet", Status.FAIL, RDP_WHITELISTED, RDP_INTERNET),
     admin_case("nsg-ssh-any", Status.FAIL, SSH_ANY),
     admin_case("nsg-partner-whitelisted", Status.PASS, PARTNER, allowed_rdp_sources="198.51.100.0/24"),
+    admin_case("nsg-pool-stated", Status.PASS, rule_json("rdp-vpn", POOL, "3389"), vpn_source_prefixes=POOL),
+    admin_case(
+        "nsg-private-not-the-pool", Status.FAIL, rule_json("rdp-lan", "10.0.0.0/8", "3389"), vpn_source_prefixes=POOL
+    ),
 )
 
 

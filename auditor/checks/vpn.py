@@ -364,18 +364,23 @@ class VpnEstate:
 NOT_IN_THIS_RESOURCE = "not stated by the code of this NSG"
 
 
-def vpn_sources(estate: VpnEstate | None, publishers: Sequence[str], allowed: Sequence[str]) -> VpnSources:
-    """VPN client pools, GatewaySubnets of VNets with a VPN gateway, VPN appliance addresses and the whitelist.
+def vpn_sources(
+    estate: VpnEstate | None, publishers: Sequence[str], allowed: Sequence[str], stated: Sequence[str] = ()
+) -> VpnSources:
+    """VPN client pools, GatewaySubnets of VNets with a VPN gateway, VPN appliance addresses, the VPN source
+    prefixes the baseline states and the whitelist.
 
-    Without an estate (an NSG judged from its code alone) only the whitelist is known.
+    Without an estate (an NSG judged from its code alone) only the stated prefixes and the whitelist are known.
     """
+    known = whitelist(allowed).union(AddressSet.from_prefixes(p for p in stated if is_ip_prefix(p)))
     if estate is None:
         return VpnSources(
-            whitelist(allowed),
+            known,
             {
                 "vpn_client_pools": NOT_IN_THIS_RESOURCE,
                 "gateway_subnets": NOT_IN_THIS_RESOURCE,
                 "vpn_appliance_addresses": NOT_IN_THIS_RESOURCE,
+                "vpn_source_prefixes": list(stated),
                 "allowed_rdp_sources": list(allowed),
             },
         )
@@ -399,13 +404,14 @@ def vpn_sources(estate: VpnEstate | None, publishers: Sequence[str], allowed: Se
             if c.private_ip and is_ip_prefix(c.private_ip)
         }
     )
-    addresses = AddressSet.from_prefixes([*pools, *gateway_subnets, *appliance_ips]).union(whitelist(allowed))
+    addresses = AddressSet.from_prefixes([*pools, *gateway_subnets, *appliance_ips]).union(known)
     return VpnSources(
         addresses,
         {
             "vpn_client_pools": pools,
             "gateway_subnets": gateway_subnets,
             "vpn_appliance_addresses": appliance_ips,
+            "vpn_source_prefixes": list(stated),
             "allowed_rdp_sources": list(allowed),
         },
     )
@@ -528,7 +534,7 @@ def _rules_named(found: Iterable[AdminSource]) -> str:
     requires=(NSGS, VNETS, NICS, VMS, *GATEWAYS),
     over=nsgs_with_vpn_sources,
     subject="network security groups",
-    parameters=("allowed_rdp_sources", "allowed_vpn_publishers"),
+    parameters=("allowed_rdp_sources", "allowed_vpn_publishers", "vpn_source_prefixes"),
     rationale="The policy requires VPN authentication and connection for server access: an RDP or SSH rule "
     "open to any other source, private ones included, lets administrators or attackers bypass the VPN.",
     remediation=Remediation(
@@ -545,11 +551,13 @@ def _rules_named(found: Iterable[AdminSource]) -> str:
 def remote_admin_sources_via_vpn(subject: NsgAdminSources, params: Params) -> Verdict:
     """Fail an NSG with a reachable RDP or SSH Allow rule whose sources reach beyond the VPN sources.
 
-    Judged from its code alone, an NSG's VPN client pool is unknown: a rule admitting every address, the
-    Internet or a tag fails, and one admitting other addresses outside the whitelist cannot be shown either way.
+    Judged from its code alone, an NSG's VPN client pool is unknown unless vpn_source_prefixes states it: without
+    it, a rule admitting every address, the Internet or a tag fails, and one admitting other addresses outside
+    the whitelist cannot be shown either way.
     """
     nsg = subject.nsg
-    sources = vpn_sources(subject.estate, _publishers(params), params.get_list("allowed_rdp_sources"))
+    stated = params.get_list("vpn_source_prefixes")
+    sources = vpn_sources(subject.estate, _publishers(params), params.get_list("allowed_rdp_sources"), stated)
     found = [
         finding
         for port in REMOTE_ADMIN_PORTS
@@ -557,7 +565,7 @@ def remote_admin_sources_via_vpn(subject: NsgAdminSources, params: Params) -> Ve
         for finding in admin_sources_outside(nsg.rules, port, protocol, sources.addresses)
     ]
     undecided: list[AdminSource] = []
-    if subject.estate is None:
+    if subject.estate is None and not stated:
         undecided = [f for f in found if not f.beyond_any_pool]
         found = [f for f in found if f.beyond_any_pool]
     if found:
@@ -569,7 +577,8 @@ def remote_admin_sources_via_vpn(subject: NsgAdminSources, params: Params) -> Ve
     if undecided:
         return erroring(
             f"Inbound rule(s) {_rules_named(undecided)} admit remote administration from sources outside "
-            "allowed_rdp_sources; whether they are the VPN client pool is not stated by the code of this NSG",
+            "allowed_rdp_sources; whether they are the VPN client pool is not stated by the code of this NSG "
+            "(vpn_source_prefixes states it)",
             undecided=[f.evidence() for f in undecided],
             vpn_sources=sources.described,
         )
