@@ -266,7 +266,7 @@ def azure_firewall(conf: Mapping[str, Any]) -> AzureFirewall | None:
     """A ``Microsoft.Network/azureFirewalls`` resource and its threat-intelligence mode; None when a firewall
     policy manages it (the mode in force is then judged on the policy)."""
     what = _name(conf)
-    if arm_get(conf, "properties/firewallPolicy/id") or arm_get(conf, "properties/firewallPolicy"):
+    if arm_get(conf, "properties/firewallPolicy"):
         return None
     mode = arm_literal(conf, "properties/threatIntelMode", what)
     return AzureFirewall(
