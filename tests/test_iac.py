@@ -40,6 +40,8 @@ def tf(file: str, address: str) -> str:
 
 NSG = "azurerm_network_security_group"
 RULE_COLLECTION_GROUP = "azurerm_firewall_policy_rule_collection_group"
+ARM_NSG = "iac:arm/network.json:Microsoft.Network/networkSecurityGroups"
+BICEP_NSG = "iac:bicep/main.bicep:Microsoft.Network/networkSecurityGroups"
 EXPECTED: dict[tuple[str, str, str], str] = {
     # NET-01 over Terraform: every source form, protocol, plural field, range, shadowing and module.
     **{
@@ -266,6 +268,56 @@ EXPECTED: dict[tuple[str, str, str], str] = {
         ): status
         for name, status in (("dnatOpen", "fail"), ("dnatOffice", "pass"))
     },
+    # NET-03's threat-intelligence mode on the same firewall policies (Deny in both).
+    ("NET-03", "azure_firewall_protects_servers", tf("firewall.tf", "azurerm_firewall_policy.hub")): "pass",
+    (
+        "NET-03",
+        "azure_firewall_protects_servers",
+        "iac:bicep/firewall.bicep:Microsoft.Network/firewallPolicies.policy",
+    ): "pass",
+    # NET-02 over the same NSGs: an NSG's code does not hold the VPN client pool, so sources that may be it are
+    # errors, and every address, the Internet or a tag fails.
+    **{
+        ("NET-02", "remote_admin_sources_via_vpn", resource): status
+        for resource, status in {
+            f"{ARM_NSG}.nsg-arm-any": "fail",
+            f"{ARM_NSG}.nsg-arm-internet": "fail",
+            f"{ARM_NSG}.nsg-arm-parameter": "fail",
+            f"{ARM_NSG}.nsg-arm-shadowed": "pass",
+            f"{ARM_NSG}.nsg-arm-whitelisted": "error",
+            f"{ARM_NSG}/securityRules.nsg-arm-whitelisted/allow-rdp-udp-partner": "error",
+            f"{ARM_NSG}/securityRules.nsg-arm-whitelisted/allow-sql-internet": "pass",
+            f"{BICEP_NSG}.nsgLab": "fail",
+            f"{BICEP_NSG}.nsgOpen": "fail",
+            f"{BICEP_NSG}.nsgVpn": "error",
+            f"{BICEP_NSG}/securityRules.udpRange": "fail",
+            f"iac:plan/tfplan.json:{NSG}.plan_open": "fail",
+            f"iac:plan/tfplan.json:{NSG}.plan_private": "error",
+            tf("modules/nsg/main.tf", f"module.open_jump.{NSG}.this"): "fail",
+            tf("modules/nsg/main.tf", f"module.private_jump.{NSG}.this"): "error",
+            tf("network.tf", f"{NSG}.all_ports_internet"): "fail",
+            tf("network.tf", f"{NSG}.range_misses_rdp"): "pass",
+            tf("network.tf", f"{NSG}.rdp_any"): "fail",
+            tf("network.tf", f"{NSG}.rdp_internet"): "fail",
+            tf("network.tf", f"{NSG}.rdp_ipv6_any"): "fail",
+            tf("network.tf", f"{NSG}.rdp_outbound"): "pass",
+            tf("network.tf", f"{NSG}.rdp_param_whitelisted"): "pass",
+            tf("network.tf", f"{NSG}.rdp_plural"): "error",
+            tf("network.tf", f"{NSG}.rdp_private"): "error",
+            tf("network.tf", f"{NSG}.rdp_public_cidr"): "error",
+            tf("network.tf", f"{NSG}.rdp_range"): "fail",
+            tf("network.tf", f"{NSG}.rdp_service_tag"): "fail",
+            tf("network.tf", f"{NSG}.rdp_shadowed"): "pass",
+            tf("network.tf", f"{NSG}.rdp_star"): "fail",
+            tf("network.tf", f"{NSG}.rdp_udp"): "fail",
+            tf("network.tf", f"{NSG}.rdp_unresolved"): "error",
+            tf("network.tf", f"{NSG}.rdp_whitelisted"): "pass",
+            tf("network.tf", f"{NSG}.rdp_zero"): "fail",
+            tf("network.tf", f"{NSG}.ssh_internet"): "fail",
+            tf("network.tf", "azurerm_network_security_rule.standalone_rdp"): "error",
+            tf("network.tf", "azurerm_network_security_rule.standalone_waived"): "fail",
+        }.items()
+    },
 }
 
 
@@ -412,7 +464,8 @@ def ci_environment(tmp_path: Path, **variables: str) -> dict[str, str]:
 def only_the_sample_rdp_fails(out: Path) -> None:
     document = json.loads((out / "findings.json").read_text(encoding="utf-8"))
     failing = {(f["control_id"], f["resource_id"]) for f in document["findings"] if f["status"] == "fail"}
-    assert failing == {("NET-01", "iac:infra/network/main.tf:azurerm_network_security_group.web")}
+    web = "iac:infra/network/main.tf:azurerm_network_security_group.web"
+    assert failing == {("NET-01", web), ("NET-02", web)}
 
 
 def test_github_example_steps_run_as_written(tmp_path: Path) -> None:
@@ -423,7 +476,7 @@ def test_github_example_steps_run_as_written(tmp_path: Path) -> None:
     audit = bash(example_script(example, "auditor iac "), tmp_path, env)
     assert audit.returncode == 0, audit.stderr  # the step records the status; the gate step fails the job
     assert output.read_text(encoding="utf-8") == "status=1\n"  # the sample opens RDP to 0.0.0.0/0: critical
-    [annotation] = [line for line in audit.stdout.splitlines() if line.startswith("::error ")]
+    [annotation] = [line for line in audit.stdout.splitlines() if line.startswith("::error title=NET-01 ")]
     assert ",file=infra/network/main.tf,line=" in annotation
     out = tmp_path / "iac-report"
     for name in ("findings.sarif", "summary.md", "findings.json"):
@@ -442,7 +495,7 @@ def test_azure_pipelines_example_steps_run_as_written(tmp_path: Path) -> None:
     assert audit.returncode == 0, audit.stderr
     lines = audit.stdout.splitlines()
     assert lines[-1] == "##vso[task.setvariable variable=auditStatus]1"
-    [issue] = [line for line in lines if line.startswith("##vso[task.logissue type=error;")]
+    [issue] = [line for line in lines if line.startswith("##vso[task.logissue type=error;") and "code=NET-01]" in line]
     assert ";sourcepath=infra/network/main.tf;linenumber=" in issue and ";code=NET-01]" in issue
     out = tmp_path / "iac-report"
     for name in ("junit.xml", "findings.sarif", "summary.md", "findings.json"):
@@ -507,7 +560,7 @@ def test_under_github_actions_iac_failures_are_annotated_at_their_file_and_line(
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     assert cli.main(["infra/", "--fail-on", "high"]) == cli.EXIT_GATED
     assert sorted(p.name for p in tmp_path.iterdir()) == ["infra"]  # no --out: nothing written here
-    [annotation] = [line for line in capsys.readouterr().out.splitlines() if line.startswith("::error ")]
+    [annotation] = [line for line in capsys.readouterr().out.splitlines() if line.startswith("::error title=NET-01 ")]
     title = "title=NET-01 (critical)%3A Remote desktop is not reachable from public internet addresses except"
     assert annotation.startswith(f"::error {title}")
     properties = dict(item.split("=", 1) for item in annotation.split("::")[1].split(" ", 1)[1].split(","))

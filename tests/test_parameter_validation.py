@@ -60,6 +60,10 @@ def test_good_params_resolve(override: str) -> None:
     assert params.weakened == {}
 
 
+# The line before allowed_rdp_sources' weakening, which other list parameters share.
+RDP_QUOTE = 'quote = "Remote desktop connection by public internet IP\'s is denied excepted the whitelisted."\n'
+
+
 def _baseline_with(tmp_path: Path, old: str, new: str) -> Path:
     text = default_baseline_path().read_text(encoding="utf-8")
     assert text.count(old) == 1
@@ -75,7 +79,11 @@ def _baseline_with(tmp_path: Path, old: str, new: str) -> Path:
         ("default = 730\n", "default = 99999\n", "parameter 'max_validity_days': key 'default': 99999 is out of"),
         ('default = "High"\n', 'default = "bogus"\n', "parameter 'alert_min_severity': key 'default': 'bogus'"),
         ("default = 730\n", 'default = "730"\n', "parameter 'max_validity_days': key 'default': expected an integer"),
-        ('weakened_by = "match_all"\n', 'weakened_by = "zero"\n', "key 'weakened_by': 'zero' is not one of"),
+        (
+            f'{RDP_QUOTE}weakened_by = "match_all"\n',
+            f'{RDP_QUOTE}weakened_by = "zero"\n',
+            "key 'weakened_by': 'zero' is not one of",
+        ),
         ('format = "email"\n', 'format = "mail"\n', "key 'format': 'mail' is not one of port, email"),
         ("min = 7\nmax = 90\n", "min = 90\nmax = 7\n", "key 'min': 90 is above max 7"),
         ('format = "email"\n', "min = 1\n", "key 'min': only an int parameter has a range"),
@@ -114,7 +122,9 @@ def test_parameter_declared_with_another_type_than_the_checks_read_exits_2(
 
 def test_allowed_weakening_is_reported_in_every_report(tmp_path: Path) -> None:
     path = _baseline_with(
-        tmp_path, 'weakened_by = "match_all"\n', 'weakened_by = "match_all"\nallow_weakening = true\n'
+        tmp_path,
+        f'{RDP_QUOTE}weakened_by = "match_all"\n',
+        f'{RDP_QUOTE}weakened_by = "match_all"\nallow_weakening = true\n',
     )
     out = tmp_path / "out"
     argv = ["demo", "-q", "--baseline", str(path), "--param", "allowed_rdp_sources=0.0.0.0/0", "--out", str(out)]

@@ -7,7 +7,8 @@ from auditor.registry import Registry
 BUILTIN_MODULES = (
     "auditor.checks.nsg",
     "auditor.checks.firewall",
-    "auditor.checks.network_layers",
+    "auditor.checks.vpn",
+    "auditor.checks.firewall_layers",
     "auditor.checks.disks",
     "auditor.checks.storage",
     "auditor.checks.vault_encryption",

@@ -43,7 +43,18 @@ from auditor.records.compute import Disk, DiskEncryption, DiskEncryptionSet, Sna
 from auditor.records.identity import RoleAssignment
 from auditor.records.keyvault import KeyVault, KeyVaultKey
 from auditor.records.monitor import ActionGroup, AlertRule, DefenderPlan, SecurityContact
-from auditor.records.network import AzureFirewall, FirewallPolicy, NatRule, NetworkSecurityGroup, SecurityRule
+from auditor.records.network import (
+    AzureFirewall,
+    FirewallPolicy,
+    NatRule,
+    NetworkSecurityGroup,
+    Route,
+    RouteTable,
+    SecurityRule,
+    Subnet,
+    VirtualNetwork,
+    VirtualNetworkGateway,
+)
 from auditor.records.sql import SqlDatabase, SqlVirtualMachine
 from auditor.records.storage import StorageAccount
 
@@ -799,3 +810,181 @@ def sql_virtual_machine(conf: Mapping[str, Any]) -> SqlVirtualMachine:
     _no_expressions(arm_get(conf, "properties/autoBackupSettings"), "properties/autoBackupSettings", what)
     body = _as_got(conf, "Microsoft.SqlVirtualMachine/sqlVirtualMachines")
     return with_auto_backup_settings(body, collected_sql_virtual_machine(body, ""))
+
+
+P2S = "properties/vpnClientConfiguration"
+
+
+def _radius_server(conf: Mapping[str, Any]) -> str | None:
+    single = _text(arm_get(conf, f"{P2S}/radiusServerAddress"))
+    if single:
+        return single
+    # Gateways with several RADIUS servers list them instead of the single address.
+    servers = arm_get(conf, f"{P2S}/radiusServers")
+    listed = servers if isinstance(servers, list) else []
+    return next((str(a) for s in listed if isinstance(s, dict) and (a := s.get("radiusServerAddress"))), None)
+
+
+def virtual_network_gateway(conf: Mapping[str, Any]) -> VirtualNetworkGateway:
+    """A ``Microsoft.Network/virtualNetworkGateways`` resource with its point-to-site settings.
+
+    Without vpnAuthenticationTypes Azure infers the types from the settings given (root certificates, RADIUS
+    server, AAD tenant), and so does the rule. Settings that only need to be present (the tenant, the RADIUS
+    address) may be expressions; the authentication types, the gateway type and the root certificates may not.
+    """
+    what = _name(conf)
+    kind = arm_literal(conf, "properties/gatewayType", what)
+    if kind is None:
+        raise UndecidableError(f"{what} states no gatewayType")
+    roots = arm_literal(conf, f"{P2S}/vpnClientRootCertificates", what)
+    if roots is not None and not isinstance(roots, list):
+        raise UndecidableError(f"{what} {P2S}/vpnClientRootCertificates is {roots!r}, not a list")
+    return VirtualNetworkGateway(
+        id=what,
+        name=what,
+        subscription_id="",
+        resource_group="",
+        location=str(conf.get("location") or ""),
+        gateway_type=str(kind),
+        vpn_type=_text(arm_literal(conf, "properties/vpnType", what)),
+        sku=_text(arm_get(conf, "properties/sku/name")),
+        vnet_id=None,
+        p2s_address_pools=arm_strings(conf, f"{P2S}/vpnClientAddressPool/addressPrefixes", what),
+        p2s_auth_types=arm_strings(conf, f"{P2S}/vpnAuthenticationTypes", what),
+        p2s_protocols=arm_strings(conf, f"{P2S}/vpnClientProtocols", what),
+        p2s_root_certificates=len(roots or []),
+        aad_tenant=_text(arm_get(conf, f"{P2S}/aadTenant")),
+        radius_server=_radius_server(conf),
+    )
+
+
+# Threat-intelligence-based filtering is on in Alert mode unless a firewall or policy says otherwise
+# (Azure Firewall documentation, "Threat intelligence-based filtering").
+ARM_DEFAULT_THREAT_INTEL = "Alert"
+
+
+def threat_intel_firewall(conf: Mapping[str, Any]) -> AzureFirewall | None:
+    """A ``Microsoft.Network/azureFirewalls`` resource and its threat-intelligence mode; None when a firewall
+    policy manages it (the mode in force is then judged on the policy)."""
+    what = _name(conf)
+    if arm_get(conf, "properties/firewallPolicy"):
+        return None
+    mode = arm_literal(conf, "properties/threatIntelMode", what)
+    return AzureFirewall(
+        id=what,
+        name=what,
+        subscription_id="",
+        resource_group="",
+        location=str(conf.get("location") or ""),
+        provisioning_state=None,
+        threat_intel_mode=_text(mode) or ARM_DEFAULT_THREAT_INTEL,
+        sku_tier=_text(arm_get(conf, "properties/sku/tier")),
+        firewall_policy_id=None,
+    )
+
+
+def firewall_policy(conf: Mapping[str, Any]) -> FirewallPolicy | None:
+    """A ``Microsoft.Network/firewallPolicies`` resource and its threat-intelligence mode; None when it leaves
+    the mode to its base policy (judged on that policy)."""
+    what = _name(conf)
+    mode = _text(arm_literal(conf, "properties/threatIntelMode", what))
+    if mode is None and arm_get(conf, "properties/basePolicy"):
+        return None
+    return FirewallPolicy(
+        id=what,
+        name=what,
+        subscription_id="",
+        resource_group="",
+        location=str(conf.get("location") or ""),
+        threat_intel_mode=mode or ARM_DEFAULT_THREAT_INTEL,
+    )
+
+
+VNET = "Microsoft.Network/virtualNetworks"
+SUBNET = "Microsoft.Network/virtualNetworks/subnets"
+
+
+def _subnet(body: Mapping[str, Any], vnet: str, what: str) -> Subnet:
+    if not isinstance(body, dict):
+        raise UndecidableError(f"{what} has a subnet that is not an object ({body!r})")
+    name = _name(body).rsplit("/", 1)[-1] or "unnamed"
+    nsg = arm_get(body, "properties/networkSecurityGroup")
+    nsg_id = nsg.get("id") if isinstance(nsg, dict) else nsg
+    return Subnet(
+        id=f"{vnet}/subnets/{name}",
+        name=name,
+        address_prefixes=arm_strings(body, "properties/addressPrefix", what)
+        + arm_strings(body, "properties/addressPrefixes", what),
+        nsg_id=str(nsg_id) if nsg_id else None,
+    )
+
+
+def virtual_network(resource_type: str, conf: Mapping[str, Any]) -> VirtualNetwork | None:
+    """A ``Microsoft.Network/virtualNetworks`` resource with its inline subnets, or a ``subnets`` child resource
+    as its network's one subnet; each with the NSG it names. None for a network declaring no subnet inline
+    (its subnets are judged as their own child resources)."""
+    what = _name(conf)
+    if resource_type == SUBNET:
+        vnet = what.split("/", 1)[0]
+        subnets: tuple[Subnet, ...] = (_subnet(conf, vnet, what),)
+    else:
+        vnet = what
+        listed = arm_literal(conf, "properties/subnets", what)
+        if listed is None or listed == []:
+            return None
+        if not isinstance(listed, list):
+            raise UndecidableError(f"{what} properties.subnets is {listed!r}, not a list of subnets")
+        subnets = tuple(_subnet(body, vnet, what) for body in listed)
+    return VirtualNetwork(
+        id=what,
+        name=vnet,
+        subscription_id="",
+        resource_group="",
+        location=str(conf.get("location") or ""),
+        address_prefixes=(),
+        subnets=subnets,
+    )
+
+
+ROUTE_TABLE = "Microsoft.Network/routeTables"
+ROUTE = "Microsoft.Network/routeTables/routes"
+
+
+def _route(body: Mapping[str, Any], what: str) -> Route:
+    if not isinstance(body, dict):
+        raise UndecidableError(f"{what} has a route that is not an object ({body!r})")
+    name = _name(body).rsplit("/", 1)[-1] or "unnamed"
+    here = f"{what} route {name}"
+    return Route(
+        name=name,
+        address_prefix=_text(arm_literal(body, "properties/addressPrefix", here)),
+        next_hop_type=_text(arm_literal(body, "properties/nextHopType", here)),
+        next_hop_ip=_text(arm_get(body, "properties/nextHopIpAddress")),
+    )
+
+
+def route_table(resource_type: str, conf: Mapping[str, Any]) -> RouteTable:
+    """A ``Microsoft.Network/routeTables`` resource with its routes, or a ``routes`` child as its table's route."""
+    what = _name(conf)
+    if resource_type == ROUTE:
+        routes: tuple[Route, ...] = (_route(conf, what),)
+        name = what.split("/", 1)[0]
+    else:
+        listed = arm_literal(conf, "properties/routes", what) or []
+        if not isinstance(listed, list):
+            raise UndecidableError(f"{what} properties.routes is {listed!r}, not a list of routes")
+        routes = tuple(_route(body, what) for body in listed)
+        name = what
+    return RouteTable(
+        id=what,
+        name=name,
+        subscription_id="",
+        resource_group="",
+        location=str(conf.get("location") or ""),
+        routes=routes,
+    )
+
+
+def names_a_firewall(value: str) -> bool:
+    """True for a next hop that is an expression reading an Azure Firewall's (private) address."""
+    return is_arm_expression(value) and "microsoft.network/azurefirewalls" in value.lower()

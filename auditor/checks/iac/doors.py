@@ -16,14 +16,20 @@ from functools import cache
 from typing import Any, Literal
 
 from auditor.checks import builtin_registry
+from auditor.checks.firewall_layers import FirewallLayer, NicCoverage, SubnetEgress
 from auditor.checks.iac import arm_records as arm
 from auditor.checks.iac import terraform_records as tf
 from auditor.checks.iac.conf_values import UndecidableError
+from auditor.checks.index import ById
+from auditor.checks.vpn import NsgAdminSources
 from auditor.model import Status, Verdict, erroring
 from auditor.parameters import Params
+from auditor.records.network import AzureFirewall, FirewallPolicy, RouteTable, VirtualNetwork
 from auditor.registry import IAC_PREFIX, RegisteredCheck
 
 Language = Literal["terraform", "arm"]
+TF_NSGS = (tf.NSG, tf.NSG_RULE)
+ARM_NSGS = (arm.NSG, arm.NSG_RULE)
 # (resource type, configuration) -> the record the rule judges; None when the resource is not its subject.
 Builder = Callable[[str, Mapping[str, Any]], Any]
 
@@ -228,7 +234,100 @@ DOORS: tuple[Door, ...] = (
             arm.VAULT_STORAGE_CONFIG: lambda _, conf: arm.vault_storage_config(conf),
         },
     ),
+    # NET-02: a gateway's point-to-site authentication; an NSG's admin rules, its VPN pools not being in its code.
+    Door(
+        "vpn_p2s_authentication",
+        "terraform",
+        "NETWORKING",
+        {"azurerm_virtual_network_gateway": lambda _, conf: tf.virtual_network_gateway(conf)},
+    ),
+    Door(
+        "vpn_p2s_authentication",
+        "arm",
+        "NETWORKING",
+        {"Microsoft.Network/virtualNetworkGateways": lambda _, conf: arm.virtual_network_gateway(conf)},
+    ),
+    Door(
+        "remote_admin_sources_via_vpn",
+        "terraform",
+        "NETWORKING",
+        {kind: lambda kind, conf: NsgAdminSources(tf.network_security_group(kind, conf), None) for kind in TF_NSGS},
+    ),
+    Door(
+        "remote_admin_sources_via_vpn",
+        "arm",
+        "NETWORKING",
+        {kind: lambda kind, conf: NsgAdminSources(arm.network_security_group(kind, conf), None) for kind in ARM_NSGS},
+    ),
+    # NET-03: the threat-intelligence mode a firewall or firewall policy declares.
+    Door(
+        "azure_firewall_protects_servers",
+        "terraform",
+        "NETWORKING",
+        {
+            "azurerm_firewall": lambda _, conf: declared_layer(tf.azure_firewall(conf)),
+            "azurerm_firewall_policy": lambda _, conf: declared_layer(tf.firewall_policy(conf)),
+        },
+    ),
+    Door(
+        "azure_firewall_protects_servers",
+        "arm",
+        "NETWORKING",
+        {
+            "Microsoft.Network/azureFirewalls": lambda _, conf: declared_layer(arm.threat_intel_firewall(conf)),
+            "Microsoft.Network/firewallPolicies": lambda _, conf: declared_layer(arm.firewall_policy(conf)),
+        },
+    ),
+    # NET-03: the NSG on every subnet a virtual network declares; the default route a route table declares.
+    Door(
+        "vm_nics_have_nsg",
+        "terraform",
+        "NETWORKING",
+        {"azurerm_virtual_network": lambda _, conf: declared_subnets(tf.virtual_network(conf))},
+    ),
+    Door(
+        "vm_nics_have_nsg",
+        "arm",
+        "NETWORKING",
+        {kind: lambda kind, conf: declared_subnets(arm.virtual_network(kind, conf)) for kind in (arm.VNET, arm.SUBNET)},
+    ),
+    Door(
+        "server_egress_filtered",
+        "terraform",
+        "NETWORKING",
+        {
+            kind: lambda kind, conf: declared_egress(tf.route_table(kind, conf), tf.names_a_firewall)
+            for kind in (tf.ROUTE_TABLE, tf.ROUTE)
+        },
+    ),
+    Door(
+        "server_egress_filtered",
+        "arm",
+        "NETWORKING",
+        {
+            kind: lambda kind, conf: declared_egress(arm.route_table(kind, conf), arm.names_a_firewall)
+            for kind in (arm.ROUTE_TABLE, arm.ROUTE)
+        },
+    ),
 )
+
+
+def declared_layer(scope: AzureFirewall | FirewallPolicy | None) -> FirewallLayer | None:
+    """The firewall layer a firewall or policy in code declares; None when the resource is not its subject."""
+    return FirewallLayer(scope, None) if scope is not None else None
+
+
+def declared_subnets(vnet: VirtualNetwork | None) -> NicCoverage | None:
+    """The VM firewall layer a virtual network in code declares: its subnets and their NSGs."""
+    return NicCoverage(vnet, None, vnet.subnets) if vnet is not None else None
+
+
+def declared_egress(table: RouteTable, names_a_firewall: Callable[[str], bool]) -> SubnetEgress:
+    """The outbound layer a route table in code declares; the firewall's address is the next hop naming it."""
+    firewall_hops = frozenset(
+        r.next_hop_ip.strip() for r in table.routes if r.next_hop_ip and names_a_firewall(r.next_hop_ip)
+    )
+    return SubnetEgress(None, table, firewall_hops, ById(()))
 
 
 def doors(language: Language) -> tuple[Door, ...]:
