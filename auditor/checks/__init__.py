@@ -13,8 +13,10 @@ BUILTIN_MODULES = (
     "auditor.checks.monitoring",
     "auditor.checks.identity",
     "auditor.checks.transport",
-    "auditor.checks.endpoint",
+    "auditor.checks.antimalware",
     "auditor.checks.data_protection",
+    "auditor.checks.sql",
+    "auditor.checks.images",
 )
 
 
