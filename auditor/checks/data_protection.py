@@ -259,4 +259,3 @@ def storage_account_private_https(inventory: Inventory, params: Params) -> Itera
         else:
             keys = f"; Key Vault key {account.key_name} in {account.key_vault_uri}" if is_backup else ""
             yield passed(account, f"Private, HTTPS-only with TLS 1.2 or later{keys}", **evidence)
-
