@@ -16,9 +16,11 @@ from functools import cache
 from typing import Any, Literal
 
 from auditor.checks import builtin_registry
+from auditor.checks.antimalware import GuardedVm
 from auditor.checks.iac import arm_records as arm
 from auditor.checks.iac import terraform_records as tf
 from auditor.checks.iac.conf_values import UndecidableError
+from auditor.checks.images import SupportSubject
 from auditor.iac.catalogue import CUSTOM_CHECKS
 from auditor.model import Status, Verdict, erroring
 from auditor.parameters import Params
@@ -49,9 +51,50 @@ class Door:
     builders: Mapping[str, Builder]
 
 
+def _arm_extension(_: str, conf: Mapping[str, Any]) -> GuardedVm | None:
+    vm = arm.extension_vm(conf)
+    return GuardedVm(vm, None, declared_only=True) if vm is not None else None
+
+
 DOORS: tuple[Door, ...] = (
     Door("key_vault_protection", "terraform", "SECRETS", {"azurerm_key_vault": lambda _, conf: tf.key_vault(conf)}),
     Door("key_vault_protection", "arm", "SECRETS", {"Microsoft.KeyVault/vaults": lambda _, conf: arm.key_vault(conf)}),
+    # ENC-05, ENC-06, EP-01. A SQL registration in code (azurerm_mssql_virtual_machine) names no image: its
+    # engine and OS are judged on its VM's image. A VM in code shows only the extensions declared with it
+    # (inline in ARM), never the subscription's Defender plan: only a declared anti-malware extension is judged.
+    Door(
+        "sql_database_tde", "terraform", "ENCRYPTION", {"azurerm_mssql_database": lambda _, c: tf.mssql_database_tde(c)}
+    ),
+    Door(
+        "sql_database_tde", "arm", "ENCRYPTION", {arm.SQL_DATABASE: arm.sql_database_tde, arm.TDE: arm.sql_database_tde}
+    ),
+    Door(
+        "supported_engine_and_os",
+        "terraform",
+        "GENERAL_SECURITY",
+        {t: lambda t, c: SupportSubject(tf.image_vm(t, c), None) for t in (tf.WINDOWS_VM, tf.LINUX_VM, tf.LEGACY_VM)},
+    ),
+    Door(
+        "supported_engine_and_os",
+        "arm",
+        "GENERAL_SECURITY",
+        {arm.VM: lambda _, c: SupportSubject(arm.virtual_machine(c), None)},
+    ),
+    Door(
+        "vm_antimalware",
+        "terraform",
+        "GENERAL_SECURITY",
+        {"azurerm_virtual_machine_extension": lambda _, c: GuardedVm(tf.extension_vm(c), None, declared_only=True)},
+    ),
+    Door(
+        "vm_antimalware",
+        "arm",
+        "GENERAL_SECURITY",
+        {
+            arm.VM: lambda _, c: GuardedVm(arm.virtual_machine(c), None, declared_only=True),
+            arm.VM_EXTENSION: _arm_extension,
+        },
+    ),
 )
 
 
