@@ -21,7 +21,7 @@ RULE = "sql_database_tde"
 
 def database_json(name: str, state: str | None) -> dict[str, Any]:
     """A database as ARM GET returns it, with the body of its transparentDataEncryption/current child."""
-    database = {
+    database: dict[str, Any] = {
         "id": arm_id("Microsoft.Sql/servers", f"{SERVER}/databases/{name}"),
         "name": name,
         "type": "Microsoft.Sql/servers/databases",
