@@ -16,7 +16,7 @@ from functools import cache
 from typing import Any, Literal
 
 from auditor.checks import builtin_registry
-from auditor.checks.antimalware import GuardedVm
+from auditor.checks.antimalware import declared_in_code
 from auditor.checks.iac import arm_records as arm
 from auditor.checks.iac import terraform_records as tf
 from auditor.checks.iac.conf_values import UndecidableError
@@ -51,11 +51,6 @@ class Door:
     builders: Mapping[str, Builder]
 
 
-def _arm_extension(_: str, conf: Mapping[str, Any]) -> GuardedVm | None:
-    vm = arm.extension_vm(conf)
-    return GuardedVm(vm, None, declared_only=True) if vm is not None else None
-
-
 DOORS: tuple[Door, ...] = (
     Door("key_vault_protection", "terraform", "SECRETS", {"azurerm_key_vault": lambda _, conf: tf.key_vault(conf)}),
     Door("key_vault_protection", "arm", "SECRETS", {"Microsoft.KeyVault/vaults": lambda _, conf: arm.key_vault(conf)}),
@@ -84,15 +79,15 @@ DOORS: tuple[Door, ...] = (
         "vm_antimalware",
         "terraform",
         "GENERAL_SECURITY",
-        {"azurerm_virtual_machine_extension": lambda _, c: GuardedVm(tf.extension_vm(c), None, declared_only=True)},
+        {"azurerm_virtual_machine_extension": lambda _, c: declared_in_code(tf.extension_vm(c))},
     ),
     Door(
         "vm_antimalware",
         "arm",
         "GENERAL_SECURITY",
         {
-            arm.VM: lambda _, c: GuardedVm(arm.virtual_machine(c), None, declared_only=True),
-            arm.VM_EXTENSION: _arm_extension,
+            arm.VM: lambda _, c: declared_in_code(arm.virtual_machine(c)),
+            arm.VM_EXTENSION: lambda _, c: declared_in_code(arm.extension_vm(c)),
         },
     ),
 )
