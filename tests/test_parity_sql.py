@@ -71,6 +71,13 @@ def template(name: str, state: str | None = None, **tde: Any) -> dict[str, Any]:
     return resource
 
 
+def inline_full_type(name: str, state: str) -> dict[str, Any]:
+    """The database with its inline TDE child named by its full type (checkov also splits it out alone)."""
+    resource = template(name, state)
+    resource["resources"][0]["type"] = "Microsoft.Sql/servers/databases/transparentDataEncryption"
+    return resource
+
+
 def tde_child(name: str, state: str) -> dict[str, Any]:
     """A top-level transparentDataEncryption resource of a database declared elsewhere in the template."""
     return {
@@ -104,6 +111,13 @@ CASES = (
         database_json("db-disabled", "Disabled"),
         terraform("db-disabled", "transparent_data_encryption_enabled = false"),
         template("db-disabled", "Disabled"),
+    ),
+    Case(
+        "db-inline-full-type",
+        Status.FAIL,
+        database_json("db-inline-full-type", "Disabled"),
+        terraform("db-inline-full-type", "transparent_data_encryption_enabled = false"),
+        inline_full_type("db-inline-full-type", "Disabled"),
     ),
     Case(
         "db-child-disabled",
