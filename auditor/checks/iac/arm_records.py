@@ -191,7 +191,7 @@ SQL_DATABASE = "Microsoft.Sql/servers/databases"
 TDE = "Microsoft.Sql/servers/databases/transparentDataEncryption"
 VM = "Microsoft.Compute/virtualMachines"
 VM_EXTENSION = "Microsoft.Compute/virtualMachines/extensions"
-# Azure SQL enables TDE on every new database ("TDE is enabled by default for all newly deployed Azure SQL
+# Azure SQL enables TDE on every new database ("By default, TDE is enabled for all newly deployed Azure SQL
 # databases", Microsoft's TDE overview), so a database that declares no TDE child has it Enabled.
 SERVICE_DEFAULT_TDE = "Enabled"
 # A deployment fails when an extension does not provision, so an extension in deployed code has provisioned.
