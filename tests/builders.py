@@ -10,7 +10,15 @@ from auditor.evaluate import judge_each
 from auditor.inventory import Collection, Inventory
 from auditor.model import CheckResult
 from auditor.parameters import Params
-from auditor.records.compute import Disk, DiskEncryption, DiskEncryptionSet, ImageReference, VirtualMachine, VmDisk
+from auditor.records.compute import (
+    Disk,
+    DiskEncryption,
+    DiskEncryptionSet,
+    ImageReference,
+    VirtualMachine,
+    VmDisk,
+    VmExtension,
+)
 from auditor.records.keyvault import KeyVault
 from auditor.records.network import (
     IpConfiguration,
@@ -21,6 +29,7 @@ from auditor.records.network import (
     Subnet,
     VirtualNetwork,
 )
+from auditor.records.sql import SqlVirtualMachine
 from auditor.registry import RegisteredCheck
 
 SUB = "00000000-0000-0000-0000-000000000001"
@@ -188,3 +197,42 @@ CheckFunction = Callable[..., Any]
 def results(check: CheckFunction, inventory: Inventory, params: Params) -> list[CheckResult]:
     """Every result a rule gives over an inventory, its records looped as evaluation loops them."""
     return judge_each(RegisteredCheck(check.__check_spec__, check), inventory, params)  # type: ignore[attr-defined]
+
+
+def make_image_vm(
+    name: str = "vm",
+    *,
+    image: ImageReference | None = None,
+    os_type: str | None = "Windows",
+    extensions: tuple[VmExtension, ...] = (),
+    extensions_known: bool = True,
+) -> VirtualMachine:
+    """A VM built from an image (Windows Server 2022 unless told otherwise), with its extensions."""
+    return VirtualMachine(
+        rid("Microsoft.Compute/virtualMachines", name),
+        name,
+        SUB,
+        "rg-test",
+        "eastus",
+        os_type,
+        image or ImageReference("MicrosoftWindowsServer", "WindowsServer", "2022-datacenter-azure-edition", "latest"),
+        VmDisk("osdisk", managed_disk_id=rid("Microsoft.Compute/disks", f"{name}-os")),
+        extensions=extensions,
+        extensions_known=extensions_known,
+    )
+
+
+def make_sql_registration(
+    name: str = "vm", offer: str | None = "SQL2014SP3-WS2012R2", *, vm_id: str | None = None
+) -> SqlVirtualMachine:
+    """A SQL virtual machine registration, pointing at the VM of the same name unless told otherwise."""
+    return SqlVirtualMachine(
+        rid("Microsoft.SqlVirtualMachine/sqlVirtualMachines", name),
+        name,
+        SUB,
+        "rg-test",
+        "eastus",
+        vm_id if vm_id is not None else rid("Microsoft.Compute/virtualMachines", name),
+        offer,
+        "Enterprise",
+    )

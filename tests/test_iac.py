@@ -318,6 +318,22 @@ EXPECTED: dict[tuple[str, str, str], str] = {
             tf("network.tf", "azurerm_network_security_rule.standalone_waived"): "fail",
         }.items()
     },
+    # ENC-05: azurerm_mssql_database's TDE defaults to on; a Bicep TDE child turning it off fails.
+    ("ENC-05", "sql_database_tde", tf("resources.tf", "azurerm_mssql_database.ltr_nine_weeks")): "pass",
+    ("ENC-05", "sql_database_tde", tf("resources.tf", "azurerm_mssql_database.no_ltr")): "pass",
+    ("ENC-05", "sql_database_tde", "iac:bicep/main.bicep:Microsoft.Sql/servers/databases.reportsDb"): "pass",
+    (
+        "ENC-05",
+        "sql_database_tde",
+        "iac:bicep/main.bicep:Microsoft.Sql/servers/databases/transparentDataEncryption.reportsTde",
+    ): "fail",
+    # ENC-06 and EP-01 in Bicep: SQL Server 2014 on Windows Server 2012 R2, with its anti-malware extension.
+    ("ENC-06", "supported_engine_and_os", "iac:bicep/main.bicep:Microsoft.Compute/virtualMachines.legacySqlVm"): "fail",
+    (
+        "EP-01",
+        "vm_antimalware",
+        "iac:bicep/main.bicep:Microsoft.Compute/virtualMachines/extensions.legacySqlVmAntimalware",
+    ): "pass",
 }
 
 

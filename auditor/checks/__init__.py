@@ -19,8 +19,9 @@ BUILTIN_MODULES = (
     "auditor.checks.entra",
     "auditor.checks.roles",
     "auditor.checks.transport",
-    "auditor.checks.endpoint",
-    "auditor.checks.data_protection",
+    "auditor.checks.antimalware",
+    "auditor.checks.sql",
+    "auditor.checks.images",
 )
 
 

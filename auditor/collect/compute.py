@@ -71,6 +71,9 @@ EXTENSION_CONTRACT = (
     Field("properties.type", True),
     Field("properties.provisioningState", True),
     Field("properties.typeHandlerVersion", False, UNKNOWN),
+    # Microsoft Antimalware's public settings (learn.microsoft.com/azure/security/fundamentals/antimalware):
+    # AntimalwareEnabled false installs the extension with protection off.
+    Field("properties.settings.AntimalwareEnabled", False, "not turned off by the extension's settings"),
 )
 # https://learn.microsoft.com/rest/api/compute/disks/list
 DISK_CONTRACT = (
@@ -145,6 +148,7 @@ def extension(ext: Reader) -> VmExtension:
         extension_type=ext.text("properties.type"),
         provisioning_state=ext.text("properties.provisioningState"),
         type_handler_version=ext.text("properties.typeHandlerVersion"),
+        antimalware_enabled=ext.flag("properties.settings.AntimalwareEnabled"),
     )
 
 

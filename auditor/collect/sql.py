@@ -220,8 +220,15 @@ def with_protector(session: AzureSession, server: SqlServer) -> SqlServer:
 
 def with_tde(session: AzureSession, database: SqlDatabase) -> SqlDatabase:
     """The database with its transparent data encryption state."""
+    url = session.arm_url + resource_path(database.id)
+    url += path("/transparentDataEncryption/{}", CURRENT, api_version=SQL_API_VERSION)
+    return with_tde_body(get_object(_pipeline(session, database.subscription_id), url), database)
+
+
+def with_tde_body(raw: Any, database: SqlDatabase) -> SqlDatabase:
+    """The database with the TDE state of its ``transparentDataEncryption/current`` body."""
     # The TDE body's ``id`` is the database's in some API versions; nothing here reads it.
-    tde = _child(session, database, "transparentDataEncryption", CURRENT)
+    tde = child_reader(database, f"transparentDataEncryption/{CURRENT}", raw)
     state = tde.choice("properties.state", ("Enabled", "Disabled"), required=True)
     return dataclasses.replace(database, tde_state=state, unreadable=tde.found())
 

@@ -37,6 +37,8 @@ class VmExtension:
     extension_type: str | None
     provisioning_state: str | None = None
     type_handler_version: str | None = None
+    # settings.AntimalwareEnabled of the public settings (Microsoft Antimalware); None where they do not say.
+    antimalware_enabled: bool | None = None
 
 
 @dataclass(frozen=True)

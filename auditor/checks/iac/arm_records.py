@@ -39,7 +39,15 @@ from auditor.collect.backup import backup_policy as collected_backup_policy
 from auditor.collect.sql import sql_virtual_machine as collected_sql_virtual_machine
 from auditor.collect.sql import with_auto_backup_settings, with_long_term_retention_body
 from auditor.records.backup import BackupPolicy, RecoveryVault
-from auditor.records.compute import Disk, DiskEncryption, DiskEncryptionSet, Snapshot
+from auditor.records.compute import (
+    Disk,
+    DiskEncryption,
+    DiskEncryptionSet,
+    ImageReference,
+    Snapshot,
+    VirtualMachine,
+    VmExtension,
+)
 from auditor.records.identity import RoleAssignment
 from auditor.records.keyvault import KeyVault, KeyVaultKey
 from auditor.records.monitor import ActionGroup, AlertRule, DefenderPlan, SecurityContact
@@ -988,3 +996,137 @@ def route_table(resource_type: str, conf: Mapping[str, Any]) -> RouteTable:
 def names_a_firewall(value: str) -> bool:
     """True for a next hop that is an expression reading an Azure Firewall's (private) address."""
     return is_arm_expression(value) and "microsoft.network/azurefirewalls" in value.lower()
+
+
+# --- ENC-05, ENC-06, EP-01: databases, VM images and VM extensions -----------------------------------------
+
+SQL_DATABASE = "Microsoft.Sql/servers/databases"
+TDE = "Microsoft.Sql/servers/databases/transparentDataEncryption"
+VM = "Microsoft.Compute/virtualMachines"
+VM_EXTENSION = "Microsoft.Compute/virtualMachines/extensions"
+# Azure SQL enables TDE on every new database ("By default, TDE is enabled for all newly deployed Azure SQL
+# databases", Microsoft's TDE overview), so a database that declares no TDE child has it Enabled.
+SERVICE_DEFAULT_TDE = "Enabled"
+# A deployment fails when an extension does not provision, so an extension in deployed code has provisioned.
+DEPLOYED = "Succeeded"
+
+
+def _inline(conf: Mapping[str, Any], child_type: str) -> list[Mapping[str, Any]]:
+    """The child resources a resource declares in its own ``resources``, by short or full type."""
+    short = child_type.rsplit("/", 1)[-1].lower()
+    children = conf.get("resources") or []
+    return [
+        c
+        for c in (children if isinstance(children, list) else [])
+        if isinstance(c, dict) and str(c.get("type") or "").lower() in {short, child_type.lower()}
+    ]
+
+
+def _nested(conf: Mapping[str, Any]) -> bool:
+    """True for a child resource checkov split out of its parent's ``resources``: judged with the parent."""
+    return "parent_name" in conf
+
+
+def _tde_state(tde: Mapping[str, Any], what: str) -> str:
+    # API 2014-04-01 calls it properties.status; later versions properties.state (required).
+    state = arm_literal(tde, "properties/state", what) or arm_literal(tde, "properties/status", what)
+    if not state:
+        raise UndecidableError(f"{what} declares transparentDataEncryption without properties.state")
+    return str(state)
+
+
+def _database(name: str, what: str, conf: Mapping[str, Any], state: str) -> SqlDatabase:
+    return SqlDatabase(
+        id=what,
+        name=name,
+        subscription_id="",
+        resource_group="",
+        location=str(conf.get("location") or ""),
+        server_id="",
+        sku=_text(arm_get(conf, "sku/name")),
+        tde_state=state,
+    )
+
+
+def sql_database_tde(resource_type: str, conf: Mapping[str, Any]) -> SqlDatabase | None:
+    """A database with the TDE state its inline child declares (the service default without one), or a
+    top-level ``transparentDataEncryption`` child as the database it sets; None for a child judged inline."""
+    what = _name(conf)
+    if resource_type == TDE:
+        if _nested(conf):
+            return None
+        # "server/database/current" in templates; Bicep names the child "current" under its parent.
+        parts = what.split("/")
+        return _database(parts[1] if len(parts) == 3 else what, what, conf, _tde_state(conf, what))
+    inline = _inline(conf, TDE)
+    state = _tde_state(inline[0], what) if inline else SERVICE_DEFAULT_TDE
+    return _database(what.rsplit("/", 1)[-1], what, conf, state)
+
+
+def _image_reference(conf: Mapping[str, Any], what: str) -> ImageReference:
+    """The marketplace image a VM is built from; empty for a custom or gallery image or an attached OS disk."""
+    reference = arm_get(conf, "properties/storageProfile/imageReference")
+    if not isinstance(reference, dict) or not arm_get(reference, "publisher"):
+        return ImageReference()
+    here = f"{what} imageReference"
+    parts = [_text(arm_literal(reference, part, here)) for part in ("publisher", "offer", "sku", "version")]
+    return ImageReference(*parts)
+
+
+def _vm_os_type(conf: Mapping[str, Any], what: str) -> str | None:
+    declared = _text(arm_literal(conf, "properties/storageProfile/osDisk/osType", what))
+    if declared:
+        return declared
+    if arm_get(conf, "properties/osProfile/windowsConfiguration") is not None:
+        return "Windows"
+    return "Linux" if arm_get(conf, "properties/osProfile/linuxConfiguration") is not None else None
+
+
+def vm_extension(conf: Mapping[str, Any], what: str) -> VmExtension:
+    """An extension resource (inline or a child) as its VM would list it, once deployed."""
+    name = _name(conf).rsplit("/", 1)[-1]
+    here = f"{what} extension {name}"
+    return VmExtension(
+        name=name,
+        publisher=_text(arm_literal(conf, "properties/publisher", here)),
+        extension_type=_text(arm_literal(conf, "properties/type", here)),
+        provisioning_state=DEPLOYED,
+        type_handler_version=_text(arm_get(conf, "properties/typeHandlerVersion")),
+        antimalware_enabled=arm_bool(conf, "properties/settings/AntimalwareEnabled", here),
+    )
+
+
+def virtual_machine(conf: Mapping[str, Any]) -> VirtualMachine:
+    """A ``Microsoft.Compute/virtualMachines`` resource: its image, and the extensions it declares inline."""
+    what = _name(conf)
+    return VirtualMachine(
+        id=what,
+        name=what,
+        subscription_id="",
+        resource_group="",
+        location=str(conf.get("location") or ""),
+        os_type=_vm_os_type(conf, what),
+        image=_image_reference(conf, what),
+        os_disk=None,
+        extensions=tuple(vm_extension(e, what) for e in _inline(conf, VM_EXTENSION)),
+        extensions_known=True,
+    )
+
+
+def extension_vm(conf: Mapping[str, Any]) -> VirtualMachine | None:
+    """The VM a top-level extension resource is declared on, with that one extension; None for an inline one."""
+    if _nested(conf):
+        return None
+    what = _name(conf)
+    return VirtualMachine(
+        id=what,
+        name=what,
+        subscription_id="",
+        resource_group="",
+        location=str(conf.get("location") or ""),
+        os_type=None,
+        image=ImageReference(),
+        os_disk=None,
+        extensions=(vm_extension(conf, what),),
+        extensions_known=True,
+    )

@@ -16,10 +16,12 @@ from functools import cache
 from typing import Any, Literal
 
 from auditor.checks import builtin_registry
+from auditor.checks.antimalware import declared_in_code
 from auditor.checks.firewall_layers import FirewallLayer, NicCoverage, SubnetEgress
 from auditor.checks.iac import arm_records as arm
 from auditor.checks.iac import terraform_records as tf
 from auditor.checks.iac.conf_values import UndecidableError
+from auditor.checks.images import SupportSubject
 from auditor.checks.index import ById
 from auditor.checks.vpn import NsgAdminSources
 from auditor.model import Status, Verdict, erroring
@@ -307,6 +309,42 @@ DOORS: tuple[Door, ...] = (
         {
             kind: lambda kind, conf: declared_egress(arm.route_table(kind, conf), arm.names_a_firewall)
             for kind in (arm.ROUTE_TABLE, arm.ROUTE)
+        },
+    ),
+    # ENC-05, ENC-06, EP-01. A SQL registration in code (azurerm_mssql_virtual_machine) names no image: its
+    # engine and OS are judged on its VM's image. A VM in code shows only the extensions declared with it
+    # (inline in ARM), never the subscription's Defender plan: only a declared anti-malware extension is judged.
+    Door(
+        "sql_database_tde", "terraform", "ENCRYPTION", {"azurerm_mssql_database": lambda _, c: tf.mssql_database_tde(c)}
+    ),
+    Door(
+        "sql_database_tde", "arm", "ENCRYPTION", {arm.SQL_DATABASE: arm.sql_database_tde, arm.TDE: arm.sql_database_tde}
+    ),
+    Door(
+        "supported_engine_and_os",
+        "terraform",
+        "GENERAL_SECURITY",
+        {t: lambda t, c: SupportSubject(tf.image_vm(t, c), None) for t in (tf.WINDOWS_VM, tf.LINUX_VM, tf.LEGACY_VM)},
+    ),
+    Door(
+        "supported_engine_and_os",
+        "arm",
+        "GENERAL_SECURITY",
+        {arm.VM: lambda _, c: SupportSubject(arm.virtual_machine(c), None)},
+    ),
+    Door(
+        "vm_antimalware",
+        "terraform",
+        "GENERAL_SECURITY",
+        {"azurerm_virtual_machine_extension": lambda _, c: declared_in_code(tf.extension_vm(c))},
+    ),
+    Door(
+        "vm_antimalware",
+        "arm",
+        "GENERAL_SECURITY",
+        {
+            arm.VM: lambda _, c: declared_in_code(arm.virtual_machine(c)),
+            arm.VM_EXTENSION: lambda _, c: declared_in_code(arm.extension_vm(c)),
         },
     ),
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import replace
@@ -35,7 +37,15 @@ from auditor.checks.roles import (
 )
 from auditor.checks.storage import BackupAwareAccount
 from auditor.records.backup import BackupPolicy, RecoveryVault, RetentionRule, SubPolicy
-from auditor.records.compute import Disk, DiskEncryption, DiskEncryptionSet, Snapshot
+from auditor.records.compute import (
+    Disk,
+    DiskEncryption,
+    DiskEncryptionSet,
+    ImageReference,
+    Snapshot,
+    VirtualMachine,
+    VmExtension,
+)
 from auditor.records.identity import RoleAssignment
 from auditor.records.keyvault import KeyVault, KeyVaultKey
 from auditor.records.monitor import ActionGroup, AlertRule, DefenderPlan, SecurityContact
@@ -968,3 +978,129 @@ def route_table(resource_type: str, conf: Mapping[str, Any]) -> RouteTable:
 def names_a_firewall(value: str) -> bool:
     """True for a next hop that is an attribute of an ``azurerm_firewall`` (its private address)."""
     return "azurerm_firewall." in value
+
+
+# --- ENC-05, ENC-06, EP-01: databases, VM images and VM extensions -----------------------------------------
+
+WINDOWS_VM = "azurerm_windows_virtual_machine"
+LINUX_VM = "azurerm_linux_virtual_machine"
+LEGACY_VM = "azurerm_virtual_machine"
+# terraform apply fails when an extension does not provision, so an extension in applied code has provisioned.
+APPLIED = "Succeeded"
+# The extension whose public settings say whether its protection is on (AntimalwareEnabled).
+MICROSOFT_ANTIMALWARE = ("microsoft.azure.security", "iaasantimalware")
+_JSONENCODE = re.compile(r"^\$\{jsonencode\((?P<body>.*)\)\}$", re.DOTALL)
+
+
+def mssql_database_tde(conf: Mapping[str, Any]) -> SqlDatabase:
+    """An ``azurerm_mssql_database`` with its TDE state.
+
+    transparent_data_encryption_enabled "Defaults to true" (azurerm provider docs, mssql_database), as
+    Azure SQL enables TDE on every new database (Microsoft's TDE overview).
+    """
+    what = address(conf)
+    enabled = tf_bool(conf, "transparent_data_encryption_enabled", what, default=True)
+    return SqlDatabase(
+        id=what,
+        name=_name(conf),
+        subscription_id="",
+        resource_group="",
+        location="",
+        server_id=str(tf_value(conf, "server_id") or ""),
+        sku=str(tf_value(conf, "sku_name") or "") or None,
+        tde_state="Enabled" if enabled else "Disabled",
+    )
+
+
+def _image_reference(conf: Mapping[str, Any], block: str, what: str) -> ImageReference:
+    """A marketplace image reference block; empty for a custom or gallery image (source_image_id, or id)."""
+    blocks = tf_blocks(conf, block)
+    if not blocks or tf_value(blocks[0], "id"):
+        return ImageReference()
+    reference = blocks[0]
+    here = f"{what} {block}"
+    parts = [tf_literal(reference, part, here) for part in ("publisher", "offer", "sku", "version")]
+    publisher, offer, sku, version = (str(p) if p is not None else None for p in parts)
+    return ImageReference(publisher, offer, sku, version)
+
+
+def _vm_os_type(resource_type: str, conf: Mapping[str, Any], what: str) -> str | None:
+    if resource_type == WINDOWS_VM:
+        return "Windows"
+    if resource_type == LINUX_VM:
+        return "Linux"
+    disks = tf_blocks(conf, "storage_os_disk")
+    declared = tf_literal(disks[0], "os_type", what) if disks else None
+    if declared:
+        return str(declared)
+    if tf_blocks(conf, "os_profile_windows_config"):
+        return "Windows"
+    return "Linux" if tf_blocks(conf, "os_profile_linux_config") else None
+
+
+def image_vm(resource_type: str, conf: Mapping[str, Any]) -> VirtualMachine:
+    """A VM resource (Windows, Linux or the legacy azurerm_virtual_machine) with the image it is built from."""
+    what = address(conf)
+    block = "storage_image_reference" if resource_type == LEGACY_VM else "source_image_reference"
+    return VirtualMachine(
+        id=what,
+        name=_name(conf),
+        subscription_id="",
+        resource_group=str(tf_value(conf, "resource_group_name") or ""),
+        location=str(tf_value(conf, "location") or ""),
+        os_type=_vm_os_type(resource_type, conf, what),
+        image=_image_reference(conf, block, what),
+        os_disk=None,
+    )
+
+
+def json_object(conf: Mapping[str, Any], key: str, what: str) -> Mapping[str, Any] | None:
+    """A JSON object attribute (a heredoc, a string or ``jsonencode({...})`` of literals); None when absent."""
+    value = tf_value(conf, key)
+    if value is None or isinstance(value, dict):
+        return value
+    text = str(value).strip()
+    encoded = _JSONENCODE.match(text)
+    try:
+        parsed = ast.literal_eval(encoded["body"]) if encoded else json.loads(text)
+    except (ValueError, SyntaxError):
+        raise UndecidableError(f"{what} {key} is {text!r}, not a JSON object known in the code") from None
+    if not isinstance(parsed, dict):
+        raise UndecidableError(f"{what} {key} is {text!r}, not a JSON object")
+    return parsed
+
+
+def vm_extension(conf: Mapping[str, Any]) -> VmExtension:
+    """An ``azurerm_virtual_machine_extension`` as the VM it is declared on would list it, once applied."""
+    what = address(conf)
+    publisher = tf_literal(conf, "publisher", what)
+    kind = tf_literal(conf, "type", what)
+    enabled: bool | None = None
+    if (str(publisher).lower(), str(kind).lower()) == MICROSOFT_ANTIMALWARE:
+        settings = json_object(conf, "settings", what) or {}
+        enabled = tf_bool(settings, "AntimalwareEnabled", f"{what} settings", default=None)
+    return VmExtension(
+        name=_name(conf),
+        publisher=str(publisher) if publisher is not None else None,
+        extension_type=str(kind) if kind is not None else None,
+        provisioning_state=APPLIED,
+        type_handler_version=str(tf_value(conf, "type_handler_version") or "") or None,
+        antimalware_enabled=enabled,
+    )
+
+
+def extension_vm(conf: Mapping[str, Any]) -> VirtualMachine:
+    """The VM an extension resource is declared on, as far as the extension shows it: with that one extension."""
+    what = address(conf)
+    return VirtualMachine(
+        id=what,
+        name=_name(conf),
+        subscription_id="",
+        resource_group="",
+        location="",
+        os_type=None,
+        image=ImageReference(),
+        os_disk=None,
+        extensions=(vm_extension(conf),),
+        extensions_known=True,
+    )

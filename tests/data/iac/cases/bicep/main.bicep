@@ -108,3 +108,63 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     }
   }
 }
+
+// ENC-05, ENC-06, EP-01: a database whose TDE child turns encryption off, a VM from an image past end of
+// support, and the anti-malware extension declared as the VM's child.
+resource sqlServer 'Microsoft.Sql/servers@2023-05-01-preview' existing = {
+  name: 'sql-bicep'
+}
+
+resource reportsDb 'Microsoft.Sql/servers/databases@2023-05-01-preview' = {
+  parent: sqlServer
+  name: 'sqldb-bicep-reports'
+  location: location
+  sku: {
+    name: 'S0'
+  }
+}
+
+resource reportsTde 'Microsoft.Sql/servers/databases/transparentDataEncryption@2023-05-01-preview' = {
+  parent: reportsDb
+  name: 'current'
+  properties: {
+    state: 'Disabled'
+  }
+}
+
+resource legacySqlVm 'Microsoft.Compute/virtualMachines@2024-03-01' = {
+  name: 'vm-bicep-sql2014'
+  location: location
+  properties: {
+    hardwareProfile: {
+      vmSize: 'Standard_D4s_v5'
+    }
+    osProfile: {
+      computerName: 'sql2014'
+      adminUsername: 'azureadmin'
+      windowsConfiguration: {}
+    }
+    storageProfile: {
+      imageReference: {
+        publisher: 'MicrosoftSQLServer'
+        offer: 'SQL2014SP3-WS2012R2'
+        sku: 'Enterprise'
+        version: 'latest'
+      }
+    }
+  }
+}
+
+resource legacySqlVmAntimalware 'Microsoft.Compute/virtualMachines/extensions@2024-03-01' = {
+  parent: legacySqlVm
+  name: 'IaaSAntimalware'
+  location: location
+  properties: {
+    publisher: 'Microsoft.Azure.Security'
+    type: 'IaaSAntimalware'
+    typeHandlerVersion: '1.3'
+    settings: {
+      AntimalwareEnabled: true
+    }
+  }
+}

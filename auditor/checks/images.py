@@ -1,4 +1,5 @@
-"""Data protection checks: TDE (ENC-05), end of support (ENC-06)."""
+"""Images and what they run: Windows Server and SQL Server versions told from image references, and the
+rule that none is past Microsoft's end of extended support (ENC-06)."""
 
 from __future__ import annotations
 
@@ -7,110 +8,15 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from auditor.arm_ids import key, name_of
+from auditor.arm_ids import key
 from auditor.inventory import Inventory
-from auditor.model import CheckResult, Severity, Status, errored, failed, manual, passed
+from auditor.model import Severity, Status, Verdict
 from auditor.parameters import Params
 from auditor.records.compute import ImageReference, VirtualMachine
 from auditor.records.sql import SqlVirtualMachine
 from auditor.registry import Remediation, check
 
-# --- ENC-05: transparent data encryption --------------------------------------------------------------
-
 SQL_IMAGE_PUBLISHER = "microsoftsqlserver"
-
-
-@check(
-    id="sql_database_tde",
-    title="Every Azure SQL user database has Transparent Data Encryption enabled",
-    severity=Severity.HIGH,
-    resource_types=("Microsoft.Sql/servers/databases",),
-    requires=(
-        "Microsoft.Sql/servers",
-        "Microsoft.Sql/servers/databases",
-        "Microsoft.Sql/servers/databases/transparentDataEncryption",
-    ),
-    rationale="The policy promises the data is encrypted at rest with TDE; a database with TDE off stores its "
-    "data, logs and backups in clear.",
-    remediation=Remediation(
-        summary="Enable Transparent Data Encryption on the database (Azure SQL uses AES-256 for the database "
-        "encryption key).",
-        portal="SQL databases > (database) > Security > Transparent data encryption: On",
-        cli="az sql db tde set -g RG -s SERVER -d DATABASE --status Enabled",
-        terraform="# TDE is on by default; re-enable it if it was turned off:\n"
-        'resource "azapi_update_resource" "tde" {\n  type = "Microsoft.Sql/servers/databases/'
-        'transparentDataEncryption@2023-05-01-preview"\n  name = "current"\n  parent_id = azurerm_mssql_database.'
-        'db.id\n  body = { properties = { state = "Enabled" } }\n}',
-        bicep="resource tde 'Microsoft.Sql/servers/databases/transparentDataEncryption@2023-05-01-preview' = "
-        "{ parent: db\n  name: 'current'\n  properties: { state: 'Enabled' } }",
-    ),
-)
-def sql_database_tde(inventory: Inventory, params: Params) -> Iterator[CheckResult]:
-    """Pass user databases with TDE Enabled; error when the TDE state was not collected."""
-    for database in inventory.sql_databases:
-        if database.is_system:
-            continue
-        evidence = {"server": name_of(database.server_id), "tde_state": database.tde_state, "sku": database.sku}
-        if database.tde_state is None:
-            yield errored(database, "TDE state not collected", **evidence)
-        elif database.tde_state.lower() == "enabled":
-            yield passed(database, f"Transparent Data Encryption is {database.tde_state}", **evidence)
-        else:
-            yield failed(database, f"Transparent Data Encryption is {database.tde_state}", **evidence)
-
-
-@check(
-    id="sql_vm_tde_attestation",
-    title="TDE of SQL Server on VMs, invisible to Azure Resource Manager, is attested",
-    severity=Severity.HIGH,
-    resource_types=("Microsoft.SqlVirtualMachine/sqlVirtualMachines", "Microsoft.Compute/virtualMachines"),
-    requires=("Microsoft.SqlVirtualMachine/sqlVirtualMachines", "Microsoft.Compute/virtualMachines"),
-    parameters=("min_tde_key_bits",),
-    rationale="Inside a VM, TDE is a setting of each database that only the SQL engine reports; the policy's "
-    "AES-128 TDE promise needs that evidence.",
-    remediation=Remediation(
-        summary="Attest, per instance, that every user database shows encryption_state 3 (encrypted) in "
-        "sys.dm_database_encryption_keys with an AES key of at least the required length, or enable TDE: "
-        "CREATE DATABASE ENCRYPTION KEY WITH ALGORITHM = AES_256 ENCRYPTION BY SERVER CERTIFICATE cert; "
-        "ALTER DATABASE db SET ENCRYPTION ON.",
-        portal="SQL virtual machines > (SQL VM) > Security configuration shows Azure Key Vault integration only; "
-        "verify TDE from SQL Server Management Studio > database > Tasks > Manage Database Encryption",
-        cli='sqlcmd -S HOST -Q "SELECT DB_NAME(database_id), encryption_state, key_algorithm, key_length FROM '
-        'sys.dm_database_encryption_keys"',
-    ),
-)
-def sql_vm_tde_attestation(inventory: Inventory, params: Params) -> Iterator[CheckResult]:
-    """A manual result per SQL Server VM (registered, or built from a SQL Server image), with what to attest."""
-    bits = params.get_int("min_tde_key_bits")
-    needed = (
-        f"needs an attestation or the SQL connection: sys.dm_database_encryption_keys encryption_state 3 and "
-        f"AES key >= {bits} bits for every user database"
-    )
-    registered = {key(m.vm_id) for m in inventory.sql_virtual_machines if m.vm_id}
-    for machine in inventory.sql_virtual_machines:
-        yield manual(
-            machine,
-            f"TDE of SQL Server on a VM is invisible to Azure Resource Manager: {needed}",
-            image_offer=machine.image_offer,
-            image_sku=machine.image_sku,
-            vm_id=machine.vm_id,
-            min_tde_key_bits=bits,
-        )
-    for vm in inventory.virtual_machines:
-        if (vm.image.publisher or "").lower() == SQL_IMAGE_PUBLISHER and key(vm.id) not in registered:
-            # Not registered with the SQL IaaS extension, yet built from a SQL Server image: it holds databases too.
-            yield manual(
-                vm,
-                f"SQL Server image without a SQL virtual machine registration; its TDE is invisible to Azure "
-                f"Resource Manager: {needed}",
-                image_publisher=vm.image.publisher,
-                image_offer=vm.image.offer,
-                image_sku=vm.image.sku,
-                min_tde_key_bits=bits,
-            )
-
-
-# --- ENC-06: end of support ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -301,12 +207,56 @@ def judge_support(facts: SupportFacts, today: date) -> tuple[Status, str]:
     return Status.PASS, "Not a Microsoft Windows or SQL Server image"
 
 
+@dataclass(frozen=True)
+class SupportSubject:
+    """A machine ENC-06 judges: a VM with its SQL registration, or a registration whose VM was not collected."""
+
+    vm: VirtualMachine | None
+    registration: SqlVirtualMachine | None
+
+    @property
+    def resource(self) -> VirtualMachine | SqlVirtualMachine:
+        """The record the verdict is about: the VM where there is one."""
+        found = self.vm or self.registration
+        if found is None:
+            raise ValueError("a support subject needs a VM or a SQL registration")
+        return found
+
+    @property
+    def id(self) -> str:
+        """The VM's id, else the registration's."""
+        return self.resource.id
+
+    @property
+    def type(self) -> str:
+        """The VM's type, else the registration's."""
+        return self.resource.type
+
+    @property
+    def subscription_id(self) -> str:
+        """The VM's subscription, else the registration's."""
+        return self.resource.subscription_id
+
+
+def supported_machines(inventory: Inventory) -> Iterator[SupportSubject]:
+    """Every VM with its SQL registration, then every SQL registration whose VM was not collected."""
+    registrations = {key(m.vm_id): m for m in inventory.sql_virtual_machines if m.vm_id}
+    seen = {key(vm.id) for vm in inventory.virtual_machines}
+    for vm in inventory.virtual_machines:
+        yield SupportSubject(vm, registrations.get(key(vm.id)))
+    for machine in inventory.sql_virtual_machines:
+        if not (machine.vm_id and key(machine.vm_id) in seen):
+            yield SupportSubject(None, machine)
+
+
 @check(
     id="supported_engine_and_os",
     title="No SQL Server engine or Windows Server OS is past Microsoft's end of extended support",
     severity=Severity.HIGH,
     resource_types=("Microsoft.Compute/virtualMachines", "Microsoft.SqlVirtualMachine/sqlVirtualMachines"),
     requires=("Microsoft.Compute/virtualMachines", "Microsoft.SqlVirtualMachine/sqlVirtualMachines"),
+    over=supported_machines,
+    subject="virtual machines or SQL Server registrations",
     rationale="An engine or OS past end of support receives no security fixes, so TDE and every other control "
     "on it rest on unpatched code; SQL Server 2014, which the policy names, ended support on 2024-07-09.",
     remediation=Remediation(
@@ -321,16 +271,17 @@ def judge_support(facts: SupportFacts, today: date) -> tuple[Status, str]:
         "version: 'latest' }",
     ),
 )
-def supported_engine_and_os(inventory: Inventory, params: Params) -> Iterator[CheckResult]:
-    """One result per VM (with its SQL registration), plus SQL registrations whose VM was not collected."""
+def supported_engine_and_os(machine: SupportSubject, params: Params) -> Verdict:
+    """Fail a machine whose engine or OS is past support; manual where the image cannot tell the version."""
     # An image that names no version (a custom or gallery image) is ``manual``, not ``error``: the data was
     # collected completely, it just cannot show the OS version, which an attestation can.
-    today = inventory.reference_time.date()
-    registrations = {key(m.vm_id): m for m in inventory.sql_virtual_machines if m.vm_id}
-    seen: set[str] = set()
-    for vm in inventory.virtual_machines:
-        registration = registrations.get(key(vm.id))
-        seen.add(key(vm.id))
+    today = params.moment.date()
+    vm, registration = machine.vm, machine.registration
+    if vm is None:
+        # Without the VM only the registration's offer speaks for the OS.
+        facts = identify_products(None, None, registration)
+        evidence = _support_evidence(facts, today) | {"sql_virtual_machine": _registration_evidence(registration)}
+    else:
         facts = identify_products(vm.image, vm.os_type, registration)
         evidence = _support_evidence(facts, today) | {
             "image": {
@@ -342,22 +293,8 @@ def supported_engine_and_os(inventory: Inventory, params: Params) -> Iterator[Ch
             "os_type": vm.os_type,
             "sql_virtual_machine": _registration_evidence(registration),
         }
-        yield _support_result(vm, facts, today, evidence)
-    for machine in inventory.sql_virtual_machines:
-        if machine.vm_id and key(machine.vm_id) in seen:
-            continue
-        # Without the VM only the registration's offer speaks for the OS.
-        facts = identify_products(None, None, machine)
-        evidence = _support_evidence(facts, today) | {"sql_virtual_machine": _registration_evidence(machine)}
-        yield _support_result(machine, facts, today, evidence)
-
-
-def _support_result(
-    resource: VirtualMachine | SqlVirtualMachine, facts: SupportFacts, today: date, evidence: dict[str, object]
-) -> CheckResult:
     status, message = judge_support(facts, today)
-    verdict = {Status.FAIL: failed, Status.MANUAL: manual}.get(status, passed)
-    return verdict(resource, message, **evidence)
+    return Verdict(status, message, evidence)
 
 
 def _support_evidence(facts: SupportFacts, today: date) -> dict[str, object]:
