@@ -16,18 +16,15 @@ import shutil
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
 from auditor import __version__
-from auditor.annotations import ci_annotations, failure_lines, failures
-from auditor.attestations import Attestation, load_attestations
-from auditor.baseline import Baseline, BaselineError, check_parameter_types, default_baseline_path, load_baseline
+from auditor.baseline import BaselineError, default_baseline_path, load_baseline
 from auditor.checks import builtin_registry
-from auditor.control_selection import SelectionError, patterns, select_controls
+from auditor.control_selection import SelectionError, patterns
 from auditor.decision_files import EntryFileError
-from auditor.drift import DriftError, ScanFindings, changes_document, compare, load_findings, scan_findings
+from auditor.drift import DriftError, changes_document, compare, load_findings
 from auditor.emulator import cli as emulator_cli
 from auditor.emulator.estate import EstateError, demo_estate_path, load_estate
 from auditor.evaluate import evaluate
@@ -44,14 +41,11 @@ from auditor.manifest import (
     PUBLIC_KEY_FILE,
     SIGNATURE_FILE,
     ManifestError,
-    SigningKey,
     generate_key_pair,
     load_public_key,
-    load_signing_key,
     verify_folder,
-    write_manifest,
 )
-from auditor.model import Finding, Severity
+from auditor.model import Severity
 from auditor.options import (
     FAIL_ON_NONE,
     CommandOptions,
@@ -68,15 +62,22 @@ from auditor.options import (
     VerifyOptions,
     parse_threshold,
 )
-from auditor.parameters import Params
-from auditor.registry import Registry
-from auditor.reports import REPORTERS, write_reports
+from auditor.reports import REPORTERS
 from auditor.reports.csv import framework_filename
 from auditor.reports.frameworks import shipped_keys
-from auditor.results import ScanResult
 from auditor.run_config import ConfigError, RunConfig, load_run_config
+from auditor.runs import (
+    Evaluation,
+    ExtraFile,
+    Outcome,
+    deliver,
+    exit_status,
+    load_evaluation,
+    print_summary,
+    selected,
+)
 from auditor.snapshot import SnapshotError, load_snapshot, save_snapshot
-from auditor.staging import StagingError, check_replaceable, staged_folder
+from auditor.staging import StagingError, check_replaceable
 from auditor.targets import UsageError, bounded_int, ca_bundle, https_url, output_file, output_folder
 from auditor.targets import resource_group as resource_group_name
 from auditor.targets import subscription_id as subscription_guid
@@ -84,11 +85,9 @@ from auditor.terminal import (
     collection_progress,
     drift_lines,
     printable,
-    summary_lines,
     verification_lines,
     wants_color,
 )
-from auditor.waivers import Waiver, load_waivers
 
 EXIT_OK = 0
 EXIT_GATED = 1
@@ -602,69 +601,19 @@ def _formats(text: str | None, source: str = "--format") -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-# --- loading the policy and the decision files, all before collection ------------------------------------------
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """Everything an evaluation needs from the command line, validated before any collection starts."""
-
-    baseline: Baseline
-    registry: Registry
-    params: Params
-    formats: tuple[str, ...]
-    attestations: tuple[Attestation, ...]
-    waivers: tuple[Waiver, ...]
-    previous: ScanFindings | None = None
-    signing_key: SigningKey | None = None
-    history: history_cli.HistoryRun | None = None
-
-
-def _load(options: ReportOptions) -> Evaluation:
-    """Read and validate the baseline, parameters, control choice, attestations, waivers and keys."""
-    registry = builtin_registry()
-    full = load_baseline(options.baseline or default_baseline_path(), registry)
-    if options.baseline is not None:
-        check_parameter_types(full, load_baseline(default_baseline_path(), registry))
-    params = full.resolve_params(options.params)
-    baseline = _selected(full, options.controls, options.exclude_controls)
-    every_id = [c.id for c in full.controls]
-    chosen = {c.id for c in baseline.controls}
-    # Decision files are checked against the whole baseline, then narrowed to the controls this run judges.
-    attestations = load_attestations(options.attestations, every_id) if options.attestations else ()
-    waivers = load_waivers(options.waivers, every_id) if options.waivers else ()
-    return Evaluation(
-        baseline=baseline,
-        registry=registry,
-        params=params,
-        formats=options.formats,
-        attestations=tuple(a for a in attestations if a.control in chosen),
-        waivers=tuple(w for w in waivers if w.control in chosen),
-        previous=load_findings(options.compare) if options.compare else None,
-        signing_key=load_signing_key(options.sign_key) if options.sign_key else None,
-        history=history_cli.prepare(options.history),
-    )
-
-
-def _selected(baseline: Baseline, include: Sequence[str], exclude: Sequence[str]) -> Baseline:
-    if not include and not exclude:
-        return baseline
-    return select_controls(baseline, include, exclude, sources=("--controls", "--exclude-controls"))
-
-
 # --- running the commands ----------------------------------------------------------------------------------------
 
 
-def _report(
+def _report_and_summarise(
     inventory: Inventory,
     options: ReportOptions,
     loaded: Evaluation,
+    gate: GateOptions | None,
     inventory_file: Path | None,
     *,
     source: Path | None = None,
-    gate: GateOptions | None = None,
-) -> tuple[ScanResult, list[Path]]:
-    """Judge the inventory, then write every file of the run into --out, whole or not at all."""
+) -> Outcome:
+    """Judge the inventory, write every file of the run into --out (whole or not at all) and print the summary."""
     result = evaluate(
         inventory,
         loaded.baseline,
@@ -674,50 +623,13 @@ def _report(
         waivers=loaded.waivers,
         root=options.root,
     )
-    result = history_cli.record(result, loaded.history, loaded.params)
-    if loaded.previous is None and loaded.history is not None and loaded.history.previous is not None:
-        # With --history and no --compare, the previous scan of the same scope is the comparison.
-        loaded = dataclasses.replace(loaded, previous=loaded.history.previous)
-    result = _with_changes(result, options, loaded)
-    result = history_cli.notify(result, options.history, loaded.history, _notify_threshold(gate))
-    # Every file of the run goes into a staging folder that replaces --out whole, or not at all.
     inventory_name = _inventory_in_out(options.out, inventory_file)
-    with staged_folder(options.out, _run_files(options.out, inventory_file)) as staging:
-        written = write_reports(result, staging, loaded.formats)
-        if inventory_name and inventory_file is not None:
-            written.append(_stage_inventory(inventory, source, staging / inventory_name))
-        written += _seal(result, loaded, staging, written)
-    written = [options.out / path.relative_to(staging) for path in written]
-    for warning in result.warnings:
-        print(f"auditor: warning: {warning}", file=sys.stderr)
-    return result, written
-
-
-def _notify_threshold(gate: GateOptions | None) -> Severity:
-    """What counts as a gated finding for notifications: --fail-on-new, else --fail-on, else high."""
-    if gate is not None and (gate.fail_on_new or gate.fail_on):
-        return gate.fail_on_new or gate.fail_on or Severity.HIGH
-    return Severity.HIGH
-
-
-def _with_changes(result: ScanResult, options: ReportOptions, loaded: Evaluation) -> ScanResult:
-    """The result with its changes since the previous scan, when the run was given --compare."""
-    if loaded.previous is None:
-        return result
-    current = scan_findings(str(options.out / "findings.json"), result.metadata.finished_at, result.findings)
-    return dataclasses.replace(result, changes=compare(loaded.previous, current))
-
-
-def _seal(result: ScanResult, loaded: Evaluation, folder: Path, covered: Sequence[Path]) -> list[Path]:
-    """Write manifest.json (and manifest.sig) over every file of this run in the report folder, last."""
-    return write_manifest(
-        folder,
-        covered,
-        tool_version=result.metadata.tool_version,
-        baseline_sha256=result.metadata.baseline_sha256,
-        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        signing_key=loaded.signing_key,
-    )
+    extra: list[ExtraFile] = []
+    if inventory_name is not None:
+        extra.append(lambda staging: _stage_inventory(inventory, source, staging / inventory_name))
+    outcome = deliver(result, options, loaded, gate, replaceable=_run_files(options.out, inventory_file), extra=extra)
+    print_summary(outcome, gate)
+    return outcome
 
 
 def _inventory_in_out(out: Path, inventory_file: Path | None) -> str | None:
@@ -746,82 +658,12 @@ def _stage_inventory(inventory: Inventory, source: Path | None, staged: Path) ->
     return staged
 
 
-def _print_summary(result: ScanResult, written: Sequence[Path], gate: GateOptions | None) -> None:
-    summary = summary_lines(result, written, gate=_gate_summary(result, gate), color=wants_color(sys.stdout))
-    print("\n".join(summary))
-    # What failed, where people look: the list for a person, annotations for the CI running this.
-    gated = failures(_gated(result, gate))
-    lines = [*failure_lines(gated), *ci_annotations(gated, os.environ)]
-    if lines:
-        print("\n".join(lines))
-
-
-def _gated(result: ScanResult, gate: GateOptions | None) -> tuple[Finding, ...]:
-    """The findings this run's gate catches: --fail-on-new's when given, --fail-on's otherwise."""
-    if gate is None:
-        return ()
-    if gate.fail_on_new is not None and result.changes is not None:
-        newly = {state.id for state in result.changes.newly_gating(gate.fail_on_new)}
-        return tuple(f for f in result.findings if f.id in newly)
-    return result.gating(gate.fail_on) if gate.fail_on is not None else ()
-
-
-def _gate_summary(result: ScanResult, gate: GateOptions | None) -> tuple[str, int] | None:
-    """The gate this run applies, in words, and how many findings it catches; None when nothing gates."""
-    if gate is None:
-        return None
-    if gate.fail_on_new is not None and result.changes is not None:
-        label = f"newly fail or error at or above {gate.fail_on_new.value}"
-        return label, len(result.changes.newly_gating(gate.fail_on_new))
-    if gate.fail_on is None:
-        return None
-    return f"fail or error at or above {gate.fail_on.value}", len(result.gating(gate.fail_on))
-
-
-def _exit_status(result: ScanResult, gate: GateOptions) -> int:
-    """Exit 1 when the gate catches anything: --fail-on-new when given, --fail-on otherwise."""
-    if gate.fail_on_new is None or result.changes is None:
-        return _gate(result, gate.fail_on)
-    newly = result.changes.newly_gating(gate.fail_on_new)
-    if newly:
-        print(
-            f"{len(newly)} finding(s) newly fail or error at or above {gate.fail_on_new.value} "
-            f"since {printable(result.changes.previous_path)}: exit {EXIT_GATED}"
-        )
-        return EXIT_GATED
-    return EXIT_OK
-
-
-def _gate(result: ScanResult, threshold: Severity | None) -> int:
-    if threshold is None:
-        return EXIT_OK
-    gated = result.gating(threshold)
-    if gated:
-        print(f"{len(gated)} finding(s) fail or error at or above {threshold.value}: exit {EXIT_GATED}")
-        return EXIT_GATED
-    return EXIT_OK
-
-
-def _report_and_summarise(
-    inventory: Inventory,
-    options: ReportOptions,
-    loaded: Evaluation,
-    gate: GateOptions | None,
-    inventory_file: Path | None,
-    *,
-    source: Path | None = None,
-) -> ScanResult:
-    result, written = _report(inventory, options, loaded, inventory_file, source=source, gate=gate)
-    _print_summary(result, written, gate)
-    return result
-
-
 def run_demo(options: DemoOptions) -> int:
     """Serve the sample estate locally, scan it through the SDK clients and write the reports."""
     report = options.report
     inventory_file = report.out / DEMO_INVENTORY
     check_replaceable(report.out, _run_files(report.out, inventory_file))  # fails fast, before collecting
-    loaded = _load(report)
+    loaded = load_evaluation(report)
     estate = load_estate(options.estate or demo_estate_path())
     from auditor.demo import scan_demo  # noqa: PLC0415 - keeps `--help` fast
 
@@ -831,16 +673,16 @@ def run_demo(options: DemoOptions) -> int:
             estate, loaded.baseline, dict(report.params), progress=progress, source=options.source
         )
     loaded = dataclasses.replace(loaded, params=params)
-    result = _report_and_summarise(inventory, report, loaded, None, inventory_file)
+    outcome = _report_and_summarise(inventory, report, loaded, None, inventory_file)
     if "html" in loaded.formats:
         print(f"open {(report.out / 'report.html').resolve()} in a browser")
-    return history_cli.exit_status(result, report.history, EXIT_OK)
+    return history_cli.exit_status(outcome.result, report.history, EXIT_OK)
 
 
 def run_scan(options: ScanOptions) -> int:
     """Scan live subscriptions, read-only, and gate on the findings; exit 2 when nothing can be audited."""
     check_replaceable(options.report.out, _run_files(options.report.out, options.snapshot))
-    loaded = _load(options.report)
+    loaded = load_evaluation(options.report)
     from auditor.collect.preflight import preflight  # noqa: PLC0415 - keeps `--help` fast
     from auditor.collect.scan import SUBSCRIPTIONS_API, collect_inventory  # noqa: PLC0415
     from auditor.collect.tls import with_tls_probe  # noqa: PLC0415
@@ -869,8 +711,8 @@ def run_scan(options: ScanOptions) -> int:
     if options.snapshot and _inventory_in_out(options.report.out, options.snapshot) is None:
         save_snapshot(inventory, options.snapshot)  # one inside --out is written with the reports
         print(f"wrote {options.snapshot}")
-    result = _report_and_summarise(inventory, options.report, loaded, options.gate, options.snapshot)
-    return history_cli.exit_status(result, options.report.history, _exit_status(result, options.gate))
+    outcome = _report_and_summarise(inventory, options.report, loaded, options.gate, options.snapshot)
+    return history_cli.exit_status(outcome.result, options.report.history, exit_status(outcome, options.gate))
 
 
 def _session(options: ScanOptions) -> Any:
@@ -901,12 +743,12 @@ def _require_something_collected(inventory: Inventory, subscriptions_api: str) -
 def run_evaluate(options: EvaluateOptions) -> int:
     """Evaluate a saved inventory snapshot offline."""
     check_replaceable(options.report.out, _run_files(options.report.out, options.snapshot))
-    loaded = _load(options.report)
+    loaded = load_evaluation(options.report)
     inventory = load_snapshot(options.snapshot)
-    result = _report_and_summarise(
+    outcome = _report_and_summarise(
         inventory, options.report, loaded, options.gate, options.snapshot, source=options.snapshot
     )
-    return history_cli.exit_status(result, options.report.history, _exit_status(result, options.gate))
+    return history_cli.exit_status(outcome.result, options.report.history, exit_status(outcome, options.gate))
 
 
 def run_diff(options: DiffOptions) -> int:
@@ -950,7 +792,7 @@ def run_keygen(options: KeygenOptions) -> int:
 def run_list_controls(options: ListControlsOptions) -> int:
     """Print the baseline's controls: id, severity, mode, whether IaC can decide it, frameworks, title."""
     baseline = load_baseline(options.baseline or default_baseline_path(), builtin_registry())
-    baseline = _selected(baseline, options.controls, options.exclude_controls)
+    baseline = selected(baseline, options.controls, options.exclude_controls)
     from auditor.iac.selection import decidable  # noqa: PLC0415 - the IaC doors load only for this listing
 
     rows = [

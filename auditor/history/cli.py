@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from auditor.drift import ScanFindings
+from auditor.drift import Changes, ScanFindings
 from auditor.history.ageing import HistoryView, sla_days
 from auditor.history.errors import HistoryError
 from auditor.history.location import HistoryLocationError, history_location
@@ -127,11 +127,17 @@ def record(result: ScanResult, run: HistoryRun | None, params: Params) -> ScanRe
     return dataclasses.replace(result, history=view)
 
 
-def notify(result: ScanResult, options: HistoryOptions, run: HistoryRun | None, threshold: Severity) -> ScanResult:
+def notify(
+    result: ScanResult,
+    options: HistoryOptions,
+    run: HistoryRun | None,
+    threshold: Severity,
+    changes: Changes | None = None,
+) -> ScanResult:
     """Send the notice of new gated findings to every target; failures become warnings, never errors."""
     if run is None or not run.targets:
         return result
-    notice = build_notice(result, threshold, digest=options.notify_digest)
+    notice = build_notice(result, threshold, digest=options.notify_digest, changes=changes)
     if notice is None:
         print(f"no new findings at or above {threshold.value}: no notification sent")
         return result
