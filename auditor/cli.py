@@ -25,13 +25,16 @@ from auditor.checks import builtin_registry
 from auditor.control_selection import SelectionError, patterns
 from auditor.decision_files import EntryFileError
 from auditor.drift import DriftError, changes_document, compare, load_findings
+from auditor.emulator import arguments as emulator_arguments
 from auditor.emulator import cli as emulator_cli
 from auditor.emulator.estate import EstateError, demo_estate_path, load_estate
 from auditor.evaluate import evaluate
 from auditor.history import cli as history_cli
 from auditor.history.location import history_location
+from auditor.history.options import HistoryOptions
 from auditor.history.options import options_from as history_options_from
 from auditor.iac import cli as iac_cli
+from auditor.iac.runner import CheckovError
 from auditor.input_files import InputFileError
 from auditor.interrupts import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, terminate_raises
 from auditor.inventory import Inventory
@@ -51,8 +54,10 @@ from auditor.options import (
     CommandOptions,
     DemoOptions,
     DiffOptions,
+    EmulatorOptions,
     EvaluateOptions,
     GateOptions,
+    IacOptions,
     KeygenOptions,
     ListControlsOptions,
     ReportOptions,
@@ -94,6 +99,9 @@ EXIT_GATED = 1
 EXIT_INPUT = 2
 DEFAULT_FORMATS = ("html", "json")
 DEFAULT_OUT = "audit-report"
+# Settings `auditor iac` does not take from the run configuration: its reports are not the scan's (by default
+# none are kept, and SARIF is what code scanning reads), so a configured --out or --format would mix the two.
+IAC_OWN_DEFAULTS = ("out", "format")
 DEFAULT_FAIL_ON = Severity.HIGH.value
 DEFAULT_MAX_WORKERS = 8
 MAX_WORKERS_LIMIT = 64
@@ -134,6 +142,7 @@ INPUT_ERRORS = (
     SelectionError,
     InputFileError,
     StagingError,
+    CheckovError,
     *history_cli.ERRORS,
 )
 
@@ -173,8 +182,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"auditor: error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_INPUT
     try:
-        if args.command in {"iac", "emulator", "history"}:
-            # Both parse and check their own options in their modules.
+        if args.command == "history":
+            # The history command parses and checks its own options in its module.
             return int(args.handler(args))
         options = options_from(args, config)
         with terminate_raises(), _stdout_unless_quiet(options):
@@ -265,13 +274,23 @@ def build_parser(config: RunConfig | None = None) -> argparse.ArgumentParser:
     _add_selection_options(listing, config)
     listing.add_argument("--json", action="store_true", help="print the controls as JSON")
 
-    iac = commands.add_parser("iac", help="gate infrastructure code (Terraform, plan JSON, ARM, Bicep) through checkov")
-    iac_cli.add_arguments(iac)
-    iac.set_defaults(handler=iac_cli.run)
+    iac = command("iac", "gate infrastructure code (Terraform, plan JSON, ARM, Bicep) through checkov")
+    iac.add_argument(
+        "paths", nargs="+", type=Path, metavar="PATH", help="Terraform, plan JSON, ARM or Bicep file or folder"
+    )
+    iac_config = config.without(*IAC_OWN_DEFAULTS)
+    _add_evaluation_options(
+        iac,
+        iac_config,
+        attestations=False,
+        out_default="none kept: the reports are rendered into a temporary folder removed at exit",
+        format_default=",".join(iac_cli.DEFAULT_FORMATS),
+    )
+    _add_gate_option(iac, iac_config)
+    _add_run_options(iac, gate=True, history=False)
 
     emulator = commands.add_parser("emulator", help="serve an estate file as a local HTTPS ARM endpoint")
-    emulator_cli.add_arguments(emulator)
-    emulator.set_defaults(handler=emulator_cli.run)
+    emulator_arguments.add_arguments(emulator)
     history_cli.add_command(commands)
     return parser
 
@@ -304,7 +323,14 @@ def _add_selection_options(parser: argparse.ArgumentParser, config: RunConfig) -
     )  # fmt: skip
 
 
-def _add_evaluation_options(parser: argparse.ArgumentParser, config: RunConfig) -> None:
+def _add_evaluation_options(
+    parser: argparse.ArgumentParser,
+    config: RunConfig,
+    *,
+    attestations: bool = True,
+    out_default: str = DEFAULT_OUT,
+    format_default: str = ",".join(DEFAULT_FORMATS),
+) -> None:
     _add_baseline_option(parser, config)
     parser.add_argument(
         "--param",
@@ -313,12 +339,15 @@ def _add_evaluation_options(parser: argparse.ArgumentParser, config: RunConfig) 
         metavar="NAME=VALUE",
         help="override a baseline parameter (repeatable; lists comma-separated; over the configuration's [params])",
     )
-    parser.add_argument("--out", metavar="DIR", help=_default_help("report folder", config, "out", DEFAULT_OUT))
-    parser.add_argument(
-        "--attestations",
-        metavar="FILE",
-        help=_default_help("TOML file of attestations for manual controls", config, "attestations", "none"),
-    )
+    parser.add_argument("--out", metavar="DIR", help=_default_help("report folder", config, "out", out_default))
+    if attestations:
+        parser.add_argument(
+            "--attestations",
+            metavar="FILE",
+            help=_default_help("TOML file of attestations for manual controls", config, "attestations", "none"),
+        )
+    else:
+        parser.set_defaults(attestations=None)
     parser.add_argument(
         "--waivers",
         metavar="FILE",
@@ -338,7 +367,7 @@ def _add_evaluation_options(parser: argparse.ArgumentParser, config: RunConfig) 
             f"report formats, comma-separated, from: {', '.join(sorted(REPORTERS))}",
             config,
             "format",
-            ",".join(DEFAULT_FORMATS),
+            format_default,
         ),
     )
     _add_selection_options(parser, config)
@@ -371,7 +400,7 @@ def _add_gate_option(parser: argparse.ArgumentParser, config: RunConfig) -> None
     )
 
 
-def _add_run_options(parser: argparse.ArgumentParser, *, gate: bool) -> None:
+def _add_run_options(parser: argparse.ArgumentParser, *, gate: bool, history: bool = True) -> None:
     parser.add_argument(
         "--compare",
         type=Path,
@@ -388,7 +417,8 @@ def _add_run_options(parser: argparse.ArgumentParser, *, gate: bool) -> None:
     parser.add_argument(
         "--sign-key", metavar="FILE", help="Ed25519 private key (PEM) to sign manifest.json with (env AUDITOR_SIGN_KEY)"
     )
-    history_cli.add_run_options(parser, gate=gate)
+    if history:
+        history_cli.add_run_options(parser, gate=gate)
     _add_quiet_option(parser)
 
 
@@ -428,7 +458,7 @@ class _Settings:
     def text(self, dest: str, builtin: str | None = None) -> tuple[str | None, str]:
         """The value as text and the name to give it in messages (option, variable or file key)."""
         option = "--" + dest.replace("_", "-")
-        given: str | None = getattr(self.args, dest, None)
+        given: str | None = vars(self.args)[dest]
         if given is not None:
             return given, option
         if dest in self.config.values:
@@ -462,32 +492,42 @@ def options_from(args: argparse.Namespace, config: RunConfig | None = None) -> C
         "verify": lambda s: VerifyOptions(s.args.dir, s.args.public_key, s.args.quiet),
         "keygen": lambda s: KeygenOptions(output_folder(s.args.out, "--out", KEY_FILES)),
         "list-controls": _list_options,
+        "iac": _iac_options,
+        "emulator": lambda s: emulator_arguments.options_of(s.args),
     }
     return builders[args.command](settings)
 
 
-def _report_options(settings: _Settings) -> ReportOptions:
+def _report_options(
+    settings: _Settings,
+    *,
+    formats_default: Sequence[str] = DEFAULT_FORMATS,
+    out_default: str = DEFAULT_OUT,
+    history: bool = True,
+    writes_out: bool = True,
+) -> ReportOptions:
     args = settings.args
-    formats = _formats(*settings.text("format", ",".join(DEFAULT_FORMATS)))
-    out_text, out_source = settings.text("out", DEFAULT_OUT)
+    formats = _formats(*settings.text("format", ",".join(formats_default)))
+    out_text, out_source = settings.text("out", out_default)
     if not (out_text or "").strip():
         raise UsageError(f"{out_source}: expected a folder for the reports, got an empty value")
-    out = Path(out_text or DEFAULT_OUT)
+    out = Path(out_text or out_default)
     written = [REPORTERS[name].FILENAME for name in formats]
     return ReportOptions(
-        out=output_folder(out, out_source, [*written, *RUN_FILES]),
+        # A run that keeps no reports (auditor iac without --out) writes nothing there.
+        out=output_folder(out, out_source, [*written, *RUN_FILES]) if writes_out else out,
         formats=formats,
         baseline=settings.path("baseline"),
         params={**settings.config.params, **_parse_overrides(args.param)},
         attestations=settings.path("attestations"),
         waivers=settings.path("waivers"),
-        compare=getattr(args, "compare", None),
+        compare=args.compare,
         sign_key=settings.path("sign_key"),
         controls=patterns(*_or_empty(settings.text("controls"))),
         exclude_controls=patterns(*_or_empty(settings.text("exclude_controls"))),
-        quiet=bool(getattr(args, "quiet", False)),
+        quiet=args.quiet,
         root=_root_folder(args.root),
-        history=history_options_from(args),
+        history=history_options_from(args) if history else HistoryOptions(),
     )
 
 
@@ -502,12 +542,14 @@ def _or_empty(pair: tuple[str | None, str]) -> tuple[str, str]:
     return pair[0] or "", pair[1]
 
 
-def _gate_options(settings: _Settings) -> GateOptions:
+def _gate_options(settings: _Settings, *, history: bool = True) -> GateOptions:
     fail_on = _threshold(*settings.text("fail_on", DEFAULT_FAIL_ON), allow_none=True)
     new_text = settings.args.fail_on_new
     fail_on_new = _threshold(new_text, "--fail-on-new", allow_none=False) if new_text is not None else None
-    if fail_on_new is not None and settings.args.compare is None and not history_location(settings.args.history):
-        raise UsageError("--fail-on-new needs --compare PREVIOUS or --history: new is relative to a previous scan")
+    kept = history and history_location(settings.args.history)
+    if fail_on_new is not None and settings.args.compare is None and not kept:
+        needs = "--compare PREVIOUS or --history" if history else "--compare PREVIOUS"
+        raise UsageError(f"--fail-on-new needs {needs}: new is relative to a previous scan")
     return GateOptions(fail_on=fail_on, fail_on_new=fail_on_new)
 
 
@@ -558,6 +600,24 @@ def _scan_options(settings: _Settings) -> ScanOptions:
 def _evaluate_options(settings: _Settings) -> EvaluateOptions:
     return EvaluateOptions(
         report=_report_options(settings), gate=_gate_options(settings), snapshot=settings.args.snapshot
+    )
+
+
+def _iac_options(settings: _Settings) -> IacOptions:
+    """``auditor iac``: the evaluating commands' options, its own report defaults, and no history."""
+    given_out = settings.args.out is not None
+    report = _report_options(
+        dataclasses.replace(settings, config=settings.config.without(*IAC_OWN_DEFAULTS)),
+        formats_default=iac_cli.DEFAULT_FORMATS,
+        out_default=".",
+        history=False,
+        writes_out=given_out,
+    )
+    return IacOptions(
+        report=report,
+        gate=_gate_options(settings, history=False),
+        paths=tuple(settings.args.paths),
+        keep=given_out,
     )
 
 
@@ -837,6 +897,8 @@ COMMANDS: Mapping[type[Any], Callable[[Any], int]] = {
     VerifyOptions: run_verify,
     KeygenOptions: run_keygen,
     ListControlsOptions: run_list_controls,
+    IacOptions: iac_cli.run,
+    EmulatorOptions: emulator_cli.run,
 }
 
 

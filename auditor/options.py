@@ -137,6 +137,40 @@ class ListControlsOptions:
     json: bool = False
 
 
+@dataclass(frozen=True)
+class IacOptions:
+    """``auditor iac``: infrastructure code gated through checkov, reported like a scan."""
+
+    report: ReportOptions
+    gate: GateOptions
+    paths: tuple[Path, ...]
+    # False when --out was not given: the reports are rendered into a temporary folder and removed.
+    keep: bool = True
+
+
+@dataclass(frozen=True)
+class EmulatorOptions:
+    """``auditor emulator``: an estate file served as a local HTTPS ARM endpoint."""
+
+    estate: Path
+    # 0: any free port on 127.0.0.1.
+    port: int
+    page_size: int
+    token: str
+    # Fault specifications as given (auditor.emulator.faults.parse_fault reads them).
+    faults: tuple[str, ...]
+    latency_ms: int
+    graph_quota: int
+
+
 CommandOptions = (
-    DemoOptions | ScanOptions | EvaluateOptions | DiffOptions | VerifyOptions | KeygenOptions | ListControlsOptions
+    DemoOptions
+    | ScanOptions
+    | EvaluateOptions
+    | DiffOptions
+    | VerifyOptions
+    | KeygenOptions
+    | ListControlsOptions
+    | IacOptions
+    | EmulatorOptions
 )

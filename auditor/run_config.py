@@ -54,6 +54,11 @@ class RunConfig:
     params: Mapping[str, str] = field(default_factory=dict)
     file: str = ""
 
+    def without(self, *dests: str) -> RunConfig:
+        """The configuration with the given settings left to the command line and the built-in defaults."""
+        kept = {dest: value for dest, value in self.values.items() if dest not in dests}
+        return RunConfig(kept, {d: s for d, s in self.sources.items() if d in kept}, self.params, self.file)
+
     def source(self, dest: str, option: str) -> str:
         """How a message names the origin of an option's value: the option, or the variable or file key."""
         return self.sources.get(dest, option)

@@ -52,8 +52,9 @@ class Evaluation:
     history: history_cli.HistoryRun | None = None
 
 
-def load_evaluation(options: ReportOptions) -> Evaluation:
-    """Read and validate the baseline, parameters, control choice, attestations, waivers and keys."""
+def load_evaluation(options: ReportOptions, *, history: bool = True) -> Evaluation:
+    """Read and validate the baseline, parameters, control choice, attestations, waivers and keys (and open the
+    history, for a run that keeps one)."""
     registry = builtin_registry()
     full = load_baseline(options.baseline or default_baseline_path(), registry)
     if options.baseline is not None:
@@ -74,7 +75,7 @@ def load_evaluation(options: ReportOptions) -> Evaluation:
         waivers=tuple(w for w in waivers if w.control in chosen),
         previous=load_findings(options.compare) if options.compare else None,
         signing_key=load_signing_key(options.sign_key) if options.sign_key else None,
-        history=history_cli.prepare(options.history),
+        history=history_cli.prepare(options.history) if history else None,
     )
 
 

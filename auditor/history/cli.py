@@ -81,6 +81,8 @@ def add_run_options(parser: argparse.ArgumentParser, *, gate: bool) -> None:
             metavar="SEVERITY",
             help="exit 1 when a finding at or above SEVERITY is past its remediation SLA; needs --history",
         )
+    else:
+        parser.set_defaults(fail_on_overdue=None)
 
 
 def prepare(options: HistoryOptions) -> HistoryRun | None:

@@ -30,9 +30,9 @@ class HistoryOptions:
 def options_from(args: argparse.Namespace) -> HistoryOptions:
     """The history options of parsed arguments; the one place this module reads argparse's namespace for a run."""
     return HistoryOptions(
-        history=getattr(args, "history", None),
-        notify=tuple(getattr(args, "notify", None) or ()),
-        notify_digest=bool(getattr(args, "notify_digest", False)),
-        notify_required=bool(getattr(args, "notify_required", False)),
-        fail_on_overdue=getattr(args, "fail_on_overdue", None),
+        history=args.history,
+        notify=tuple(args.notify),
+        notify_digest=args.notify_digest,
+        notify_required=args.notify_required,
+        fail_on_overdue=args.fail_on_overdue,
     )
