@@ -67,6 +67,7 @@ from auditor.options import (
     VerifyOptions,
     parse_threshold,
 )
+from auditor.records.tls import EndpointSyntaxError, endpoint_id, endpoint_name, parse_endpoint
 from auditor.reports import REPORTERS
 from auditor.reports.csv import framework_filename
 from auditor.reports.frameworks import shipped_keys
@@ -223,6 +224,7 @@ def build_parser(config: RunConfig | None = None) -> argparse.ArgumentParser:
 
     demo = command("demo", "scan the bundled sample estate through a local endpoint")
     demo.add_argument("--estate", type=Path, help="estate file to serve instead of the bundled sample")
+    _add_tls_option(demo, config, "the demo's local sites")
     _add_evaluation_options(demo, config)
     _add_run_options(demo, gate=False)
     _add_source_option(demo)
@@ -245,6 +247,7 @@ def build_parser(config: RunConfig | None = None) -> argparse.ArgumentParser:
         help=_default_help("PEM CA certificates to trust for the endpoint", config, "ca_bundle", "system store"),
     )
     scan.add_argument("--snapshot", type=Path, metavar="FILE", help="also save the collected inventory here")
+    _add_tls_option(scan, config, "none")
     scan.add_argument(
         "--max-workers",
         metavar="N",
@@ -371,6 +374,22 @@ def _add_evaluation_options(
         ),
     )
     _add_selection_options(parser, config)
+
+
+def _add_tls_option(parser: argparse.ArgumentParser, config: RunConfig, builtin: str) -> None:
+    parser.add_argument(
+        "--tls-endpoint",
+        action="append",
+        dest="tls_endpoints",
+        metavar="HOST:PORT",
+        help=_default_help(
+            "a public endpoint whose certificate and TLS versions ENC-04 probes, host:port, [IPv6]:port or a host "
+            "(port 443) (repeatable; App Service custom host names are added; an empty value: none)",
+            config,
+            "tls_endpoints",
+            builtin,
+        ),
+    )
 
 
 def _add_source_option(parser: argparse.ArgumentParser) -> None:
@@ -571,9 +590,34 @@ def _source(text: str) -> Source:
     raise UsageError(f"--source {text!r}: expected arm, graph or auto")
 
 
+def _tls_endpoints(settings: _Settings) -> tuple[str, ...] | None:
+    """--tls-endpoint (repeatable), else the configuration's comma-separated list, each checked; None if not set."""
+    given: list[str] | None = settings.args.tls_endpoints
+    if given is not None:
+        # An empty value asks for no endpoint (in the demo: not its local sites either).
+        entries, source = [e for e in given if e.strip()], "--tls-endpoint"
+    elif "tls_endpoints" in settings.config.values:
+        entries = [e for e in settings.config.values["tls_endpoints"].split(",") if e.strip()]
+        source = settings.config.source("tls_endpoints", "--tls-endpoint")
+    else:
+        return None
+    endpoints: dict[str, str] = {}
+    for entry in entries:
+        try:
+            host, port = parse_endpoint(entry)
+        except EndpointSyntaxError as exc:
+            raise UsageError(f"{source}: {printable(str(exc))}, expected host:port") from None
+        # Host names compare case-insensitively, as the probe's record ids do.
+        endpoints.setdefault(endpoint_id(host, port), endpoint_name(host.rstrip("."), port))
+    return tuple(endpoints.values())
+
+
 def _demo_options(settings: _Settings) -> DemoOptions:
     return DemoOptions(
-        report=_report_options(settings), estate=settings.args.estate, source=_source(settings.args.source)
+        report=_report_options(settings),
+        estate=settings.args.estate,
+        source=_source(settings.args.source),
+        tls_endpoints=_tls_endpoints(settings),
     )
 
 
@@ -594,6 +638,7 @@ def _scan_options(settings: _Settings) -> ScanOptions:
         max_workers=settings.integer("max_workers", DEFAULT_MAX_WORKERS, 1, MAX_WORKERS_LIMIT),
         processes=settings.integer("processes", 1, 1, MAX_PROCESSES_LIMIT),
         source=_source(settings.args.source),
+        tls_endpoints=_tls_endpoints(settings) or (),
     )
 
 
@@ -729,10 +774,14 @@ def run_demo(options: DemoOptions) -> int:
 
     print(f"serving {estate.source} on a local HTTPS endpoint and scanning it through the Azure SDK clients")
     with collection_progress(sys.stderr, quiet=report.quiet) as progress:
-        inventory, params, _ = scan_demo(
-            estate, loaded.baseline, dict(report.params), progress=progress, source=options.source
+        inventory, _, _ = scan_demo(
+            estate,
+            loaded.baseline,
+            dict(report.params),
+            tls_endpoints=options.tls_endpoints,
+            progress=progress,
+            source=options.source,
         )
-    loaded = dataclasses.replace(loaded, params=params)
     outcome = _report_and_summarise(inventory, report, loaded, None, inventory_file)
     if "html" in loaded.formats:
         print(f"open {(report.out / 'report.html').resolve()} in a browser")
@@ -767,7 +816,7 @@ def run_scan(options: ScanOptions) -> int:
             )
     _require_something_collected(inventory, SUBSCRIPTIONS_API)
     # TLS endpoints are probed from this machine against the system trust store, like a browser would.
-    inventory = with_tls_probe(inventory, loaded.params.get_list("tls_endpoints"), max_workers=options.max_workers)
+    inventory = with_tls_probe(inventory, options.tls_endpoints, max_workers=options.max_workers)
     if options.snapshot and _inventory_in_out(options.report.out, options.snapshot) is None:
         save_snapshot(inventory, options.snapshot)  # one inside --out is written with the reports
         print(f"wrote {options.snapshot}")

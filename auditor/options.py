@@ -73,6 +73,8 @@ class DemoOptions:
     estate: Path | None = None
     # Where listings come from: arm, graph (Azure Resource Graph) or auto.
     source: Source = "arm"
+    # TLS endpoints to probe as host:port (--tls-endpoint); None probes the demo's own local sites.
+    tls_endpoints: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,8 @@ class ScanOptions:
     processes: int = 1
     # Where listings come from: arm, graph (Azure Resource Graph) or auto.
     source: Source = "arm"
+    # TLS endpoints to probe as host:port (--tls-endpoint), besides the App Service custom host names.
+    tls_endpoints: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,8 @@ class ScanMetadata:
     # their freshness.
     collection_sources: tuple[str, ...] = ()
     collection_note: str = ""
+    # The TLS endpoints the scan was asked to probe (--tls-endpoint), as host:port.
+    tls_endpoints: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

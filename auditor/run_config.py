@@ -34,6 +34,8 @@ SETTINGS: Mapping[str, str] = {
     "ca_bundle": "AUDITOR_CA_BUNDLE",
     "max_workers": "AUDITOR_MAX_WORKERS",
     "processes": "AUDITOR_PROCESSES",
+    # A list: comma-separated in the variable, a list of strings in the file.
+    "tls_endpoints": "AUDITOR_TLS_ENDPOINTS",
 }
 # Settings that name a file or folder: relative paths in a configuration file are relative to that file.
 PATH_SETTINGS = frozenset({"baseline", "out", "attestations", "waivers", "sign_key", "ca_bundle"})

@@ -26,7 +26,7 @@ __all__ = ["mail_server", "store_location", "webhook"]
 DAY_TWO = "2026-12-06T12:00:00Z"
 # The demo's TLS sites listen on fresh ports each run, and backups age with the estate's clock: both are
 # pinned so the two runs differ only by the two resources changed in between.
-STEADY = ["--param", "tls_endpoints=", "--param", "max_backup_age_hours=240"]
+STEADY = ["--tls-endpoint=", "--param", "max_backup_age_hours=240"]
 BROKEN_VAULT = "kv-mul2-prod-keys"
 FIXED_VAULT = "kv-mul2-stg-disk"
 

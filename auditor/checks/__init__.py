@@ -12,7 +12,7 @@ BUILTIN_MODULES = (
     "auditor.checks.backup",
     "auditor.checks.monitoring",
     "auditor.checks.identity",
-    "auditor.checks.transport",
+    "auditor.checks.tls",
     "auditor.checks.endpoint",
     "auditor.checks.data_protection",
 )

@@ -58,6 +58,7 @@ def document(result: ScanResult, changes: Changes | None = None) -> dict[str, Js
             "subscription_names": {str(k): str(v) for k, v in meta.subscription_names.items()},
             "principal_names": {str(k): str(v) for k, v in meta.principal_names.items()},
             "collection": {"sources": list(meta.collection_sources), "note": meta.collection_note},
+            "tls_endpoints": list(meta.tls_endpoints),
         },
         "summary": {
             "by_status": dict(result.counts_by_status()),
