@@ -233,6 +233,7 @@ def test_findings_json_has_the_documented_shape() -> None:
         "subscription_names",
         "principal_names",
         "collection",
+        "tls_endpoints",
     ]
     assert document["scan"]["parameters"] == {"allowed_rdp_sources": ["10.0.0.0/8"], "min_soft_delete_days": 90}
     assert document["scan"]["collection"] == {"sources": [], "note": ""}
