@@ -52,6 +52,9 @@ class Door:
 DOORS: tuple[Door, ...] = (
     Door("key_vault_protection", "terraform", "SECRETS", {"azurerm_key_vault": lambda _, conf: tf.key_vault(conf)}),
     Door("key_vault_protection", "arm", "SECRETS", {"Microsoft.KeyVault/vaults": lambda _, conf: arm.key_vault(conf)}),
+    # ENC-04: App Service sites' HTTPS-only and minimum TLS settings (the certificates and handshakes are live only).
+    Door("app_service_https_tls", "terraform", "ENCRYPTION", {kind: tf.web_app for kind in tf.WEB_APP_TLS_ATTRIBUTE}),
+    Door("app_service_https_tls", "arm", "ENCRYPTION", {arm.SITE: lambda _, conf: arm.web_app(conf)}),
 )
 
 
