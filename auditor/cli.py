@@ -101,8 +101,9 @@ EXIT_INPUT = 2
 DEFAULT_FORMATS = ("html", "json")
 DEFAULT_OUT = "audit-report"
 # Settings `auditor iac` does not take from the run configuration: its reports are not the scan's (by default
-# none are kept, and SARIF is what code scanning reads), so a configured --out or --format would mix the two.
-IAC_OWN_DEFAULTS = ("out", "format")
+# none are kept, and SARIF is what code scanning reads), so a configured --out or --format would mix the two;
+# and code has no manual control an attestation could settle.
+IAC_OWN_DEFAULTS = ("out", "format", "attestations")
 DEFAULT_FAIL_ON = Severity.HIGH.value
 DEFAULT_MAX_WORKERS = 8
 MAX_WORKERS_LIMIT = 64

@@ -10,8 +10,11 @@ from typing import Any
 
 import pytest
 
-from auditor.cli import EXIT_GATED, EXIT_INPUT, EXIT_OK, main
+from auditor.cli import EXIT_GATED, EXIT_INPUT, EXIT_OK, build_parser, main, options_from
 from auditor.manifest import MANIFEST_FILE, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, SIGNATURE_FILE
+from auditor.model import Severity
+from auditor.options import IacOptions
+from auditor.run_config import load_run_config
 
 CASES = Path(__file__).parent / "data" / "iac" / "cases"
 WHITELIST = "allowed_rdp_sources=203.0.113.0/24,192.0.2.0/24"
@@ -116,3 +119,15 @@ def test_the_signed_manifest_verifies(runs: tuple[Path, Path, Path, int, int]) -
 def test_fail_on_new_needs_compare_and_history_is_not_an_iac_option(tmp_path: Path) -> None:
     assert iac(tmp_path / "out", "--fail-on-new", "high") == EXIT_INPUT
     assert iac(tmp_path / "out", "--history", str(tmp_path / "h.db")) == EXIT_INPUT
+
+
+def test_iac_keeps_its_own_report_defaults_but_takes_the_policy_settings(tmp_path: Path) -> None:
+    (tmp_path / "auditor.toml").write_text(
+        'out = "scan-report"\nformat = "html"\nfail_on = "medium"\ncontrols = ["NET-*"]\n', encoding="utf-8"
+    )
+    config = load_run_config({}, tmp_path)
+    options = options_from(build_parser(config).parse_args(["iac", "infra/"]), config)
+    assert isinstance(options, IacOptions)
+    assert (options.keep, options.report.formats) == (False, ("sarif", "json"))
+    assert (options.gate.fail_on, options.report.controls) == (Severity.MEDIUM, ("NET-*",))
+    assert options.paths == (Path("infra/"),)
