@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import socket
 from pathlib import Path
@@ -13,7 +14,8 @@ from auditor.checks import builtin_registry
 from auditor.cli import build_parser, main, options_from
 from auditor.options import DemoOptions, ScanOptions
 from auditor.run_config import load_run_config
-from auditor.snapshot import load_snapshot
+from auditor.snapshot import inventory_to_json, load_snapshot
+from tests.builders import make_inventory
 
 SUBSCRIPTION = "00000000-0000-0000-0000-00000000000a"
 
@@ -94,3 +96,13 @@ def test_the_endpoints_asked_for_travel_with_the_inventory_to_the_report(tmp_pat
     assert main(["evaluate", str(out / "inventory.json"), "--controls", "ENC-04", "--format", "json",
                  "--out", str(again), "--fail-on", "none", "-q"]) == 0  # fmt: skip
     assert certificate_findings(again) == expected
+
+
+def test_a_snapshot_written_before_the_scope_was_recorded_still_loads(tmp_path: Path) -> None:
+    inventory = dataclasses.replace(make_inventory(), tls_scope=("www.example.com:443",))
+    document = json.loads(inventory_to_json(inventory))
+    assert document["inventory"]["tls_scope"] == ["www.example.com:443"]
+    del document["inventory"]["tls_scope"]
+    older = tmp_path / "older.json"
+    older.write_text(json.dumps(document), encoding="utf-8")
+    assert load_snapshot(older).tls_scope == ()
