@@ -31,7 +31,8 @@ from auditor.emulator.estate import EstateError, demo_estate_path, load_estate
 from auditor.evaluate import evaluate
 from auditor.history import cli as history_cli
 from auditor.history.location import history_location
-from auditor.history.options import HistoryOptions
+from auditor.history.options import HistoryCommandOptions, HistoryOptions
+from auditor.history.options import command_options_from as history_command_options_from
 from auditor.history.options import options_from as history_options_from
 from auditor.iac import cli as iac_cli
 from auditor.iac.runner import CheckovError
@@ -184,9 +185,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"auditor: error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_INPUT
     try:
-        if args.command == "history":
-            # The history command parses and checks its own options in its module.
-            return int(args.handler(args))
         options = options_from(args, config)
         with terminate_raises(), _stdout_unless_quiet(options):
             return COMMANDS[type(options)](options)
@@ -514,6 +512,7 @@ def options_from(args: argparse.Namespace, config: RunConfig | None = None) -> C
         "list-controls": _list_options,
         "iac": _iac_options,
         "emulator": lambda s: emulator_arguments.options_of(s.args),
+        "history": lambda s: history_command_options_from(s.args),
     }
     return builders[args.command](settings)
 
@@ -949,6 +948,7 @@ COMMANDS: Mapping[type[Any], Callable[[Any], int]] = {
     ListControlsOptions: run_list_controls,
     IacOptions: iac_cli.run,
     EmulatorOptions: emulator_cli.run,
+    HistoryCommandOptions: history_cli.run_history,
 }
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from auditor.history.options import HistoryOptions
+from auditor.history.options import HistoryCommandOptions, HistoryOptions
 from auditor.model import Severity
 
 # Where listings come from (auditor.collect.sources.Source, spelt out so options import no collection code).
@@ -177,4 +177,5 @@ CommandOptions = (
     | ListControlsOptions
     | IacOptions
     | EmulatorOptions
+    | HistoryCommandOptions
 )
