@@ -269,7 +269,10 @@ def test_parse_endpoint(text: str, expected: tuple[str, int]) -> None:
     assert parse_endpoint(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "host:0", "host:65536", "host:https", ":443", "[2001:db8::1", "a b:443", "x:y:z"])
+@pytest.mark.parametrize(
+    "text",
+    ["", "host:0", "host:65536", "host:https", ":443", "[2001:db8::1", "a b:443", "x:y:z", "bad_host!:443", "-a.b:443"],
+)
 def test_parse_endpoint_rejects(text: str) -> None:
     with pytest.raises(EndpointSyntaxError):
         parse_endpoint(text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -64,6 +65,20 @@ class TlsTarget(NamedTuple):
         return endpoint_id(self.host, self.port)
 
 
+# A DNS host name: labels of letters, digits and inner hyphens, at most 253 characters in all.
+_HOST_NAME = re.compile(
+    r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+)
+
+
+def _is_ipv4(text: str) -> bool:
+    try:
+        ipaddress.IPv4Address(text)
+    except ValueError:
+        return False
+    return True
+
+
 class EndpointSyntaxError(ValueError):
     """A TLS endpoint (--tls-endpoint) is not ``host:port``."""
 
@@ -102,6 +117,8 @@ def parse_endpoint(text: str) -> tuple[str, int]:
             ipaddress.IPv6Address(host)
         except ValueError:
             raise EndpointSyntaxError(f"{text!r}: {host!r} is not an IPv6 address") from None
+    elif not _HOST_NAME.match(host.rstrip(".")) and not _is_ipv4(host):
+        raise EndpointSyntaxError(f"{text!r}: {host!r} is not a host name or IP address")
     if not port_text.isdigit() or not 0 < int(port_text) < 65536:
         raise EndpointSyntaxError(f"{text!r}: port must be a number from 1 to 65535")
     return host, int(port_text)
