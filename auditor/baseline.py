@@ -45,6 +45,12 @@ AREAS = (
 MODES = ("automated", "manual")
 
 _TOP_KEYS = {"baseline", "parameters", "controls"}
+# Former parameters that are no longer policy: what a baseline or --param that still sets one is told.
+MOVED_PARAMETERS = {
+    "tls_endpoints": "the TLS endpoints to probe are what a scan collects, not policy: it moved to the "
+    "--tls-endpoint HOST:PORT option of scan and demo (repeatable; tls_endpoints in auditor.toml or "
+    "AUDITOR_TLS_ENDPOINTS)",
+}
 _HEADER_KEYS = {"name", "version", "policy"}
 _PARAMETER_KEYS = {"type", "default", "description", "quote"}
 _CONSTRAINT_KEYS = {"min", "max", "choices", "format", "weakened_by", "allow_weakening"}
@@ -156,6 +162,8 @@ class Baseline:
         }
         for name, text in (overrides or {}).items():
             spec = self.parameters.get(name)
+            if spec is None and name in MOVED_PARAMETERS:
+                raise BaselineError(f"--param {name}: {MOVED_PARAMETERS[name]}")
             if spec is None:
                 known = ", ".join(sorted(self.parameters))
                 raise BaselineError(f"--param {name}: unknown parameter (known: {known})")
@@ -243,6 +251,8 @@ def _parameters(table: dict[str, Any], where: str) -> dict[str, ParameterSpec]:
     specs: dict[str, ParameterSpec] = {}
     for name, entry in table.items():
         here = f"{where}: parameter {name!r}"
+        if name in MOVED_PARAMETERS:
+            raise BaselineError(f"{here}: {MOVED_PARAMETERS[name]}")
         if not isinstance(entry, dict):
             raise BaselineError(f"{here}: expected a table with keys {sorted(_PARAMETER_KEYS)}")
         _reject_unknown(entry, _PARAMETER_KEYS | _CONSTRAINT_KEYS, here)

@@ -16,25 +16,26 @@ import shutil
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
 from auditor import __version__
-from auditor.annotations import ci_annotations, failure_lines, failures
-from auditor.attestations import Attestation, load_attestations
-from auditor.baseline import Baseline, BaselineError, check_parameter_types, default_baseline_path, load_baseline
+from auditor.baseline import BaselineError, default_baseline_path, load_baseline
 from auditor.checks import builtin_registry
-from auditor.control_selection import SelectionError, patterns, select_controls
+from auditor.control_selection import SelectionError, patterns
 from auditor.decision_files import EntryFileError
-from auditor.drift import DriftError, ScanFindings, changes_document, compare, load_findings, scan_findings
+from auditor.drift import DriftError, changes_document, compare, load_findings
+from auditor.emulator import arguments as emulator_arguments
 from auditor.emulator import cli as emulator_cli
 from auditor.emulator.estate import EstateError, demo_estate_path, load_estate
 from auditor.evaluate import evaluate
 from auditor.history import cli as history_cli
 from auditor.history.location import history_location
+from auditor.history.options import HistoryCommandOptions, HistoryOptions
+from auditor.history.options import command_options_from as history_command_options_from
 from auditor.history.options import options_from as history_options_from
 from auditor.iac import cli as iac_cli
+from auditor.iac.runner import CheckovError
 from auditor.input_files import InputFileError
 from auditor.interrupts import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, terminate_raises
 from auditor.inventory import Inventory
@@ -44,21 +45,20 @@ from auditor.manifest import (
     PUBLIC_KEY_FILE,
     SIGNATURE_FILE,
     ManifestError,
-    SigningKey,
     generate_key_pair,
     load_public_key,
-    load_signing_key,
     verify_folder,
-    write_manifest,
 )
-from auditor.model import Finding, Severity
+from auditor.model import Severity
 from auditor.options import (
     FAIL_ON_NONE,
     CommandOptions,
     DemoOptions,
     DiffOptions,
+    EmulatorOptions,
     EvaluateOptions,
     GateOptions,
+    IacOptions,
     KeygenOptions,
     ListControlsOptions,
     ReportOptions,
@@ -68,15 +68,23 @@ from auditor.options import (
     VerifyOptions,
     parse_threshold,
 )
-from auditor.parameters import Params
-from auditor.registry import Registry
-from auditor.reports import REPORTERS, write_reports
+from auditor.records.tls import EndpointSyntaxError, endpoint_id, endpoint_name, parse_endpoint
+from auditor.reports import REPORTERS
 from auditor.reports.csv import framework_filename
 from auditor.reports.frameworks import shipped_keys
-from auditor.results import ScanResult
 from auditor.run_config import ConfigError, RunConfig, load_run_config
+from auditor.runs import (
+    Evaluation,
+    ExtraFile,
+    Outcome,
+    deliver,
+    exit_status,
+    load_evaluation,
+    print_summary,
+    selected,
+)
 from auditor.snapshot import SnapshotError, load_snapshot, save_snapshot
-from auditor.staging import StagingError, check_replaceable, staged_folder
+from auditor.staging import StagingError, check_replaceable
 from auditor.targets import UsageError, bounded_int, ca_bundle, https_url, output_file, output_folder
 from auditor.targets import resource_group as resource_group_name
 from auditor.targets import subscription_id as subscription_guid
@@ -84,17 +92,19 @@ from auditor.terminal import (
     collection_progress,
     drift_lines,
     printable,
-    summary_lines,
     verification_lines,
     wants_color,
 )
-from auditor.waivers import Waiver, load_waivers
 
 EXIT_OK = 0
 EXIT_GATED = 1
 EXIT_INPUT = 2
 DEFAULT_FORMATS = ("html", "json")
 DEFAULT_OUT = "audit-report"
+# Settings `auditor iac` does not take from the run configuration: its reports are not the scan's (by default
+# none are kept, and SARIF is what code scanning reads), so a configured --out or --format would mix the two;
+# and code has no manual control an attestation could settle.
+IAC_OWN_DEFAULTS = ("out", "format", "attestations")
 DEFAULT_FAIL_ON = Severity.HIGH.value
 DEFAULT_MAX_WORKERS = 8
 MAX_WORKERS_LIMIT = 64
@@ -135,6 +145,7 @@ INPUT_ERRORS = (
     SelectionError,
     InputFileError,
     StagingError,
+    CheckovError,
     *history_cli.ERRORS,
 )
 
@@ -174,9 +185,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"auditor: error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_INPUT
     try:
-        if args.command in {"iac", "emulator", "history"}:
-            # Both parse and check their own options in their modules.
-            return int(args.handler(args))
         options = options_from(args, config)
         with terminate_raises(), _stdout_unless_quiet(options):
             return COMMANDS[type(options)](options)
@@ -215,6 +223,7 @@ def build_parser(config: RunConfig | None = None) -> argparse.ArgumentParser:
 
     demo = command("demo", "scan the bundled sample estate through a local endpoint")
     demo.add_argument("--estate", type=Path, help="estate file to serve instead of the bundled sample")
+    _add_tls_option(demo, config, "the demo's local sites")
     _add_evaluation_options(demo, config)
     _add_run_options(demo, gate=False)
     _add_source_option(demo)
@@ -237,6 +246,7 @@ def build_parser(config: RunConfig | None = None) -> argparse.ArgumentParser:
         help=_default_help("PEM CA certificates to trust for the endpoint", config, "ca_bundle", "system store"),
     )
     scan.add_argument("--snapshot", type=Path, metavar="FILE", help="also save the collected inventory here")
+    _add_tls_option(scan, config, "none")
     scan.add_argument(
         "--max-workers",
         metavar="N",
@@ -266,13 +276,23 @@ def build_parser(config: RunConfig | None = None) -> argparse.ArgumentParser:
     _add_selection_options(listing, config)
     listing.add_argument("--json", action="store_true", help="print the controls as JSON")
 
-    iac = commands.add_parser("iac", help="gate infrastructure code (Terraform, plan JSON, ARM, Bicep) through checkov")
-    iac_cli.add_arguments(iac)
-    iac.set_defaults(handler=iac_cli.run)
+    iac = command("iac", "gate infrastructure code (Terraform, plan JSON, ARM, Bicep) through checkov")
+    iac.add_argument(
+        "paths", nargs="+", type=Path, metavar="PATH", help="Terraform, plan JSON, ARM or Bicep file or folder"
+    )
+    iac_config = config.without(*IAC_OWN_DEFAULTS)
+    _add_evaluation_options(
+        iac,
+        iac_config,
+        attestations=False,
+        out_default="none kept: the reports are rendered into a temporary folder removed at exit",
+        format_default=",".join(iac_cli.DEFAULT_FORMATS),
+    )
+    _add_gate_option(iac, iac_config)
+    _add_run_options(iac, gate=True, history=False)
 
     emulator = commands.add_parser("emulator", help="serve an estate file as a local HTTPS ARM endpoint")
-    emulator_cli.add_arguments(emulator)
-    emulator.set_defaults(handler=emulator_cli.run)
+    emulator_arguments.add_arguments(emulator)
     history_cli.add_command(commands)
     return parser
 
@@ -305,7 +325,14 @@ def _add_selection_options(parser: argparse.ArgumentParser, config: RunConfig) -
     )  # fmt: skip
 
 
-def _add_evaluation_options(parser: argparse.ArgumentParser, config: RunConfig) -> None:
+def _add_evaluation_options(
+    parser: argparse.ArgumentParser,
+    config: RunConfig,
+    *,
+    attestations: bool = True,
+    out_default: str = DEFAULT_OUT,
+    format_default: str = ",".join(DEFAULT_FORMATS),
+) -> None:
     _add_baseline_option(parser, config)
     parser.add_argument(
         "--param",
@@ -314,12 +341,15 @@ def _add_evaluation_options(parser: argparse.ArgumentParser, config: RunConfig) 
         metavar="NAME=VALUE",
         help="override a baseline parameter (repeatable; lists comma-separated; over the configuration's [params])",
     )
-    parser.add_argument("--out", metavar="DIR", help=_default_help("report folder", config, "out", DEFAULT_OUT))
-    parser.add_argument(
-        "--attestations",
-        metavar="FILE",
-        help=_default_help("TOML file of attestations for manual controls", config, "attestations", "none"),
-    )
+    parser.add_argument("--out", metavar="DIR", help=_default_help("report folder", config, "out", out_default))
+    if attestations:
+        parser.add_argument(
+            "--attestations",
+            metavar="FILE",
+            help=_default_help("TOML file of attestations for manual controls", config, "attestations", "none"),
+        )
+    else:
+        parser.set_defaults(attestations=None)
     parser.add_argument(
         "--waivers",
         metavar="FILE",
@@ -339,10 +369,26 @@ def _add_evaluation_options(parser: argparse.ArgumentParser, config: RunConfig) 
             f"report formats, comma-separated, from: {', '.join(sorted(REPORTERS))}",
             config,
             "format",
-            ",".join(DEFAULT_FORMATS),
+            format_default,
         ),
     )
     _add_selection_options(parser, config)
+
+
+def _add_tls_option(parser: argparse.ArgumentParser, config: RunConfig, builtin: str) -> None:
+    parser.add_argument(
+        "--tls-endpoint",
+        action="append",
+        dest="tls_endpoints",
+        metavar="HOST:PORT",
+        help=_default_help(
+            "a public endpoint whose certificate and TLS versions ENC-04 probes, host:port, [IPv6]:port or a host "
+            "(port 443) (repeatable; App Service custom host names are added; an empty value: none)",
+            config,
+            "tls_endpoints",
+            builtin,
+        ),
+    )
 
 
 def _add_source_option(parser: argparse.ArgumentParser) -> None:
@@ -372,7 +418,7 @@ def _add_gate_option(parser: argparse.ArgumentParser, config: RunConfig) -> None
     )
 
 
-def _add_run_options(parser: argparse.ArgumentParser, *, gate: bool) -> None:
+def _add_run_options(parser: argparse.ArgumentParser, *, gate: bool, history: bool = True) -> None:
     parser.add_argument(
         "--compare",
         type=Path,
@@ -389,7 +435,8 @@ def _add_run_options(parser: argparse.ArgumentParser, *, gate: bool) -> None:
     parser.add_argument(
         "--sign-key", metavar="FILE", help="Ed25519 private key (PEM) to sign manifest.json with (env AUDITOR_SIGN_KEY)"
     )
-    history_cli.add_run_options(parser, gate=gate)
+    if history:
+        history_cli.add_run_options(parser, gate=gate)
     _add_quiet_option(parser)
 
 
@@ -429,7 +476,7 @@ class _Settings:
     def text(self, dest: str, builtin: str | None = None) -> tuple[str | None, str]:
         """The value as text and the name to give it in messages (option, variable or file key)."""
         option = "--" + dest.replace("_", "-")
-        given: str | None = getattr(self.args, dest, None)
+        given: str | None = vars(self.args)[dest]
         if given is not None:
             return given, option
         if dest in self.config.values:
@@ -463,32 +510,43 @@ def options_from(args: argparse.Namespace, config: RunConfig | None = None) -> C
         "verify": lambda s: VerifyOptions(s.args.dir, s.args.public_key, s.args.quiet),
         "keygen": lambda s: KeygenOptions(output_folder(s.args.out, "--out", KEY_FILES)),
         "list-controls": _list_options,
+        "iac": _iac_options,
+        "emulator": lambda s: emulator_arguments.options_of(s.args),
+        "history": lambda s: history_command_options_from(s.args),
     }
     return builders[args.command](settings)
 
 
-def _report_options(settings: _Settings) -> ReportOptions:
+def _report_options(
+    settings: _Settings,
+    *,
+    formats_default: Sequence[str] = DEFAULT_FORMATS,
+    out_default: str = DEFAULT_OUT,
+    history: bool = True,
+    writes_out: bool = True,
+) -> ReportOptions:
     args = settings.args
-    formats = _formats(*settings.text("format", ",".join(DEFAULT_FORMATS)))
-    out_text, out_source = settings.text("out", DEFAULT_OUT)
+    formats = _formats(*settings.text("format", ",".join(formats_default)))
+    out_text, out_source = settings.text("out", out_default)
     if not (out_text or "").strip():
         raise UsageError(f"{out_source}: expected a folder for the reports, got an empty value")
-    out = Path(out_text or DEFAULT_OUT)
+    out = Path(out_text or out_default)
     written = [REPORTERS[name].FILENAME for name in formats]
     return ReportOptions(
-        out=output_folder(out, out_source, [*written, *RUN_FILES]),
+        # A run that keeps no reports (auditor iac without --out) writes nothing there.
+        out=output_folder(out, out_source, [*written, *RUN_FILES]) if writes_out else out,
         formats=formats,
         baseline=settings.path("baseline"),
         params={**settings.config.params, **_parse_overrides(args.param)},
         attestations=settings.path("attestations"),
         waivers=settings.path("waivers"),
-        compare=getattr(args, "compare", None),
+        compare=args.compare,
         sign_key=settings.path("sign_key"),
         controls=patterns(*_or_empty(settings.text("controls"))),
         exclude_controls=patterns(*_or_empty(settings.text("exclude_controls"))),
-        quiet=bool(getattr(args, "quiet", False)),
+        quiet=args.quiet,
         root=_root_folder(args.root),
-        history=history_options_from(args),
+        history=history_options_from(args) if history else HistoryOptions(),
     )
 
 
@@ -503,12 +561,14 @@ def _or_empty(pair: tuple[str | None, str]) -> tuple[str, str]:
     return pair[0] or "", pair[1]
 
 
-def _gate_options(settings: _Settings) -> GateOptions:
+def _gate_options(settings: _Settings, *, history: bool = True) -> GateOptions:
     fail_on = _threshold(*settings.text("fail_on", DEFAULT_FAIL_ON), allow_none=True)
     new_text = settings.args.fail_on_new
     fail_on_new = _threshold(new_text, "--fail-on-new", allow_none=False) if new_text is not None else None
-    if fail_on_new is not None and settings.args.compare is None and not history_location(settings.args.history):
-        raise UsageError("--fail-on-new needs --compare PREVIOUS or --history: new is relative to a previous scan")
+    kept = history and history_location(settings.args.history)
+    if fail_on_new is not None and settings.args.compare is None and not kept:
+        needs = "--compare PREVIOUS or --history" if history else "--compare PREVIOUS"
+        raise UsageError(f"--fail-on-new needs {needs}: new is relative to a previous scan")
     return GateOptions(fail_on=fail_on, fail_on_new=fail_on_new)
 
 
@@ -530,9 +590,34 @@ def _source(text: str) -> Source:
     raise UsageError(f"--source {text!r}: expected arm, graph or auto")
 
 
+def _tls_endpoints(settings: _Settings) -> tuple[str, ...] | None:
+    """--tls-endpoint (repeatable), else the configuration's comma-separated list, each checked; None if not set."""
+    given: list[str] | None = settings.args.tls_endpoints
+    if given is not None:
+        # An empty value asks for no endpoint (in the demo: not its local sites either).
+        entries, source = [e for e in given if e.strip()], "--tls-endpoint"
+    elif "tls_endpoints" in settings.config.values:
+        entries = [e for e in settings.config.values["tls_endpoints"].split(",") if e.strip()]
+        source = settings.config.source("tls_endpoints", "--tls-endpoint")
+    else:
+        return None
+    endpoints: dict[str, str] = {}
+    for entry in entries:
+        try:
+            host, port = parse_endpoint(entry)
+        except EndpointSyntaxError as exc:
+            raise UsageError(f"{source}: {printable(str(exc))}, expected host:port") from None
+        # Host names compare case-insensitively, as the probe's record ids do.
+        endpoints.setdefault(endpoint_id(host, port), endpoint_name(host.rstrip("."), port))
+    return tuple(endpoints.values())
+
+
 def _demo_options(settings: _Settings) -> DemoOptions:
     return DemoOptions(
-        report=_report_options(settings), estate=settings.args.estate, source=_source(settings.args.source)
+        report=_report_options(settings),
+        estate=settings.args.estate,
+        source=_source(settings.args.source),
+        tls_endpoints=_tls_endpoints(settings),
     )
 
 
@@ -553,12 +638,31 @@ def _scan_options(settings: _Settings) -> ScanOptions:
         max_workers=settings.integer("max_workers", DEFAULT_MAX_WORKERS, 1, MAX_WORKERS_LIMIT),
         processes=settings.integer("processes", 1, 1, MAX_PROCESSES_LIMIT),
         source=_source(settings.args.source),
+        tls_endpoints=_tls_endpoints(settings) or (),
     )
 
 
 def _evaluate_options(settings: _Settings) -> EvaluateOptions:
     return EvaluateOptions(
         report=_report_options(settings), gate=_gate_options(settings), snapshot=settings.args.snapshot
+    )
+
+
+def _iac_options(settings: _Settings) -> IacOptions:
+    """``auditor iac``: the evaluating commands' options, its own report defaults, and no history."""
+    given_out = settings.args.out is not None
+    report = _report_options(
+        dataclasses.replace(settings, config=settings.config.without(*IAC_OWN_DEFAULTS)),
+        formats_default=iac_cli.DEFAULT_FORMATS,
+        out_default=".",
+        history=False,
+        writes_out=given_out,
+    )
+    return IacOptions(
+        report=report,
+        gate=_gate_options(settings, history=False),
+        paths=tuple(settings.args.paths),
+        keep=given_out,
     )
 
 
@@ -602,69 +706,19 @@ def _formats(text: str | None, source: str = "--format") -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-# --- loading the policy and the decision files, all before collection ------------------------------------------
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """Everything an evaluation needs from the command line, validated before any collection starts."""
-
-    baseline: Baseline
-    registry: Registry
-    params: Params
-    formats: tuple[str, ...]
-    attestations: tuple[Attestation, ...]
-    waivers: tuple[Waiver, ...]
-    previous: ScanFindings | None = None
-    signing_key: SigningKey | None = None
-    history: history_cli.HistoryRun | None = None
-
-
-def _load(options: ReportOptions) -> Evaluation:
-    """Read and validate the baseline, parameters, control choice, attestations, waivers and keys."""
-    registry = builtin_registry()
-    full = load_baseline(options.baseline or default_baseline_path(), registry)
-    if options.baseline is not None:
-        check_parameter_types(full, load_baseline(default_baseline_path(), registry))
-    params = full.resolve_params(options.params)
-    baseline = _selected(full, options.controls, options.exclude_controls)
-    every_id = [c.id for c in full.controls]
-    chosen = {c.id for c in baseline.controls}
-    # Decision files are checked against the whole baseline, then narrowed to the controls this run judges.
-    attestations = load_attestations(options.attestations, every_id) if options.attestations else ()
-    waivers = load_waivers(options.waivers, every_id) if options.waivers else ()
-    return Evaluation(
-        baseline=baseline,
-        registry=registry,
-        params=params,
-        formats=options.formats,
-        attestations=tuple(a for a in attestations if a.control in chosen),
-        waivers=tuple(w for w in waivers if w.control in chosen),
-        previous=load_findings(options.compare) if options.compare else None,
-        signing_key=load_signing_key(options.sign_key) if options.sign_key else None,
-        history=history_cli.prepare(options.history),
-    )
-
-
-def _selected(baseline: Baseline, include: Sequence[str], exclude: Sequence[str]) -> Baseline:
-    if not include and not exclude:
-        return baseline
-    return select_controls(baseline, include, exclude, sources=("--controls", "--exclude-controls"))
-
-
 # --- running the commands ----------------------------------------------------------------------------------------
 
 
-def _report(
+def _report_and_summarise(
     inventory: Inventory,
     options: ReportOptions,
     loaded: Evaluation,
+    gate: GateOptions | None,
     inventory_file: Path | None,
     *,
     source: Path | None = None,
-    gate: GateOptions | None = None,
-) -> tuple[ScanResult, list[Path]]:
-    """Judge the inventory, then write every file of the run into --out, whole or not at all."""
+) -> Outcome:
+    """Judge the inventory, write every file of the run into --out (whole or not at all) and print the summary."""
     result = evaluate(
         inventory,
         loaded.baseline,
@@ -674,50 +728,13 @@ def _report(
         waivers=loaded.waivers,
         root=options.root,
     )
-    result = history_cli.record(result, loaded.history, loaded.params)
-    if loaded.previous is None and loaded.history is not None and loaded.history.previous is not None:
-        # With --history and no --compare, the previous scan of the same scope is the comparison.
-        loaded = dataclasses.replace(loaded, previous=loaded.history.previous)
-    result = _with_changes(result, options, loaded)
-    result = history_cli.notify(result, options.history, loaded.history, _notify_threshold(gate))
-    # Every file of the run goes into a staging folder that replaces --out whole, or not at all.
     inventory_name = _inventory_in_out(options.out, inventory_file)
-    with staged_folder(options.out, _run_files(options.out, inventory_file)) as staging:
-        written = write_reports(result, staging, loaded.formats)
-        if inventory_name and inventory_file is not None:
-            written.append(_stage_inventory(inventory, source, staging / inventory_name))
-        written += _seal(result, loaded, staging, written)
-    written = [options.out / path.relative_to(staging) for path in written]
-    for warning in result.warnings:
-        print(f"auditor: warning: {warning}", file=sys.stderr)
-    return result, written
-
-
-def _notify_threshold(gate: GateOptions | None) -> Severity:
-    """What counts as a gated finding for notifications: --fail-on-new, else --fail-on, else high."""
-    if gate is not None and (gate.fail_on_new or gate.fail_on):
-        return gate.fail_on_new or gate.fail_on or Severity.HIGH
-    return Severity.HIGH
-
-
-def _with_changes(result: ScanResult, options: ReportOptions, loaded: Evaluation) -> ScanResult:
-    """The result with its changes since the previous scan, when the run was given --compare."""
-    if loaded.previous is None:
-        return result
-    current = scan_findings(str(options.out / "findings.json"), result.metadata.finished_at, result.findings)
-    return dataclasses.replace(result, changes=compare(loaded.previous, current))
-
-
-def _seal(result: ScanResult, loaded: Evaluation, folder: Path, covered: Sequence[Path]) -> list[Path]:
-    """Write manifest.json (and manifest.sig) over every file of this run in the report folder, last."""
-    return write_manifest(
-        folder,
-        covered,
-        tool_version=result.metadata.tool_version,
-        baseline_sha256=result.metadata.baseline_sha256,
-        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        signing_key=loaded.signing_key,
-    )
+    extra: list[ExtraFile] = []
+    if inventory_name is not None:
+        extra.append(lambda staging: _stage_inventory(inventory, source, staging / inventory_name))
+    outcome = deliver(result, options, loaded, gate, replaceable=_run_files(options.out, inventory_file), extra=extra)
+    print_summary(outcome, gate)
+    return outcome
 
 
 def _inventory_in_out(out: Path, inventory_file: Path | None) -> str | None:
@@ -746,101 +763,35 @@ def _stage_inventory(inventory: Inventory, source: Path | None, staged: Path) ->
     return staged
 
 
-def _print_summary(result: ScanResult, written: Sequence[Path], gate: GateOptions | None) -> None:
-    summary = summary_lines(result, written, gate=_gate_summary(result, gate), color=wants_color(sys.stdout))
-    print("\n".join(summary))
-    # What failed, where people look: the list for a person, annotations for the CI running this.
-    gated = failures(_gated(result, gate))
-    lines = [*failure_lines(gated), *ci_annotations(gated, os.environ)]
-    if lines:
-        print("\n".join(lines))
-
-
-def _gated(result: ScanResult, gate: GateOptions | None) -> tuple[Finding, ...]:
-    """The findings this run's gate catches: --fail-on-new's when given, --fail-on's otherwise."""
-    if gate is None:
-        return ()
-    if gate.fail_on_new is not None and result.changes is not None:
-        newly = {state.id for state in result.changes.newly_gating(gate.fail_on_new)}
-        return tuple(f for f in result.findings if f.id in newly)
-    return result.gating(gate.fail_on) if gate.fail_on is not None else ()
-
-
-def _gate_summary(result: ScanResult, gate: GateOptions | None) -> tuple[str, int] | None:
-    """The gate this run applies, in words, and how many findings it catches; None when nothing gates."""
-    if gate is None:
-        return None
-    if gate.fail_on_new is not None and result.changes is not None:
-        label = f"newly fail or error at or above {gate.fail_on_new.value}"
-        return label, len(result.changes.newly_gating(gate.fail_on_new))
-    if gate.fail_on is None:
-        return None
-    return f"fail or error at or above {gate.fail_on.value}", len(result.gating(gate.fail_on))
-
-
-def _exit_status(result: ScanResult, gate: GateOptions) -> int:
-    """Exit 1 when the gate catches anything: --fail-on-new when given, --fail-on otherwise."""
-    if gate.fail_on_new is None or result.changes is None:
-        return _gate(result, gate.fail_on)
-    newly = result.changes.newly_gating(gate.fail_on_new)
-    if newly:
-        print(
-            f"{len(newly)} finding(s) newly fail or error at or above {gate.fail_on_new.value} "
-            f"since {printable(result.changes.previous_path)}: exit {EXIT_GATED}"
-        )
-        return EXIT_GATED
-    return EXIT_OK
-
-
-def _gate(result: ScanResult, threshold: Severity | None) -> int:
-    if threshold is None:
-        return EXIT_OK
-    gated = result.gating(threshold)
-    if gated:
-        print(f"{len(gated)} finding(s) fail or error at or above {threshold.value}: exit {EXIT_GATED}")
-        return EXIT_GATED
-    return EXIT_OK
-
-
-def _report_and_summarise(
-    inventory: Inventory,
-    options: ReportOptions,
-    loaded: Evaluation,
-    gate: GateOptions | None,
-    inventory_file: Path | None,
-    *,
-    source: Path | None = None,
-) -> ScanResult:
-    result, written = _report(inventory, options, loaded, inventory_file, source=source, gate=gate)
-    _print_summary(result, written, gate)
-    return result
-
-
 def run_demo(options: DemoOptions) -> int:
     """Serve the sample estate locally, scan it through the SDK clients and write the reports."""
     report = options.report
     inventory_file = report.out / DEMO_INVENTORY
     check_replaceable(report.out, _run_files(report.out, inventory_file))  # fails fast, before collecting
-    loaded = _load(report)
+    loaded = load_evaluation(report)
     estate = load_estate(options.estate or demo_estate_path())
     from auditor.demo import scan_demo  # noqa: PLC0415 - keeps `--help` fast
 
     print(f"serving {estate.source} on a local HTTPS endpoint and scanning it through the Azure SDK clients")
     with collection_progress(sys.stderr, quiet=report.quiet) as progress:
-        inventory, params, _ = scan_demo(
-            estate, loaded.baseline, dict(report.params), progress=progress, source=options.source
+        inventory, _, _ = scan_demo(
+            estate,
+            loaded.baseline,
+            dict(report.params),
+            tls_endpoints=options.tls_endpoints,
+            progress=progress,
+            source=options.source,
         )
-    loaded = dataclasses.replace(loaded, params=params)
-    result = _report_and_summarise(inventory, report, loaded, None, inventory_file)
+    outcome = _report_and_summarise(inventory, report, loaded, None, inventory_file)
     if "html" in loaded.formats:
         print(f"open {(report.out / 'report.html').resolve()} in a browser")
-    return history_cli.exit_status(result, report.history, EXIT_OK)
+    return history_cli.exit_status(outcome.result, report.history, EXIT_OK)
 
 
 def run_scan(options: ScanOptions) -> int:
     """Scan live subscriptions, read-only, and gate on the findings; exit 2 when nothing can be audited."""
     check_replaceable(options.report.out, _run_files(options.report.out, options.snapshot))
-    loaded = _load(options.report)
+    loaded = load_evaluation(options.report)
     from auditor.collect.preflight import preflight  # noqa: PLC0415 - keeps `--help` fast
     from auditor.collect.scan import SUBSCRIPTIONS_API, collect_inventory  # noqa: PLC0415
     from auditor.collect.tls import with_tls_probe  # noqa: PLC0415
@@ -865,12 +816,12 @@ def run_scan(options: ScanOptions) -> int:
             )
     _require_something_collected(inventory, SUBSCRIPTIONS_API)
     # TLS endpoints are probed from this machine against the system trust store, like a browser would.
-    inventory = with_tls_probe(inventory, loaded.params.get_list("tls_endpoints"), max_workers=options.max_workers)
+    inventory = with_tls_probe(inventory, options.tls_endpoints, max_workers=options.max_workers)
     if options.snapshot and _inventory_in_out(options.report.out, options.snapshot) is None:
         save_snapshot(inventory, options.snapshot)  # one inside --out is written with the reports
         print(f"wrote {options.snapshot}")
-    result = _report_and_summarise(inventory, options.report, loaded, options.gate, options.snapshot)
-    return history_cli.exit_status(result, options.report.history, _exit_status(result, options.gate))
+    outcome = _report_and_summarise(inventory, options.report, loaded, options.gate, options.snapshot)
+    return history_cli.exit_status(outcome.result, options.report.history, exit_status(outcome, options.gate))
 
 
 def _session(options: ScanOptions) -> Any:
@@ -901,12 +852,12 @@ def _require_something_collected(inventory: Inventory, subscriptions_api: str) -
 def run_evaluate(options: EvaluateOptions) -> int:
     """Evaluate a saved inventory snapshot offline."""
     check_replaceable(options.report.out, _run_files(options.report.out, options.snapshot))
-    loaded = _load(options.report)
+    loaded = load_evaluation(options.report)
     inventory = load_snapshot(options.snapshot)
-    result = _report_and_summarise(
+    outcome = _report_and_summarise(
         inventory, options.report, loaded, options.gate, options.snapshot, source=options.snapshot
     )
-    return history_cli.exit_status(result, options.report.history, _exit_status(result, options.gate))
+    return history_cli.exit_status(outcome.result, options.report.history, exit_status(outcome, options.gate))
 
 
 def run_diff(options: DiffOptions) -> int:
@@ -950,7 +901,7 @@ def run_keygen(options: KeygenOptions) -> int:
 def run_list_controls(options: ListControlsOptions) -> int:
     """Print the baseline's controls: id, severity, mode, whether IaC can decide it, frameworks, title."""
     baseline = load_baseline(options.baseline or default_baseline_path(), builtin_registry())
-    baseline = _selected(baseline, options.controls, options.exclude_controls)
+    baseline = selected(baseline, options.controls, options.exclude_controls)
     from auditor.iac.selection import decidable  # noqa: PLC0415 - the IaC doors load only for this listing
 
     rows = [
@@ -995,6 +946,9 @@ COMMANDS: Mapping[type[Any], Callable[[Any], int]] = {
     VerifyOptions: run_verify,
     KeygenOptions: run_keygen,
     ListControlsOptions: run_list_controls,
+    IacOptions: iac_cli.run,
+    EmulatorOptions: emulator_cli.run,
+    HistoryCommandOptions: history_cli.run_history,
 }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from auditor.baseline import Baseline
 from auditor.collect.scan import Progress, collect_inventory
@@ -37,18 +37,19 @@ def scan_demo(
     baseline: Baseline,
     overrides: Mapping[str, str],
     *,
+    tls_endpoints: Sequence[str] | None = None,
     progress: Progress | None = None,
     source: Source = "arm",
 ) -> tuple[Inventory, Params, list[RecordedRequest]]:
     """The demo's whole collection: the estate through the endpoint, then its web endpoints over TLS.
 
-    Unless ``tls_endpoints`` is overridden, the demo probes local servers standing for the MUL2 site,
-    so ENC-04 is judged on real handshakes.
+    Unless TLS endpoints are given (--tls-endpoint), the demo probes local servers standing for the MUL2
+    site, so ENC-04 is judged on real handshakes.
     """
+    params = baseline.resolve_params(overrides)
     inventory, served = scan_estate(estate, progress=progress, source=source)
     with DemoTlsSites(inventory.reference_time) as sites:
-        wanted = {"tls_endpoints": ",".join(sites.endpoints), **overrides}
-        params = baseline.resolve_params(wanted)
-        ca_file = str(sites.ca_file) if "tls_endpoints" not in overrides else None
-        inventory = with_tls_probe(inventory, params.get_list("tls_endpoints"), ca_file=ca_file, timeout=3.0)
+        endpoints = sites.endpoints if tls_endpoints is None else tuple(tls_endpoints)
+        ca_file = str(sites.ca_file) if tls_endpoints is None else None
+        inventory = with_tls_probe(inventory, endpoints, ca_file=ca_file, timeout=3.0)
     return inventory, params, served

@@ -341,6 +341,7 @@ def _metadata(inventory: Inventory, baseline: Baseline, params: Params, root: Pa
         principal_names=_principal_names(inventory),
         collection_sources=inventory.collection_sources(),
         collection_note=RESOURCE_GRAPH_NOTE if RESOURCE_GRAPH_SOURCE in inventory.collection_sources() else "",
+        tls_endpoints=inventory.tls_scope,
     )
 
 

@@ -83,7 +83,17 @@ class Collection:
 
 
 _METADATA_FIELDS = frozenset(
-    {"source", "started_at", "finished_at", "subscriptions", "collections", "resource_groups", "as_of", "field_sources"}
+    {
+        "source",
+        "started_at",
+        "finished_at",
+        "subscriptions",
+        "collections",
+        "resource_groups",
+        "as_of",
+        "field_sources",
+        "tls_scope",
+    }
 )
 # What ``Inventory.field_sources`` names: the record field came from ARM ("arm"), Microsoft Graph
 # ("microsoft-graph"), Azure Resource Graph ("resource-graph"), or Resource Graph rows completed by ARM
@@ -108,6 +118,9 @@ class Inventory:
     field_sources: tuple[tuple[str, str], ...] = ()
     # The moment ages and expiries are judged against: collection time unless the estate pins one.
     as_of: str = ""
+    # The TLS endpoints the scan was asked to probe (--tls-endpoint), as given: the probe's scope, beside the
+    # App Service custom host names it adds. Empty in snapshots written before the field existed.
+    tls_scope: tuple[str, ...] = ()
     network_security_groups: tuple[NetworkSecurityGroup, ...] = ()
     virtual_networks: tuple[VirtualNetwork, ...] = ()
     network_interfaces: tuple[NetworkInterface, ...] = ()

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from auditor.history.options import HistoryOptions
+from auditor.history.options import HistoryCommandOptions, HistoryOptions
 from auditor.model import Severity
 
 # Where listings come from (auditor.collect.sources.Source, spelt out so options import no collection code).
@@ -73,6 +73,8 @@ class DemoOptions:
     estate: Path | None = None
     # Where listings come from: arm, graph (Azure Resource Graph) or auto.
     source: Source = "arm"
+    # TLS endpoints to probe as host:port (--tls-endpoint); None probes the demo's own local sites.
+    tls_endpoints: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,8 @@ class ScanOptions:
     processes: int = 1
     # Where listings come from: arm, graph (Azure Resource Graph) or auto.
     source: Source = "arm"
+    # TLS endpoints to probe as host:port (--tls-endpoint), besides the App Service custom host names.
+    tls_endpoints: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,41 @@ class ListControlsOptions:
     json: bool = False
 
 
+@dataclass(frozen=True)
+class IacOptions:
+    """``auditor iac``: infrastructure code gated through checkov, reported like a scan."""
+
+    report: ReportOptions
+    gate: GateOptions
+    paths: tuple[Path, ...]
+    # False when --out was not given: the reports are rendered into a temporary folder and removed.
+    keep: bool = True
+
+
+@dataclass(frozen=True)
+class EmulatorOptions:
+    """``auditor emulator``: an estate file served as a local HTTPS ARM endpoint."""
+
+    estate: Path
+    # 0: any free port on 127.0.0.1.
+    port: int
+    page_size: int
+    token: str
+    # Fault specifications as given (auditor.emulator.faults.parse_fault reads them).
+    faults: tuple[str, ...]
+    latency_ms: int
+    graph_quota: int
+
+
 CommandOptions = (
-    DemoOptions | ScanOptions | EvaluateOptions | DiffOptions | VerifyOptions | KeygenOptions | ListControlsOptions
+    DemoOptions
+    | ScanOptions
+    | EvaluateOptions
+    | DiffOptions
+    | VerifyOptions
+    | KeygenOptions
+    | ListControlsOptions
+    | IacOptions
+    | EmulatorOptions
+    | HistoryCommandOptions
 )

@@ -11,7 +11,6 @@ from enum import StrEnum
 from typing import Any
 
 from auditor.azure_regions import AZURE_REGIONS
-from auditor.records.tls import EndpointSyntaxError, parse_endpoint
 
 ParamValue = int | str | bool | tuple[str, ...]
 
@@ -37,7 +36,6 @@ class ValueFormat(StrEnum):
     EMAIL = "email"
     REGION = "region"
     GUID = "guid"
-    HOST_PORT = "host_port"
 
 
 class Weakening(StrEnum):
@@ -58,15 +56,11 @@ _EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
 )
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_HOST = re.compile(
-    r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
-)
 _FORMAT_WORDS = {
     ValueFormat.PORT: "a port 1-65535 or a range such as 1000-2000",
     ValueFormat.EMAIL: "an e-mail address such as admin@example.com",
     ValueFormat.REGION: "an Azure region name such as eastus",
     ValueFormat.GUID: "a GUID such as 00000000-0000-0000-0000-000000000000",
-    ValueFormat.HOST_PORT: "host:port, [IPv6]:port or a host (port 443), e.g. www.example.com:443",
 }
 
 
@@ -119,21 +113,7 @@ def _fits(kind: ValueFormat, text: str) -> bool:
         return len(text) <= 254 and _EMAIL.match(text) is not None
     if kind is ValueFormat.REGION:
         return text.lower() in AZURE_REGIONS
-    if kind is ValueFormat.GUID:
-        return _GUID.match(text) is not None
-    try:
-        host, port = parse_endpoint(text)
-    except EndpointSyntaxError:
-        return False
-    return 1 <= port <= MAX_PORT and (_HOST.match(host.rstrip(".")) is not None or _is_address(host))
-
-
-def _is_address(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
+    return _GUID.match(text) is not None
 
 
 def _port(text: str) -> bool:

@@ -6,7 +6,6 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from auditor.drift import Changes
 from auditor.history.ageing import Delivery, HistoryView
 from auditor.inventory import Collection
 from auditor.model import Finding, Severity, Status
@@ -72,6 +71,8 @@ class ScanMetadata:
     # their freshness.
     collection_sources: tuple[str, ...] = ()
     collection_note: str = ""
+    # The TLS endpoints the scan was asked to probe (--tls-endpoint), as host:port.
+    tls_endpoints: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -103,8 +104,6 @@ class ScanResult:
     collections: tuple[Collection, ...] = ()
     # Things a reader should know that are not findings, e.g. a waiver that matches nothing.
     warnings: tuple[str, ...] = ()
-    # How this scan differs from a previous one, when the run was asked to compare (--compare).
-    changes: Changes | None = None
     # First seen, days open, SLAs and the trend, when the run keeps a history (--history).
     history: HistoryView | None = None
     # Outcomes of --notify deliveries; a failed one is also a warning.

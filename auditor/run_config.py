@@ -34,6 +34,8 @@ SETTINGS: Mapping[str, str] = {
     "ca_bundle": "AUDITOR_CA_BUNDLE",
     "max_workers": "AUDITOR_MAX_WORKERS",
     "processes": "AUDITOR_PROCESSES",
+    # A list: comma-separated in the variable, a list of strings in the file.
+    "tls_endpoints": "AUDITOR_TLS_ENDPOINTS",
 }
 # Settings that name a file or folder: relative paths in a configuration file are relative to that file.
 PATH_SETTINGS = frozenset({"baseline", "out", "attestations", "waivers", "sign_key", "ca_bundle"})
@@ -53,6 +55,11 @@ class RunConfig:
     sources: Mapping[str, str] = field(default_factory=dict)
     params: Mapping[str, str] = field(default_factory=dict)
     file: str = ""
+
+    def without(self, *dests: str) -> RunConfig:
+        """The configuration with the given settings left to the command line and the built-in defaults."""
+        kept = {dest: value for dest, value in self.values.items() if dest not in dests}
+        return RunConfig(kept, {d: s for d, s in self.sources.items() if d in kept}, self.params, self.file)
 
     def source(self, dest: str, option: str) -> str:
         """How a message names the origin of an option's value: the option, or the variable or file key."""

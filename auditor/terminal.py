@@ -210,9 +210,11 @@ def summary_lines(
     written: Sequence[Path],
     *,
     gate: tuple[str, int] | None = None,
+    changes: Changes | None = None,
     color: bool = False,
 ) -> list[str]:
-    """The closing summary: controls and findings by status, the gate, drift, and the files written."""
+    """The closing summary: controls and findings by status, the gate, the ``changes`` since a previous scan,
+    and the files written."""
     controls = Counter(c.status.value for c in result.controls)
     findings = Counter(f.status.value for f in result.findings)
     rows = [(status.value.replace("_", " "), str(controls[status]), str(findings[status])) for status in Status]
@@ -228,8 +230,8 @@ def summary_lines(
     if gate is not None:
         label, count = gate
         lines.append(f"gated: {count} finding(s) {label}")
-    if result.changes is not None:
-        lines.append(f"since {drift_counts(result.changes)}")
+    if changes is not None:
+        lines.append(f"since {drift_counts(changes)}")
     lines.extend(f"wrote {printable(str(path))}" for path in written)
     return lines
 

@@ -33,7 +33,7 @@ POINTS: dict[str, tuple[str, str, int]] = {
     "inventory": ("auditor.snapshot", "write_atomically", 1),
     "sealing": ("auditor.manifest", "write_atomically", 1),
     "swapping": ("auditor.staging", "_discard", 1),
-    "summary": ("auditor.cli", "_print_summary", 1),
+    "summary": ("auditor.cli", "print_summary", 1),
 }
 WAIT_SECONDS = 60.0
 

@@ -373,7 +373,7 @@ def test_html_report_shows_the_changes_escaped() -> None:
     new, gone = state(f"new{hostile}", Status.FAIL), state("gone", Status.PASS)
     before, after = state("flip", Status.PASS), state("flip", Status.FAIL, Severity.CRITICAL)
     changes = compare(scan(gone, before, path=f"old/{hostile}.json"), scan(new, after))
-    page = html_report.render(result_with(changes))
+    page = html_report.render(result_with(), changes)
     section = page.split('<section id="changes">', 1)[1].split("</section>", 1)[0]
     assert hostile not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in section

@@ -28,11 +28,13 @@ from auditor.emulator import (
     EstateError,
     Fault,
     FaultError,
+    arguments,
     cli,
     demo_estate_path,
     load_estate,
     parse_fault,
 )
+from auditor.options import EmulatorOptions
 
 SUB = "00000000-0000-0000-0000-00000000000a"
 OTHER_SUB = "00000000-0000-0000-0000-00000000000b"
@@ -659,10 +661,10 @@ def test_demo_estate_path_points_into_the_package() -> None:
 # --- command line --------------------------------------------------------------------------------------
 
 
-def _parse(argv: list[str]) -> argparse.Namespace:
+def _parse(argv: list[str]) -> EmulatorOptions:
     parser = argparse.ArgumentParser()
-    cli.add_arguments(parser)
-    return parser.parse_args(argv)
+    arguments.add_arguments(parser)
+    return arguments.options_of(parser.parse_args(argv))
 
 
 def test_cli_reports_a_bad_estate_and_returns_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -677,13 +679,7 @@ def test_cli_reports_a_bad_estate_and_returns_2(tmp_path: Path, capsys: pytest.C
 def test_cli_serves_until_interrupted(tmp_path: Path) -> None:
     estate_file = tmp_path / "estate.json"
     estate_file.write_text(json.dumps(make_estate(nsg("nsg-a"))), encoding="utf-8")
-    program = (
-        "import argparse, sys\n"
-        "from auditor.emulator import cli\n"
-        "parser = argparse.ArgumentParser()\n"
-        "cli.add_arguments(parser)\n"
-        "sys.exit(cli.run(parser.parse_args()))\n"
-    )
+    program = "import sys\nfrom auditor.cli import main\nsys.exit(main(['emulator', *sys.argv[1:]]))\n"
     argv = [sys.executable, "-c", program, "--estate", str(estate_file), "--token", "t0k", "--page-size", "1"]
     environment = os.environ | {"PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment)

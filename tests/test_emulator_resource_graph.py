@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from auditor.emulator import Emulator, Estate, Fault, demo_estate_path, load_estate
-from auditor.emulator.cli import add_arguments
+from auditor.emulator.arguments import add_arguments
 from auditor.emulator.resource_graph import QueryError, UserQuota, parse_query
 from tests.test_emulator import Answer, call
 

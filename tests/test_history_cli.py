@@ -26,7 +26,9 @@ __all__ = ["mail_server", "store_location", "webhook"]
 DAY_TWO = "2026-12-06T12:00:00Z"
 # The demo's TLS sites listen on fresh ports each run, and backups age with the estate's clock: both are
 # pinned so the two runs differ only by the two resources changed in between.
-STEADY = ["--param", "tls_endpoints=", "--param", "max_backup_age_hours=240"]
+STEADY = ["--param", "max_backup_age_hours=240"]
+# The demo probes no TLS endpoint (its local sites listen on fresh ports each run); an evaluation probes nothing.
+DEMO_STEADY = ["--tls-endpoint=", *STEADY]
 BROKEN_VAULT = "kv-mul2-prod-keys"
 FIXED_VAULT = "kv-mul2-stg-disk"
 
@@ -67,10 +69,10 @@ def test_two_scheduled_runs_age_findings_trend_and_notify_only_the_new_one(
     notify = ["--notify", f"webhook:{webhook.url}", "--notify", "email:secops@example.org"]
     formats = ["--format", "html,json,csv,sarif,junit,markdown"]
     first, second = tmp_path / "run1", tmp_path / "run2"
-    assert main(["demo", "--out", str(first), "--history", store_location, *STEADY, *notify, *formats, "-q"]) == 0
+    assert main(["demo", "--out", str(first), "--history", store_location, *DEMO_STEADY, *notify, *formats, "-q"]) == 0
     estate = day_two_estate(tmp_path / "estate-day2.json")
     args = ["demo", "--estate", str(estate), "--out", str(second), "--history", store_location]
-    assert main([*args, *STEADY, *notify, *formats]) == 0
+    assert main([*args, *DEMO_STEADY, *notify, *formats]) == 0
     captured = capsys.readouterr()
     printed = captured.out
     assert "warning" not in captured.err
@@ -133,7 +135,8 @@ def test_two_scheduled_runs_age_findings_trend_and_notify_only_the_new_one(
     # A third run with nothing changed sends nothing.
     third = tmp_path / "run3"
     assert (
-        main(["demo", "--estate", str(estate), "--out", str(third), "--history", store_location, *STEADY, *notify]) == 0
+        main(["demo", "--estate", str(estate), "--out", str(third), "--history", store_location, *DEMO_STEADY, *notify])
+        == 0
     )
     assert "no notification sent" in capsys.readouterr().out
     assert len(webhook.bodies) == 2
@@ -163,9 +166,9 @@ def test_overdue_gate_and_required_notifications(
 ) -> None:
     store = str(tmp_path / "history.db")
     first, second = tmp_path / "run1", tmp_path / "run2"
-    assert main(["demo", "--out", str(first), "--history", store, *STEADY, "-q"]) == 0
+    assert main(["demo", "--out", str(first), "--history", store, *DEMO_STEADY, "-q"]) == 0
     estate = day_two_estate(tmp_path / "estate-day2.json")
-    assert main(["demo", "--estate", str(estate), "--out", str(second), "--history", store, *STEADY, "-q"]) == 0
+    assert main(["demo", "--estate", str(estate), "--out", str(second), "--history", store, *DEMO_STEADY, "-q"]) == 0
     inventory = str(second / "inventory.json")
     # Nothing new since the last scan, but criticals are past their SLA: the overdue gate alone says 1.
     gate = ["evaluate", inventory, "--history", store, "--out", str(tmp_path / "gate"), "--fail-on-new", "high"]

@@ -17,10 +17,12 @@ import yaml  # type: ignore[import-untyped]
 
 from auditor.baseline import default_baseline_path, load_baseline
 from auditor.checks import builtin_registry
+from auditor.cli import EXIT_GATED, EXIT_INPUT, EXIT_OK, build_parser, options_from
 from auditor.iac import cli
 from auditor.iac import runner as iac_runner
 from auditor.iac.mapping import NOT_DECIDABLE
 from auditor.iac.selection import decidable
+from auditor.options import IacOptions
 
 DATA = Path(__file__).parent / "data" / "iac"
 CASES = DATA / "cases"
@@ -364,7 +366,7 @@ def test_every_resource_gets_exactly_the_expected_verdicts(cases: tuple[int, Pat
     unexpected = {k: v for k, v in judged.items() if k not in EXPECTED}
     wrong = {k: (EXPECTED[k], v) for k, v in judged.items() if k in EXPECTED and EXPECTED[k] != v}
     assert (missing, unexpected, wrong) == ({}, {}, {})
-    assert status == cli.EXIT_GATED
+    assert status == EXIT_GATED
 
 
 def test_every_control_appears_and_undecidable_ones_never_pass(cases: tuple[int, Path]) -> None:
@@ -526,10 +528,10 @@ def test_pre_commit_hook_runs_auditor_iac_on_infrastructure_files() -> None:
     assert hook["id"] == "auditor-iac"
     assert hook["entry"] == "auditor iac"
     assert hook["language"] == "python"
-    parser = __import__("argparse").ArgumentParser()
-    cli.add_arguments(parser)
-    args = parser.parse_args([*hook["args"], "main.tf", "azuredeploy.json", "main.bicep"])
-    assert [p.name for p in args.paths] == ["main.tf", "azuredeploy.json", "main.bicep"]
+    files = ["main.tf", "azuredeploy.json", "main.bicep"]
+    options = options_from(build_parser().parse_args(["iac", *hook["args"], *files]))
+    assert isinstance(options, IacOptions)
+    assert [p.name for p in options.paths] == files
     pattern = __import__("re").compile(hook["files"])
     assert [n for n in ("a.tf", "b.json", "c.bicep", "d.py", "e.tfvars") if pattern.search(n)] == [
         "a.tf",
@@ -560,7 +562,7 @@ def test_pre_commit_hook_prints_the_failures_and_writes_nothing_into_the_reposit
     # pre-commit runs the entry, then the args, then the file names, from the repository's root.
     command = shlex.join([*shlex.split(hook["entry"]), *hook["args"], *files])
     ran = subprocess.run(command, shell=True, cwd=repo, env=env, capture_output=True, text=True, check=False)  # noqa: S602
-    assert ran.returncode == cli.EXIT_GATED, ran.stderr
+    assert ran.returncode == EXIT_GATED, ran.stderr
     assert tree(repo) == before
     listed = [line.split() for line in ran.stdout.splitlines() if " NET-01 " in line]
     assert [words[:3] for words in listed] == [["critical", "fail", "NET-01"]]
@@ -574,7 +576,7 @@ def test_under_github_actions_iac_failures_are_annotated_at_their_file_and_line(
     shutil.copytree(SAMPLE, tmp_path / "infra")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
-    assert cli.main(["infra/", "--fail-on", "high"]) == cli.EXIT_GATED
+    assert cli.main(["infra/", "--fail-on", "high"]) == EXIT_GATED
     assert sorted(p.name for p in tmp_path.iterdir()) == ["infra"]  # no --out: nothing written here
     [annotation] = [line for line in capsys.readouterr().out.splitlines() if line.startswith("::error title=NET-01 ")]
     title = "title=NET-01 (critical)%3A Remote desktop is not reachable from public internet addresses except"
@@ -592,7 +594,7 @@ def test_under_github_actions_iac_failures_are_annotated_at_their_file_and_line(
 
 def test_a_missing_path_is_an_input_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     status = cli.main([str(tmp_path / "nowhere"), "--out", str(tmp_path / "out")])
-    assert status == cli.EXIT_INPUT
+    assert status == EXIT_INPUT
     assert "no such file or folder" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 
@@ -616,7 +618,7 @@ def test_a_checkov_crash_is_an_input_error_with_its_error(
     )
     status = cli.main([str(SAMPLE), "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
-    assert status == cli.EXIT_INPUT
+    assert status == EXIT_INPUT
     assert "checkov exited with status 1" in err
     assert "Traceback (most recent call last)" in err and "KeyError: resources" in err
 
@@ -627,7 +629,7 @@ def test_output_that_is_not_json_is_an_input_error(
     fake_checkov(monkeypatch, "print('Checkov: unexpected banner'); import sys; sys.stderr.write('oops\\n')")
     status = cli.main([str(SAMPLE), "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
-    assert status == cli.EXIT_INPUT
+    assert status == EXIT_INPUT
     assert "printed no JSON report" in err and "oops" in err
 
 
@@ -650,7 +652,7 @@ def test_checkov_runs_offline_with_the_parameters_file(tmp_path: Path, monkeypat
     status = cli.main(
         [str(SAMPLE), "--out", str(tmp_path / "out"), "--param", "allowed_rdp_sources=192.0.2.0/24", "-q"]
     )
-    assert status == cli.EXIT_OK  # nothing reported, so nothing gates; decidable controls are not applicable
+    assert status == EXIT_OK  # nothing reported, so nothing gates; decidable controls are not applicable
     assert json.loads(seen[0]) == {
         "BC_SKIP_MAPPING": "TRUE",
         "CKV_SKIP_PACKAGE_UPDATE_CHECK": "TRUE",

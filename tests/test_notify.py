@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import email
 import email.policy
 import json
@@ -11,10 +10,10 @@ from pathlib import Path
 import jsonschema  # type: ignore[import-untyped]
 import pytest
 
-from auditor.drift import compare, scan_findings
+from auditor.drift import Changes, compare, scan_findings
 from auditor.model import Severity, Status
 from auditor.notify.deliver import deliver
-from auditor.notify.notice import build_notice
+from auditor.notify.notice import Notice, build_notice
 from auditor.notify.targets import Target, TargetError, parse_target
 from auditor.notify.webhooks import adaptive_card, slack_payload
 from auditor.results import ScanResult
@@ -27,7 +26,7 @@ NEW = finding("KV-01", "kv-<prod>&keys", Status.FAIL, Severity.HIGH)
 LOW = finding("MON-02", "alerts", Status.FAIL, Severity.LOW)
 
 
-def drifted() -> ScanResult:
+def drifted() -> tuple[ScanResult, Changes]:
     """A scan where one high finding is new since the previous scan; a low one is new but below the gate."""
     before = result("2026-11-01T00:00:00Z", [OLD])
     after = result("2026-11-02T00:00:00Z", [OLD, NEW, LOW])
@@ -35,11 +34,17 @@ def drifted() -> ScanResult:
         scan_findings("previous", "2026-11-01T00:00:00Z", before.findings),
         scan_findings("current", "2026-11-02T00:00:00Z", after.findings),
     )
-    return dataclasses.replace(after, changes=changes)
+    return after, changes
+
+
+def drifted_notice() -> Notice | None:
+    """The notice of the drifted scan at the high gate."""
+    after, changes = drifted()
+    return build_notice(after, Severity.HIGH, digest=False, changes=changes)
 
 
 def test_the_notice_names_only_new_gated_findings() -> None:
-    notice = build_notice(drifted(), Severity.HIGH, digest=False)
+    notice = drifted_notice()
     assert notice is not None
     assert [item.id for item in notice.items] == [NEW.id]
     assert notice.open_gated == 2
@@ -49,16 +54,15 @@ def test_the_notice_names_only_new_gated_findings() -> None:
 def test_nothing_is_sent_when_the_gated_set_did_not_grow() -> None:
     same = result("2026-11-02T00:00:00Z", [OLD])
     changes = compare(scan_findings("p", "", [OLD]), scan_findings("c", "", [OLD]))
-    unchanged = dataclasses.replace(same, changes=changes)
-    assert build_notice(unchanged, Severity.HIGH, digest=False) is None
-    digest = build_notice(unchanged, Severity.HIGH, digest=True)
+    assert build_notice(same, Severity.HIGH, digest=False, changes=changes) is None
+    digest = build_notice(same, Severity.HIGH, digest=True, changes=changes)
     assert digest is not None
     assert digest.items == ()
     assert digest.subject.startswith("Digest: no new findings")
 
 
 def test_email_goes_through_starttls_with_credentials_from_the_environment(mail_server: MailReceiver) -> None:
-    notice = build_notice(drifted(), Severity.HIGH, digest=False)
+    notice = drifted_notice()
     assert notice is not None
     (outcome,) = deliver([parse_target("email:secops@example.org")], notice)
     assert outcome.ok, outcome.detail
@@ -79,7 +83,7 @@ def test_a_failed_email_delivery_is_an_outcome_not_an_exception(
     mail_server: MailReceiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("AUDITOR_SMTP_PASSWORD", "wrong")
-    notice = build_notice(drifted(), Severity.HIGH, digest=False)
+    notice = drifted_notice()
     assert notice is not None
     (outcome,) = deliver([Target("email", "secops@example.org")], notice)
     assert not outcome.ok
@@ -92,7 +96,7 @@ def test_a_failed_email_delivery_is_an_outcome_not_an_exception(
 
 @pytest.mark.parametrize("kind", ["teams", "slack", "webhook"])
 def test_webhooks_receive_their_payload_over_https(kind: str, webhook: WebhookReceiver) -> None:
-    notice = build_notice(drifted(), Severity.HIGH, digest=False)
+    notice = drifted_notice()
     assert notice is not None
     (outcome,) = deliver([parse_target(f"{kind}:{webhook.url}")], notice)
     assert outcome.ok, outcome.detail
@@ -115,7 +119,7 @@ def test_webhooks_receive_their_payload_over_https(kind: str, webhook: WebhookRe
 
 def test_a_failed_webhook_never_reveals_its_url(webhook: WebhookReceiver) -> None:
     webhook.status = 500
-    notice = build_notice(drifted(), Severity.HIGH, digest=False)
+    notice = drifted_notice()
     assert notice is not None
     (outcome,) = deliver([parse_target(f"teams:{webhook.url}")], notice)
     assert (outcome.ok, outcome.detail) == (False, "HTTP 500")
@@ -165,7 +169,7 @@ def card_errors(card: dict[str, object]) -> list[str]:
 def test_the_teams_card_is_a_valid_adaptive_card_1_5(webhook: WebhookReceiver) -> None:
     many = [finding("NET-01", f"vm{n}", Status.FAIL) for n in range(30)]
     for notice in (
-        build_notice(drifted(), Severity.HIGH, digest=False),
+        drifted_notice(),
         build_notice(result("2026-11-02T00:00:00Z", many), Severity.HIGH, digest=True),
     ):
         assert notice is not None

@@ -28,7 +28,7 @@ from auditor.parameters import Constraint, ParameterError, ParamType, ValueForma
         ("admin_email=admin@", "--param admin_email: 'admin@' is not an e-mail address"),
         ("primary_region=mars", "--param primary_region: 'mars' is not an Azure region name such as eastus"),
         ("allowed_owner_principals=bob", "--param allowed_owner_principals: 'bob' is not a GUID"),
-        ("tls_endpoints=host:99999", "--param tls_endpoints: 'host:99999' is not host:port"),
+        ("tls_endpoints=www.example.com:443", "--param tls_endpoints: the TLS endpoints to probe are what a scan"),
         ("allowed_rdp_sources=10.0.0.0/8,0.0.0.0/0", "'0.0.0.0/0' admits every source, which disables the control"),
         ("allowed_rdp_sources=::/0", "'::/0' admits every source, which disables the control"),
         ("allowed_rdp_sources=not-a-cidr", "'not-a-cidr' is not an IP address or CIDR prefix"),
@@ -49,7 +49,7 @@ def test_bad_param_exits_2_before_collecting(
 @pytest.mark.parametrize(
     "override",
     ["exposed_ports=22,3389,1000-2000", "primary_region=WestEurope", "alert_min_severity=Medium",
-     "tls_endpoints=www.example.com:8443,[2001:db8::1]:443,example.org", "min_soft_delete_days=30",
+     "min_soft_delete_days=30",
      "admin_email=first.last+sec@school.example.edu"],
 )  # fmt: skip
 def test_good_params_resolve(override: str) -> None:

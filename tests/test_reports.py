@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
+from auditor.drift import Changes
 from auditor.inventory import Collection
 from auditor.model import Finding, Severity, SourceLocation, Status
 from auditor.reports import REPORTERS, reporter, write_reports
@@ -232,6 +233,7 @@ def test_findings_json_has_the_documented_shape() -> None:
         "subscription_names",
         "principal_names",
         "collection",
+        "tls_endpoints",
     ]
     assert document["scan"]["parameters"] == {"allowed_rdp_sources": ["10.0.0.0/8"], "min_soft_delete_days": 90}
     assert document["scan"]["collection"] == {"sources": [], "note": ""}
@@ -485,7 +487,7 @@ def test_interrupted_write_keeps_the_previous_report(tmp_path: Path, monkeypatch
 
 
 def test_failing_renderer_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(result: ScanResult) -> str:
+    def broken(result: ScanResult, changes: Changes | None = None) -> str:
         raise RuntimeError("template error")
 
     monkeypatch.setattr(html_report, "render", broken)

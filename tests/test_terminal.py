@@ -211,7 +211,7 @@ def test_worker_processes_report_each_subscription(monkeypatch: pytest.MonkeyPat
 # --- the summary ------------------------------------------------------------------------------------
 
 
-def result_with(changes: Changes | None = None) -> ScanResult:
+def result_with() -> ScanResult:
     """A result with a failing and a passing control, a failed listing, and hostile resource names."""
     metadata = ScanMetadata("0.1.0", "t0", "t1", "test", (e.SUB,), "baseline.toml", "0" * 64, "baseline")
     controls = tuple(
@@ -223,13 +223,16 @@ def result_with(changes: Changes | None = None) -> ScanResult:
         Finding("KV-01", "c", "t", Status.PASS, Severity.HIGH, "/x/kv", "vault", e.SUB, "fine"),
     )
     failed = Collection(VMS, e.SUB, f"/subscriptions/{e.SUB}", ok=False, status_code=403)
-    return ScanResult(metadata, controls, findings, (failed,), changes=changes)
+    return ScanResult(metadata, controls, findings, (failed,))
 
 
 def test_summary_is_plain_without_colour() -> None:
     changes = Changes(f"old/{HOSTILE}.json", "t0", (), (), (), 2)
     lines = summary_lines(
-        result_with(changes), [Path(f"out/{HOSTILE}.html")], gate=("fail or error at or above high", 1)
+        result_with(),
+        [Path(f"out/{HOSTILE}.html")],
+        gate=("fail or error at or above high", 1),
+        changes=changes,
     )
     text = "\n".join(lines)
     assert "\x1b" not in text and "\r" not in text and "\x07" not in text

@@ -14,14 +14,15 @@ from typing import Any
 import pytest
 import trustme
 
-from auditor.checks.transport import app_service_https_tls, tls_certificate, tls_version
+from auditor.checks.tls import app_service_https_tls, tls_certificate, tls_version
 from auditor.collect.tls import can_offer, endpoints_to_probe, probe_all, probe_endpoint, with_tls_probe
 from auditor.emulator.tls_sites import TlsServer, server_context
 from auditor.inventory import Inventory
-from auditor.model import CheckResult, Severity, Status
+from auditor.model import CheckResult, Severity, Status, Verdict
 from auditor.parameters import Params
 from auditor.records.tls import (
     SOURCE_APP_SERVICE,
+    SOURCE_OPTION,
     TLS_PROBE_API,
     EndpointSyntaxError,
     TlsEndpoint,
@@ -31,7 +32,7 @@ from auditor.records.tls import (
 )
 from auditor.records.web import WebApp
 from auditor.snapshot import decode, encode
-from tests.builders import SUB, make_inventory, rid
+from tests.builders import SUB, make_inventory, results, rid
 
 # Pinning TLS 1.0/1.1 is the point of the legacy probes; Python flags those versions as deprecated.
 pytestmark = pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1:DeprecationWarning")
@@ -41,16 +42,9 @@ MOMENT = datetime.fromisoformat(AS_OF)
 ALLOWED = ("Sectigo Limited", "COMODO CA Limited", "Comodo CA Limited")
 
 
-def params(*endpoints: str) -> Params:
+def params() -> Params:
     """The ENC-04 parameters with the baseline defaults."""
-    return Params(
-        {
-            "tls_endpoints": endpoints,
-            "expiry_warning_days": 30,
-            "max_validity_days": 730,
-            "allowed_issuers": ALLOWED,
-        }
-    )
+    return Params({"expiry_warning_days": 30, "max_validity_days": 730, "allowed_issuers": ALLOWED})
 
 
 def make_endpoint(host: str = "www.example.com", port: int = 443, **fields: Any) -> TlsEndpoint:
@@ -78,15 +72,24 @@ def make_app(name: str = "app", **fields: Any) -> WebApp:
     return WebApp(rid("Microsoft.Web/sites", name), name, SUB, "rg-test", "eastus", **values)
 
 
-def inventory_of(*endpoints: TlsEndpoint, apps: tuple[WebApp, ...] = (), as_of: str = AS_OF) -> Inventory:
-    """An inventory holding the probed endpoints and sites, judged at as_of."""
-    return dataclasses.replace(make_inventory(tls_endpoints=endpoints, web_apps=apps), as_of=as_of)
+def inventory_of(
+    *endpoints: TlsEndpoint, apps: tuple[WebApp, ...] = (), scope: tuple[str, ...] = (), as_of: str = AS_OF
+) -> Inventory:
+    """An inventory holding the probed endpoints, the requested scope and sites, judged at as_of."""
+    inventory = make_inventory(tls_endpoints=endpoints, web_apps=apps, tls_scope=scope)
+    return dataclasses.replace(inventory, as_of=as_of)
 
 
-def judge(endpoint: TlsEndpoint, *configured: str) -> CheckResult:
-    """The one tls_certificate result for one probed endpoint."""
-    (result,) = tls_certificate(inventory_of(endpoint), params(*configured or (endpoint.name,)))
-    return result
+def certificate_results(inventory: Inventory) -> list[CheckResult]:
+    """Every tls_certificate result over the inventory, as evaluation loops its subjects."""
+    return results(tls_certificate, inventory, params())
+
+
+def judge(endpoint: TlsEndpoint, *, at: datetime = MOMENT) -> Verdict:
+    """The tls_certificate verdict on one probed endpoint."""
+    verdict = tls_certificate(endpoint, params().at(at))
+    assert verdict is not None
+    return verdict
 
 
 # --- tls_certificate over records ---------------------------------------------------------------
@@ -96,7 +99,7 @@ def test_compliant_endpoint_passes_with_its_evidence() -> None:
     result = judge(make_endpoint())
     assert result.status is Status.PASS
     assert result.severity is None
-    assert result.resource_id == "tls://www.example.com:443"
+    assert result.evidence["host"] == "www.example.com"
     assert result.evidence["issuer_organization"] == "Sectigo Limited"
     assert result.evidence["days_left"] == 265
     assert result.evidence["validity_days"] == 365
@@ -199,46 +202,53 @@ def test_untested_legacy_version_is_named_in_a_failing_result() -> None:
     assert "not verified: TLS 1.1 refusal not tested" in result.message
 
 
-def test_nothing_configured_is_one_error_naming_the_parameter() -> None:
-    results = list(tls_certificate(inventory_of(apps=(make_app(),)), params()))
-    assert [r.status for r in results] == [Status.ERROR]
-    assert "set tls_endpoints" in results[0].message
+def test_nothing_requested_is_one_error_naming_the_option() -> None:
+    found = certificate_results(inventory_of(apps=(make_app(),)))
+    assert [r.status for r in found] == [Status.ERROR]
+    assert "pass --tls-endpoint HOST:PORT" in found[0].message
 
 
-def test_configured_endpoint_without_a_probe_is_an_error() -> None:
-    results = list(tls_certificate(inventory_of(), params("api.example.com:8443")))
-    assert [(r.resource_id, r.status) for r in results] == [("tls://api.example.com:8443", Status.ERROR)]
-    assert "not probed" in results[0].message
+def test_requested_endpoint_without_a_probe_is_an_error() -> None:
+    found = certificate_results(inventory_of(scope=("api.example.com:8443",)))
+    assert [(r.resource_id, r.status) for r in found] == [("tls://api.example.com:8443", Status.ERROR)]
+    assert "not probed" in found[0].message
+
+
+def test_the_scope_is_read_from_the_inventory_not_the_parameters() -> None:
+    probed = make_endpoint("api.example.com", 8443)
+    found = certificate_results(inventory_of(probed, scope=("api.example.com:8443", "www.example.com:443")))
+    assert [(r.resource_id, r.status) for r in found] == [
+        ("tls://www.example.com:443", Status.ERROR),
+        ("tls://api.example.com:8443", Status.PASS),
+    ]
 
 
 def test_app_service_custom_host_name_is_expected_and_judged() -> None:
     app = make_app(custom_host_names=("shop.example.com",))
     probed = make_endpoint("shop.example.com", subscription_id=SUB, source=SOURCE_APP_SERVICE)
-    results = list(tls_certificate(inventory_of(probed, apps=(app,)), params()))
-    assert [(r.resource_id, r.subscription_id, r.status) for r in results] == [
+    found = certificate_results(inventory_of(probed, apps=(app,)))
+    assert [(r.resource_id, r.subscription_id, r.status) for r in found] == [
         ("tls://shop.example.com:443", SUB, Status.PASS)
     ]
-    missing = list(tls_certificate(inventory_of(apps=(app,)), params()))
+    missing = certificate_results(inventory_of(apps=(app,)))
     assert [(r.resource_id, r.status) for r in missing] == [("tls://shop.example.com:443", Status.ERROR)]
 
 
 def test_unreadable_entry_and_wildcard_host_are_errors() -> None:
     app = make_app(custom_host_names=("*.example.org",))
-    results = list(tls_certificate(inventory_of(apps=(app,)), params("host:notaport")))
-    assert [(r.resource_id, r.status) for r in results] == [
+    found = certificate_results(inventory_of(apps=(app,), scope=("host:notaport",)))
+    assert [(r.resource_id, r.status) for r in found] == [
         ("tls://host:notaport", Status.ERROR),
         ("tls://*.example.org", Status.ERROR),
     ]
-    assert "port must be a number" in results[0].message
-    assert "wildcard custom host name of App Service app" in results[1].message
+    assert "port must be a number" in found[0].message
+    assert "wildcard custom host name of App Service app" in found[1].message
 
 
 def test_wildcard_covered_by_a_configured_host_is_not_reported() -> None:
     app = make_app(custom_host_names=("*.example.org",))
-    results = list(
-        tls_certificate(inventory_of(make_endpoint("www.example.org"), apps=(app,)), params("www.example.org"))
-    )
-    assert [(r.resource_id, r.status) for r in results] == [("tls://www.example.org:443", Status.PASS)]
+    found = certificate_results(inventory_of(make_endpoint("www.example.org"), apps=(app,), scope=("www.example.org",)))
+    assert [(r.resource_id, r.status) for r in found] == [("tls://www.example.org:443", Status.PASS)]
 
 
 # --- parsing and planning -----------------------------------------------------------------------
@@ -259,7 +269,10 @@ def test_parse_endpoint(text: str, expected: tuple[str, int]) -> None:
     assert parse_endpoint(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "host:0", "host:65536", "host:https", ":443", "[2001:db8::1", "a b:443", "x:y:z"])
+@pytest.mark.parametrize(
+    "text",
+    ["", "host:0", "host:65536", "host:https", ":443", "[2001:db8::1", "a b:443", "x:y:z", "bad_host!:443", "-a.b:443"],
+)
 def test_parse_endpoint_rejects(text: str) -> None:
     with pytest.raises(EndpointSyntaxError):
         parse_endpoint(text)
@@ -309,7 +322,7 @@ APP_CASES = {
 
 @pytest.mark.parametrize("fields, status, expected", APP_CASES.values(), ids=APP_CASES.keys())
 def test_app_service_https_tls(fields: dict[str, Any], status: Status, expected: str) -> None:
-    (result,) = app_service_https_tls(inventory_of(apps=(make_app(**fields),)), params())
+    result = app_service_https_tls(make_app(**fields), params())
     assert result.status is status
     assert expected in result.message
     assert result.evidence["https_only"] == fields.get("https_only", True)
@@ -353,12 +366,10 @@ def leaf(ca: trustme.CA, *, starts: int = -1, ends: int = 364, host: str = "127.
     return ca.issue_cert(host, not_before=now + timedelta(days=starts), not_after=now + timedelta(days=ends))
 
 
-def probe_and_judge(port: int, ca_file: str, timeout: float = 2.0) -> tuple[TlsEndpoint, CheckResult]:
+def probe_and_judge(port: int, ca_file: str, timeout: float = 2.0) -> tuple[TlsEndpoint, Verdict]:
     """Probe 127.0.0.1:port and judge it at the moment of the probe."""
     endpoint = probe_endpoint("127.0.0.1", port, timeout=timeout, ca_file=ca_file)
-    inventory = inventory_of(endpoint, as_of=datetime.now(UTC).isoformat())
-    (result,) = tls_certificate(inventory, params(f"127.0.0.1:{port}"))
-    return endpoint, result
+    return endpoint, judge(endpoint, at=datetime.now(UTC))
 
 
 def test_live_valid_endpoint_passes(sectigo: trustme.CA, ca_file: str, serve: Any) -> None:
@@ -464,12 +475,12 @@ def test_probe_all_keeps_order_and_turns_failures_into_records(sectigo: trustme.
     targets = [TlsTarget("127.0.0.1", closed), TlsTarget("127.0.0.1", good.port, SUB, SOURCE_APP_SERVICE)]
     records = probe_all(targets, timeout=1.0, ca_file=ca_file, max_workers=2)
     assert [(r.port, r.reachable, r.subscription_id, r.source) for r in records] == [
-        (closed, False, "", "parameter"),
+        (closed, False, "", SOURCE_OPTION),
         (good.port, True, SUB, SOURCE_APP_SERVICE),
     ]
 
 
-def test_endpoints_to_probe_reads_parameters_and_app_services() -> None:
+def test_endpoints_to_probe_reads_the_requested_endpoints_and_app_services() -> None:
     inventory = make_inventory(web_apps=[make_app(custom_host_names=("shop.example.com",))])
     assert endpoints_to_probe(inventory, ["api.example.com:8443", "bad:port"]) == [
         TlsTarget("api.example.com", 8443),
@@ -481,6 +492,7 @@ def test_with_tls_probe_records_the_collection(sectigo: trustme.CA, ca_file: str
     server = serve(leaf(sectigo))
     probed = with_tls_probe(make_inventory(), [f"127.0.0.1:{server.port}"], timeout=1.0, ca_file=ca_file)
     assert [e.id for e in probed.tls_endpoints] == [f"tls://127.0.0.1:{server.port}"]
+    assert probed.tls_scope == (f"127.0.0.1:{server.port}",)
     (collection,) = [c for c in probed.collections if c.api == TLS_PROBE_API]
     assert (collection.ok, collection.items) == (True, 1)
 
@@ -490,15 +502,15 @@ def test_with_tls_probe_records_the_collection(sectigo: trustme.CA, ca_file: str
 
 @pytest.fixture(scope="module")
 def demo(demo_inventory: Inventory) -> Inventory:
-    """The demo estate, probed with no configured endpoint."""
+    """The demo estate, probed with no requested endpoint."""
     return with_tls_probe(demo_inventory, ())
 
 
 def test_demo_estate(demo: Inventory) -> None:
-    apps = list(app_service_https_tls(demo, params()))
+    apps = results(app_service_https_tls, demo, params())
     assert {r.resource_id.rsplit("/", 1)[-1] for r in apps if r.status is Status.PASS} == {"app-mul2-prod-portal"}
     assert {r.resource_id.rsplit("/", 1)[-1] for r in apps if r.status is Status.FAIL} == {"app-mul2-stg-portal"}
     assert all(not app.custom_host_names for app in demo.web_apps)
-    results = list(tls_certificate(demo, params()))
-    assert [(r.status, r.resource_id) for r in results] == [(Status.ERROR, "")]
-    assert "set tls_endpoints" in results[0].message
+    found = results(tls_certificate, demo, params())
+    assert [(r.status, r.resource_id) for r in found] == [(Status.ERROR, "")]
+    assert "pass --tls-endpoint" in found[0].message

@@ -18,7 +18,7 @@ BUILTIN_MODULES = (
     "auditor.checks.monitor",
     "auditor.checks.entra",
     "auditor.checks.roles",
-    "auditor.checks.transport",
+    "auditor.checks.tls",
     "auditor.checks.antimalware",
     "auditor.checks.sql",
     "auditor.checks.images",

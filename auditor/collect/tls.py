@@ -9,7 +9,7 @@ Each endpoint gets up to four connections, each bounded by the timeout:
    which decides whether the chain is trusted and the certificate names the host;
 3. and 4. handshakes pinned to TLS 1.0 and to TLS 1.1, which show whether the server still accepts them.
 
-The probe makes no judgement; ``auditor.checks.transport`` does.
+The probe makes no judgement; ``auditor.checks.tls`` does.
 """
 
 from __future__ import annotations
@@ -26,7 +26,15 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from auditor.inventory import Collection, Inventory
-from auditor.records.tls import TLS_PROBE_API, TlsEndpoint, TlsTarget, endpoint_id, endpoint_name, plan_endpoints
+from auditor.records.tls import (
+    SOURCE_OPTION,
+    TLS_PROBE_API,
+    TlsEndpoint,
+    TlsTarget,
+    endpoint_id,
+    endpoint_name,
+    plan_endpoints,
+)
 
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_WORKERS = 8
@@ -194,7 +202,7 @@ def probe_endpoint(
     timeout: float = DEFAULT_TIMEOUT,
     ca_file: str | None = None,
     subscription_id: str = "",
-    source: str = "parameter",
+    source: str = SOURCE_OPTION,
 ) -> TlsEndpoint:
     """Handshake with one endpoint and record its certificate, trust, version and legacy versions."""
     base = TlsEndpoint(
@@ -248,7 +256,7 @@ def probe_endpoint(
 
 
 def endpoints_to_probe(inventory: Inventory, tls_endpoints: Iterable[str]) -> list[TlsTarget]:
-    """The configured endpoints and the App Service custom host names, each once."""
+    """The requested endpoints (--tls-endpoint) and the App Service custom host names, each once."""
     return list(plan_endpoints(tls_endpoints, inventory.web_apps).targets)
 
 
@@ -297,13 +305,15 @@ def with_tls_probe(
     ca_file: str | None = None,
     max_workers: int = DEFAULT_WORKERS,
 ) -> Inventory:
-    """The inventory with its TLS endpoints probed and the probe recorded as a collection."""
-    probed = probe_all(
-        endpoints_to_probe(inventory, tls_endpoints), timeout=timeout, ca_file=ca_file, max_workers=max_workers
-    )
+    """The inventory with its TLS endpoints probed, the probe recorded as a collection and the endpoints asked
+    for recorded as its scope, so an evaluation of the inventory knows what should have been probed."""
+    requested = tuple(tls_endpoints)
+    targets = endpoints_to_probe(inventory, requested)
+    probed = probe_all(targets, timeout=timeout, ca_file=ca_file, max_workers=max_workers)
     collection = Collection(TLS_PROBE_API, "", "tls:", ok=True, items=len(probed))
     return dataclasses.replace(
         inventory,
+        tls_scope=requested,
         tls_endpoints=probed,
         collections=(*(c for c in inventory.collections if c.api != TLS_PROBE_API), collection),
     )

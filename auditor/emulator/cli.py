@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import signal
 import sys
 import time
@@ -10,60 +9,28 @@ from types import FrameType
 
 from auditor.emulator.estate import EstateError, load_estate
 from auditor.emulator.faults import FaultError, parse_fault
-from auditor.emulator.resource_graph import DEFAULT_QUOTA, DEFAULT_WINDOW_SECONDS
+from auditor.options import EmulatorOptions
 from auditor.terminal import printable
-
-# The server's published placeholder token (auditor.emulator.server.DEFAULT_TOKEN), spelt out here so that
-# building the command line does not import the server and its TLS stack.
-DEFAULT_TOKEN = "emulator-token"  # noqa: S105 - a placeholder only the local endpoint accepts
 
 # How often the main thread looks for a stop signal; the handlers only record it (see run()).
 _STOP_POLL_SECONDS = 0.1
-MAX_PORT = 65535
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the emulator's options to a (sub)command parser."""
-    parser.add_argument("--estate", required=True, metavar="FILE", help="estate JSON file to serve")
-    parser.add_argument(
-        "--port", type=_port, default=0, metavar="N", help="port on 127.0.0.1, 1-65535 (default: any free)"
-    )
-    parser.add_argument("--page-size", type=_positive_int, default=100, metavar="N", help="items per list page")
-    parser.add_argument("--token", default=DEFAULT_TOKEN, metavar="T", help="bearer token clients must send")
-    parser.add_argument(
-        "--fault",
-        action="append",
-        default=[],
-        metavar="SPEC",
-        help="inject a fault, e.g. pattern=/networkSecurityGroups,status=503,times=2,retry_after=1 (repeatable)",
-    )
-    parser.add_argument(
-        "--latency-ms", type=_non_negative_int, default=0, metavar="N", help="delay added to every reply"
-    )
-    parser.add_argument(
-        "--graph-quota",
-        type=_positive_int,
-        default=DEFAULT_QUOTA,
-        metavar="N",
-        help=f"Resource Graph queries allowed per {DEFAULT_WINDOW_SECONDS:g}-second window (default {DEFAULT_QUOTA})",
-    )
-
-
-def run(args: argparse.Namespace) -> int:
+def run(options: EmulatorOptions) -> int:
     """Serve the estate until SIGINT or SIGTERM; 2 if the estate or a fault is invalid."""
     from auditor.emulator.server import Emulator  # noqa: PLC0415 - the TLS stack, only when serving
 
     try:
-        estate = load_estate(args.estate)
-        faults = [parse_fault(text) for text in args.fault]
+        estate = load_estate(options.estate)
+        faults = [parse_fault(text) for text in options.faults]
         emulator = Emulator(
             estate,
-            port=args.port,
-            page_size=args.page_size,
-            token=args.token,
+            port=options.port,
+            page_size=options.page_size,
+            token=options.token,
             faults=faults,
-            latency_ms=args.latency_ms,
-            graph_quota=args.graph_quota,
+            latency_ms=options.latency_ms,
+            graph_quota=options.graph_quota,
         )
     except (EstateError, FaultError, ValueError) as exc:
         print(f"auditor: error: {printable(str(exc))}", file=sys.stderr)
@@ -80,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             emulator.start()
         except OSError as exc:
-            print(f"auditor: error: cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+            print(f"auditor: error: cannot listen on 127.0.0.1:{options.port}: {exc.strerror or exc}", file=sys.stderr)
             return 1
         try:
             print(f"url: {emulator.url}")
@@ -95,31 +62,3 @@ def run(args: argparse.Namespace) -> int:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     return 0
-
-
-def _port(text: str) -> int:
-    value = _whole_number(text)
-    if not 0 <= value <= MAX_PORT:
-        raise argparse.ArgumentTypeError(f"expected a port from 1 to {MAX_PORT} (0: any free), not {value}")
-    return value
-
-
-def _whole_number(text: str) -> int:
-    digits = text.strip()
-    if not (digits.isascii() and digits.isdigit()) or len(digits) > 9:
-        raise argparse.ArgumentTypeError(f"expected a whole number, not {text[:20]!r}")
-    return int(digits)
-
-
-def _positive_int(text: str) -> int:
-    value = _whole_number(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    value = _whole_number(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative, not {value}")
-    return value

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from auditor.drift import ScanFindings
+from auditor.drift import Changes, ScanFindings
 from auditor.history.ageing import HistoryView, sla_days
 from auditor.history.errors import HistoryError
-from auditor.history.location import HistoryLocationError, history_location
-from auditor.history.options import HistoryOptions
+from auditor.history.location import HistoryLocationError
+from auditor.history.options import HistoryCommandOptions, HistoryOptions
 from auditor.model import Severity
 from auditor.notify.notice import build_notice
 from auditor.notify.targets import Target, TargetError, parse_target
@@ -81,6 +81,8 @@ def add_run_options(parser: argparse.ArgumentParser, *, gate: bool) -> None:
             metavar="SEVERITY",
             help="exit 1 when a finding at or above SEVERITY is past its remediation SLA; needs --history",
         )
+    else:
+        parser.set_defaults(fail_on_overdue=None)
 
 
 def prepare(options: HistoryOptions) -> HistoryRun | None:
@@ -127,11 +129,17 @@ def record(result: ScanResult, run: HistoryRun | None, params: Params) -> ScanRe
     return dataclasses.replace(result, history=view)
 
 
-def notify(result: ScanResult, options: HistoryOptions, run: HistoryRun | None, threshold: Severity) -> ScanResult:
+def notify(
+    result: ScanResult,
+    options: HistoryOptions,
+    run: HistoryRun | None,
+    threshold: Severity,
+    changes: Changes | None = None,
+) -> ScanResult:
     """Send the notice of new gated findings to every target; failures become warnings, never errors."""
     if run is None or not run.targets:
         return result
-    notice = build_notice(result, threshold, digest=options.notify_digest)
+    notice = build_notice(result, threshold, digest=options.notify_digest, changes=changes)
     if notice is None:
         print(f"no new findings at or above {threshold.value}: no notification sent")
         return result
@@ -179,25 +187,24 @@ def add_command(commands: argparse._SubParsersAction[Any]) -> None:
     trend.add_argument("--json", action="store_true", help="print the trend as JSON")
     export = verbs.add_parser("export", help="the whole history as CSV (intervals) or JSON (everything)")
     export.add_argument("--format", choices=["csv", "json"], default="json", help="csv or json (default json)")
-    history.set_defaults(handler=run_history)
 
 
-def run_history(args: argparse.Namespace) -> int:
+def run_history(options: HistoryCommandOptions) -> int:
     """Read the history store and print what the verb asks for."""
-    location = history_location(args.history)
+    location = options.location
     if location is None:
         raise HistoryUsageError("auditor history needs --history PATH|URL or AUDITOR_HISTORY")
     from auditor.history.store import HistoryStore  # noqa: PLC0415 - SQLAlchemy and Alembic
 
     with HistoryStore.open(location) as store:
-        if args.verb == "list":
+        if options.verb == "list":
             print("\n".join(_list_lines(store)))
-        elif args.verb == "show":
-            print("\n".join(_show_lines(store, args.scan)))
-        elif args.verb == "trend":
-            print(_trend_text(store, args))
+        elif options.verb == "show":
+            print("\n".join(_show_lines(store, options.scan)))
+        elif options.verb == "trend":
+            print(_trend_text(store, options))
         else:
-            print(_export_text(store, args.format), end="")
+            print(_export_text(store, options.format), end="")
     return 0
 
 
@@ -238,8 +245,8 @@ def _show_lines(store: HistoryStore, scan_id: int) -> list[str]:
     return lines
 
 
-def _trend_text(store: HistoryStore, args: argparse.Namespace) -> str:
-    scope = args.scope
+def _trend_text(store: HistoryStore, options: HistoryCommandOptions) -> str:
+    scope = options.scope
     if scope is None:
         newest = store.scans()
         if not newest:
@@ -247,11 +254,11 @@ def _trend_text(store: HistoryStore, args: argparse.Namespace) -> str:
         scope = newest[-1].scope
     from auditor.history.store import stamp  # noqa: PLC0415 - loaded with the store
 
-    since = stamp(f"{args.since.isoformat()}T00:00:00Z") if args.since else None
-    trend = store.trend(scope, _default_slas(), control=args.control, since=since)
-    if args.json:
+    since = stamp(f"{options.since.isoformat()}T00:00:00Z") if options.since else None
+    trend = store.trend(scope, _default_slas(), control=options.control, since=since)
+    if options.json:
         return json.dumps(dataclasses.asdict(trend), indent=2)
-    label = f" of {args.control}" if args.control else ""
+    label = f" of {options.control}" if options.control else ""
     lines = [
         f"trend{label} for {scope}",
         f"{'scan':>5}  {'as of':20}  {'score':>6}  {'new':>4}  {'resolved':>8}  {'open':>5}  {'overdue':>7}",

@@ -6,7 +6,7 @@ the reason, never passed; decidable controls with nothing to judge in the code a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from auditor.model import Finding, Severity, SourceLocation, Status
 from auditor.parameters import Params
 from auditor.registry import Registry
 from auditor.results import ScanMetadata, ScanResult
+from auditor.waivers import Waiver, apply_waivers
 
 NOT_DECIDABLE = "not decidable from infrastructure code"
 # Terraform plan JSON runs checkov's Terraform checks, so it takes the baseline's Terraform mapping.
@@ -74,8 +75,13 @@ def iac_result(
     root: Path,
     started_at: datetime,
     finished_at: datetime,
+    waivers: Sequence[Waiver] = (),
 ) -> ScanResult:
-    """Every control of the baseline judged from checkov's records, as reporters read a scan."""
+    """Every control of the baseline judged from checkov's records, as reporters read a scan.
+
+    Waivers apply to the code's findings as to a scan's (resource globs match ``iac:FILE:ADDRESS``), judged
+    against the day the run finished.
+    """
     findings: list[Finding] = []
     seen: set[str] = set()
     for control in baseline.controls:
@@ -84,6 +90,7 @@ def iac_result(
                 # The same file reached through overlapping paths is reported once.
                 seen.add(finding.id)
                 findings.append(finding)
+    findings, warnings = apply_waivers(findings, waivers, finished_at.date())
     summaries = tuple(control_summary(c, [f for f in findings if f.control_id == c.id]) for c in baseline.controls)
     # Reports name files relative to the root (or by name), never by an absolute path.
     shown = ", ".join(report_path(str(p), root) for p in paths)
@@ -101,7 +108,7 @@ def iac_result(
         as_of=finished_at.isoformat(timespec="seconds"),
         weakened_parameters=dict(params.weakened),
     )
-    return ScanResult(metadata=metadata, controls=summaries, findings=tuple(findings))
+    return ScanResult(metadata=metadata, controls=summaries, findings=tuple(findings), warnings=tuple(warnings))
 
 
 def _control_findings(control: Control, run: CheckovRun, registry: Registry, root: Path) -> Iterator[Finding]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from auditor.drift import FindingState
+from auditor.drift import Changes, FindingState
 from auditor.model import Severity
 from auditor.results import ScanResult
 
@@ -53,19 +53,22 @@ class Notice:
         }
 
 
-def newly_gated(result: ScanResult, threshold: Severity) -> tuple[FindingState, ...]:
+def newly_gated(result: ScanResult, threshold: Severity, changes: Changes | None) -> tuple[FindingState, ...]:
     """Findings gating at the threshold that did not before: against the previous scan, or all without one."""
-    if result.changes is not None:
-        return result.changes.newly_gating(threshold)
+    if changes is not None:
+        return changes.newly_gating(threshold)
     seen: dict[str, FindingState] = {}
     for f in result.gating(threshold):
         seen.setdefault(f.id, FindingState(f.id, f.control_id, f.title, f.status, f.severity, f.resource_id))
     return tuple(seen.values())
 
 
-def build_notice(result: ScanResult, threshold: Severity, *, digest: bool) -> Notice | None:
-    """The notice for a scan; None when the gated set did not grow and no digest was asked for."""
-    states = newly_gated(result, threshold)
+def build_notice(
+    result: ScanResult, threshold: Severity, *, digest: bool, changes: Changes | None = None
+) -> Notice | None:
+    """The notice for a scan and its ``changes`` since the previous one; None when the gated set did not grow and
+    no digest was asked for."""
+    states = newly_gated(result, threshold, changes)
     if not states and not digest:
         return None
     history = result.history

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -10,7 +11,8 @@ from typing import NamedTuple
 from auditor.records.web import WebApp
 
 DEFAULT_TLS_PORT = 443
-SOURCE_PARAMETER = "parameter"
+# Where an endpoint to probe came from: the --tls-endpoint option, or an App Service custom host name.
+SOURCE_OPTION = "tls-endpoint"
 SOURCE_APP_SERVICE = "app-service"
 # The collection the probe records in the inventory, and the type of its records.
 TLS_PROBE_API = "tls:probe"
@@ -43,7 +45,7 @@ class TlsEndpoint:
     negotiated_version: str | None = None
     accepts_tls10: bool | None = None
     accepts_tls11: bool | None = None
-    source: str = SOURCE_PARAMETER
+    source: str = SOURCE_OPTION
     # Why a fact is unknown (e.g. this OpenSSL cannot offer TLS 1.0), or how the verifying handshake ended.
     notes: tuple[str, ...] = ()
     type: str = ENDPOINT_TYPE
@@ -55,7 +57,7 @@ class TlsTarget(NamedTuple):
     host: str
     port: int
     subscription_id: str = ""
-    source: str = SOURCE_PARAMETER
+    source: str = SOURCE_OPTION
 
     @property
     def id(self) -> str:
@@ -63,8 +65,22 @@ class TlsTarget(NamedTuple):
         return endpoint_id(self.host, self.port)
 
 
+# A DNS host name: labels of letters, digits and inner hyphens, at most 253 characters in all.
+_HOST_NAME = re.compile(
+    r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+)
+
+
+def _is_ipv4(text: str) -> bool:
+    try:
+        ipaddress.IPv4Address(text)
+    except ValueError:
+        return False
+    return True
+
+
 class EndpointSyntaxError(ValueError):
-    """A ``tls_endpoints`` entry is not ``host:port``."""
+    """A TLS endpoint (--tls-endpoint) is not ``host:port``."""
 
 
 def endpoint_name(host: str, port: int) -> str:
@@ -101,6 +117,8 @@ def parse_endpoint(text: str) -> tuple[str, int]:
             ipaddress.IPv6Address(host)
         except ValueError:
             raise EndpointSyntaxError(f"{text!r}: {host!r} is not an IPv6 address") from None
+    elif not _HOST_NAME.match(host.rstrip(".")) and not _is_ipv4(host):
+        raise EndpointSyntaxError(f"{text!r}: {host!r} is not a host name or IP address")
     if not port_text.isdigit() or not 0 < int(port_text) < 65536:
         raise EndpointSyntaxError(f"{text!r}: port must be a number from 1 to 65535")
     return host, int(port_text)
@@ -108,24 +126,24 @@ def parse_endpoint(text: str) -> tuple[str, int]:
 
 @dataclass(frozen=True)
 class UnprobeableEndpoint:
-    """An endpoint the baseline or inventory names but no handshake can reach as written."""
+    """An endpoint the scan was given or the inventory names but no handshake can reach as written."""
 
     text: str
     reason: str
     subscription_id: str = ""
-    source: str = SOURCE_PARAMETER
+    source: str = SOURCE_OPTION
 
 
 @dataclass(frozen=True)
 class EndpointPlan:
-    """The endpoints a baseline and an inventory call for, and those that cannot be probed."""
+    """The endpoints a scan was given and an inventory calls for, and those that cannot be probed."""
 
     targets: tuple[TlsTarget, ...]
     unprobeable: tuple[UnprobeableEndpoint, ...]
 
 
 def plan_endpoints(configured: Iterable[str], web_apps: Sequence[WebApp]) -> EndpointPlan:
-    """Configured endpoints first, then every App Service custom host name on port 443, each once."""
+    """Requested endpoints (--tls-endpoint) first, then every App Service custom host name on port 443, each once."""
     targets: dict[str, TlsTarget] = {}
     unprobeable: list[UnprobeableEndpoint] = []
     for entry in configured:
@@ -144,7 +162,7 @@ def plan_endpoints(configured: Iterable[str], web_apps: Sequence[WebApp]) -> End
                 # A wildcard binding names no host a client can connect to.
                 reason = (
                     f"wildcard custom host name of App Service {app.name}: add a concrete host name under "
-                    "it to tls_endpoints"
+                    "it with --tls-endpoint"
                 )
                 unprobeable.append(UnprobeableEndpoint(name, reason, app.subscription_id, SOURCE_APP_SERVICE))
                 continue

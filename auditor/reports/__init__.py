@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
+from auditor.drift import Changes
 from auditor.files import write_atomically
 from auditor.reports import csv, html, json, junit, markdown, sarif
 from auditor.results import ScanResult
@@ -19,8 +20,8 @@ class Reporter(Protocol):
     FORMAT: str
     FILENAME: str
 
-    def render(self, result: ScanResult) -> str:
-        """The report for the result, as text."""
+    def render(self, result: ScanResult, changes: Changes | None = None) -> str:
+        """The report for the result, as text, with its changes since a previous scan where the format shows them."""
         ...
 
 
@@ -44,14 +45,19 @@ def reporter(name: str) -> Reporter:
         raise ValueError(f"unknown report format {name!r}; known formats: {known}") from None
 
 
-def write_reports(result: ScanResult, out_dir: Path, formats: Sequence[str]) -> list[Path]:
-    """Render each format and write it atomically into out_dir; returns the paths written, in order."""
+def write_reports(
+    result: ScanResult, out_dir: Path, formats: Sequence[str], changes: Changes | None = None
+) -> list[Path]:
+    """Render each format and write it atomically into out_dir; returns the paths written, in order.
+
+    ``changes`` is the drift since a previous scan (--compare), computed from the two results by the caller.
+    """
     # Resolve and render everything before writing anything, so a bad format name or a failing
     # renderer leaves the previous set of reports untouched rather than half replaced.
     chosen = [reporter(name) for name in dict.fromkeys(formats)]
     rendered: list[tuple[Path, str]] = []
     for chosen_reporter in chosen:
-        rendered.append((out_dir / chosen_reporter.FILENAME, chosen_reporter.render(result)))
+        rendered.append((out_dir / chosen_reporter.FILENAME, chosen_reporter.render(result, changes)))
         # A reporter may write files beside its main one, e.g. the CSV's one file per framework.
         companions: Callable[[ScanResult], list[tuple[str, str]]] | None = getattr(chosen_reporter, "companions", None)
         if companions is not None:

@@ -10,6 +10,7 @@ import csv as csv_module
 import io
 from collections.abc import Mapping, Sequence
 
+from auditor.drift import Changes
 from auditor.history.ageing import FindingAge
 from auditor.model import Finding
 from auditor.reports.display import spreadsheet_cell
@@ -60,8 +61,9 @@ BOM = "\ufeff"
 MAX_CELL = 32_000
 
 
-def render(result: ScanResult) -> str:
-    """The CSV text: a byte order mark, a header row, then one row per finding in canonical order."""
+def render(result: ScanResult, changes: Changes | None = None) -> str:
+    """The CSV text: a byte order mark, a header row, then one row per finding in canonical order (no
+    ``changes``: the format has no place for them)."""
     controls = {control.id: control for control in result.controls}
     keys = framework_keys(result.controls)
     history = result.history

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from auditor.drift import Changes
 from auditor.history.charts import chart_height, trend_charts
 from auditor.history.marks import with_age_notes
 from auditor.model import GATING_STATUSES, Finding, Severity, Status, rollup
@@ -222,8 +223,8 @@ def _finalize(value: object) -> object:
     return value
 
 
-def render(result: ScanResult) -> str:
-    """The HTML report as text."""
+def render(result: ScanResult, changes: Changes | None = None) -> str:
+    """The HTML report as text, with a section on ``changes`` since a previous scan when given."""
     history = result.history
     overdue = history.overdue_by_severity(result.findings) if history is not None else None
     trend = trend_charts(history.trend) if history is not None and history.trend is not None else None
@@ -293,7 +294,7 @@ def render(result: ScanResult) -> str:
         failed_collections=failed,
         warnings=result.warnings,
         collection_count=len(result.collections),
-        changes=result.changes,
+        changes=changes,
         history=history,
         overdue=overdue,
         trend=trend,

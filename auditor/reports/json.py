@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import Any
 
-from auditor.drift import changes_document
+from auditor.drift import Changes, changes_document
 from auditor.inventory import Collection
 from auditor.model import Finding, SourceLocation
 from auditor.reports.display import report_file
@@ -23,9 +23,9 @@ SCHEMA_FILE = "findings.schema.json"
 TOOL_NAME = "auditor"
 
 
-def render(result: ScanResult) -> str:
-    """The findings document as indented JSON text ending in a newline."""
-    text = json.dumps(document(result), indent=2, ensure_ascii=False, allow_nan=False)
+def render(result: ScanResult, changes: Changes | None = None) -> str:
+    """The findings document as indented JSON text ending in a newline; ``changes`` since a previous scan."""
+    text = json.dumps(document(result, changes), indent=2, ensure_ascii=False, allow_nan=False)
     return text + "\n"
 
 
@@ -36,7 +36,7 @@ def schema() -> dict[str, Any]:
     return loaded
 
 
-def document(result: ScanResult) -> dict[str, JsonValue]:
+def document(result: ScanResult, changes: Changes | None = None) -> dict[str, JsonValue]:
     """The findings document as JSON data, keys in the order the schema lists them."""
     meta = result.metadata
     body: dict[str, JsonValue] = {
@@ -58,6 +58,7 @@ def document(result: ScanResult) -> dict[str, JsonValue]:
             "subscription_names": {str(k): str(v) for k, v in meta.subscription_names.items()},
             "principal_names": {str(k): str(v) for k, v in meta.principal_names.items()},
             "collection": {"sources": list(meta.collection_sources), "note": meta.collection_note},
+            "tls_endpoints": list(meta.tls_endpoints),
         },
         "summary": {
             "by_status": dict(result.counts_by_status()),
@@ -70,11 +71,11 @@ def document(result: ScanResult) -> dict[str, JsonValue]:
         "findings": [_finding(f) for f in sorted_findings(result.findings)],
         "warnings": list(result.warnings),
     }
-    if result.changes is not None:
+    if changes is not None:
         # Present only when the run compared itself with a previous scan (--compare).
-        changes = changes_document(result.changes)
-        changes["previous"]["path"] = report_file(str(changes["previous"]["path"]))
-        body["changes"] = changes
+        drift = changes_document(changes)
+        drift["previous"]["path"] = report_file(str(drift["previous"]["path"]))
+        body["changes"] = drift
     _add_history(body, result)
     return body
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from auditor.drift import Changes
 from auditor.history.marks import with_age_notes
 from auditor.model import Finding, Status
 from auditor.reports.display import human_text
@@ -50,8 +51,8 @@ class Suite:
     findings: tuple[Finding, ...]
 
 
-def render(result: ScanResult) -> str:
-    """The JUnit XML report as text, with an XML declaration and a final newline."""
+def render(result: ScanResult, changes: Changes | None = None) -> str:
+    """The JUnit XML report as text, with an XML declaration and a final newline (no ``changes``)."""
     result = with_age_notes(result)
     timestamp = _timestamp(result.metadata.finished_at)
     root = ET.Element("testsuites", name=SUITES_NAME)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from auditor.drift import Changes
 from auditor.history.marks import with_age_notes
 from auditor.inventory import Collection
 from auditor.model import GATING_STATUSES, Finding, Status
@@ -88,8 +89,8 @@ def environment() -> Environment:
     return env
 
 
-def render(result: ScanResult) -> str:
-    """The Markdown summary as text, under MAX_SUMMARY characters."""
+def render(result: ScanResult, changes: Changes | None = None) -> str:
+    """The Markdown summary as text, under MAX_SUMMARY characters; the format has no place for ``changes``."""
     limit = MAX_FINDINGS
     while True:
         text = _render(result, limit)

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import PurePath
 from urllib.parse import quote
 
+from auditor.drift import Changes
 from auditor.history.marks import age_note
 from auditor.model import Finding, Severity, SourceLocation, Status
 from auditor.reports.display import human_text, report_file, truncated
@@ -79,8 +80,8 @@ FRAMEWORK_LABELS = {
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def render(result: ScanResult) -> str:
-    """The SARIF log as indented JSON text ending in a newline."""
+def render(result: ScanResult, changes: Changes | None = None) -> str:
+    """The SARIF log as indented JSON text ending in a newline; the format has no place for ``changes``."""
     return json.dumps(log(result), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 

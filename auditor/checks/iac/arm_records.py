@@ -65,6 +65,7 @@ from auditor.records.network import (
 )
 from auditor.records.sql import SqlDatabase, SqlVirtualMachine
 from auditor.records.storage import StorageAccount
+from auditor.records.web import WebApp
 
 NSG = "Microsoft.Network/networkSecurityGroups"
 NSG_RULE = "Microsoft.Network/networkSecurityGroups/securityRules"
@@ -1129,4 +1130,59 @@ def extension_vm(conf: Mapping[str, Any]) -> VirtualMachine | None:
         os_disk=None,
         extensions=(vm_extension(conf, what),),
         extensions_known=True,
+    )
+
+
+# --- App Service sites (ENC-04 app_service_https_tls) --------------------------------------------------
+
+SITE = "Microsoft.Web/sites"
+SITE_CONFIG = "Microsoft.Web/sites/config"
+# ARM's default for a site that leaves httpsOnly out is false (HTTP is answered); App Service gives new sites
+# a minimum TLS version of 1.2 when siteConfig.minTlsVersion is left out
+# (learn.microsoft.com/azure/app-service/overview-tls: "TLS 1.2 is the default minimum TLS version").
+SITE_DEFAULT_HTTPS_ONLY = False
+SITE_DEFAULT_MIN_TLS_VERSION = "1.2"
+
+
+def _site_web_config(conf: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The properties of a ``config`` child named ``web`` nested in the site's own resources, if any."""
+    for child in conf.get("resources") or []:
+        if not isinstance(child, dict):
+            continue
+        kind = str(child.get("type") or "")
+        name = str(child.get("name") or "").rsplit("/", 1)[-1]
+        if kind in {"config", SITE_CONFIG} and name == "web":
+            properties = child.get("properties")
+            return properties if isinstance(properties, dict) else {}
+    return None
+
+
+def web_app(conf: Mapping[str, Any]) -> WebApp:
+    """A ``Microsoft.Web/sites`` resource with the platform defaults; a value left to an expression is unknown.
+
+    A ``config`` child named ``web`` nested in the site sets the minimum TLS version over ``siteConfig``.
+    """
+    what = _name(conf)
+    try:
+        stated = arm_bool(conf, "properties/httpsOnly", what)
+        https_only: bool | None = SITE_DEFAULT_HTTPS_ONLY if stated is None else stated
+    except UndecidableError:
+        https_only = None
+    web = _site_web_config(conf)
+    version = arm_get(web, "minTlsVersion") if web is not None else None
+    if version is None:
+        version = arm_get(conf, "properties/siteConfig/minTlsVersion")
+    if version is None:
+        min_tls: str | None = SITE_DEFAULT_MIN_TLS_VERSION
+    else:
+        min_tls = None if is_arm_expression(version) else str(version)
+    return WebApp(
+        id=what,
+        name=what,
+        subscription_id="",
+        resource_group="",
+        location=str(conf.get("location") or ""),
+        kind=_text(conf.get("kind")),
+        https_only=https_only,
+        min_tls_version=min_tls,
     )

@@ -347,6 +347,9 @@ DOORS: tuple[Door, ...] = (
             arm.VM_EXTENSION: lambda _, c: declared_in_code(arm.extension_vm(c)),
         },
     ),
+    # ENC-04: App Service sites' HTTPS-only and minimum TLS settings (the certificates and handshakes are live only).
+    Door("app_service_https_tls", "terraform", "ENCRYPTION", {kind: tf.web_app for kind in tf.WEB_APP_TLS_ATTRIBUTE}),
+    Door("app_service_https_tls", "arm", "ENCRYPTION", {arm.SITE: lambda _, conf: arm.web_app(conf)}),
 )
 
 

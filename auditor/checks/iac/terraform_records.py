@@ -63,6 +63,7 @@ from auditor.records.network import (
 )
 from auditor.records.sql import AutomatedBackup, SqlDatabase, SqlVirtualMachine
 from auditor.records.storage import StorageAccount
+from auditor.records.web import WebApp
 
 NSG = "azurerm_network_security_group"
 NSG_RULE = "azurerm_network_security_rule"
@@ -1103,4 +1104,45 @@ def extension_vm(conf: Mapping[str, Any]) -> VirtualMachine:
         os_disk=None,
         extensions=(vm_extension(conf),),
         extensions_known=True,
+    )
+
+
+# --- App Service sites (ENC-04 app_service_https_tls) --------------------------------------------------
+
+# The attribute of the site_config block that holds the minimum TLS version, per resource type.
+# azurerm documents both defaults: https_only "Defaults to false"; site_config minimum_tls_version
+# (azurerm_linux_web_app, azurerm_windows_web_app) "Defaults to 1.2"; min_tls_version on the deprecated
+# azurerm_app_service "Defaults to 1.2 for new app services".
+WEB_APP_TLS_ATTRIBUTE = {
+    "azurerm_linux_web_app": "minimum_tls_version",
+    "azurerm_windows_web_app": "minimum_tls_version",
+    "azurerm_app_service": "min_tls_version",
+}
+WEB_APP_DEFAULT_HTTPS_ONLY = False
+WEB_APP_DEFAULT_MIN_TLS_VERSION = "1.2"
+
+
+def web_app(resource_type: str, conf: Mapping[str, Any]) -> WebApp:
+    """An App Service site with the provider's defaults; a value left to an expression is unknown (None)."""
+    what = address(conf)
+    try:
+        https_only = tf_bool(conf, "https_only", what, default=WEB_APP_DEFAULT_HTTPS_ONLY)
+    except UndecidableError:
+        https_only = None
+    configs = tf_blocks(conf, "site_config")
+    attribute = WEB_APP_TLS_ATTRIBUTE[resource_type]
+    version = tf_value(configs[0], attribute) if configs else None
+    if version is None:
+        min_tls: str | None = WEB_APP_DEFAULT_MIN_TLS_VERSION
+    else:
+        min_tls = None if is_terraform_expression(version) else str(version)
+    return WebApp(
+        id=what,
+        name=_name(conf),
+        subscription_id="",
+        resource_group=str(tf_value(conf, "resource_group_name") or ""),
+        location=str(tf_value(conf, "location") or ""),
+        kind="app,linux" if resource_type == "azurerm_linux_web_app" else "app",
+        https_only=https_only,
+        min_tls_version=min_tls,
     )

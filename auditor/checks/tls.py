@@ -1,4 +1,5 @@
-"""Transport encryption checks: certificates and protocol versions of public endpoints (ENC-04)."""
+"""TLS checks (ENC-04): the certificates and protocol versions of the endpoints a scan probes, and App Service
+sites' HTTPS-only and minimum TLS version settings."""
 
 from __future__ import annotations
 
@@ -11,9 +12,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from auditor.inventory import Inventory
-from auditor.model import CheckResult, Severity, Status, errored, failed, passed
+from auditor.model import Severity, Verdict, erroring, failing, passing
 from auditor.parameters import Params
-from auditor.records.tls import ENDPOINT_TYPE, TLS_PROBE_API, TlsEndpoint, plan_endpoints
+from auditor.records.tls import (
+    ENDPOINT_TYPE,
+    TLS_PROBE_API,
+    TlsEndpoint,
+    TlsTarget,
+    UnprobeableEndpoint,
+    plan_endpoints,
+)
 from auditor.records.web import WebApp
 from auditor.registry import Remediation, check
 
@@ -190,11 +198,10 @@ def assess_endpoint(endpoint: TlsEndpoint, at: datetime, limits: CertificateLimi
     )
 
 
-def endpoint_result(endpoint: TlsEndpoint, at: datetime, limits: CertificateLimits) -> CheckResult:
+def endpoint_verdict(endpoint: TlsEndpoint, at: datetime, limits: CertificateLimits) -> Verdict:
     """The verdict on one probed endpoint: violations fail, an expiring certificate fails at medium."""
     if not endpoint.reachable:
-        return errored(
-            endpoint,
+        return erroring(
             f"{endpoint.name}: {endpoint.error or 'not reachable'}",
             host=endpoint.host,
             port=endpoint.port,
@@ -206,27 +213,90 @@ def endpoint_result(endpoint: TlsEndpoint, at: datetime, limits: CertificateLimi
     unverified = [f"not verified: {item}" for item in assessment.unverified]
     if assessment.violations:
         message = "; ".join([*assessment.violations, *expiring, *unverified])
-        return failed(endpoint, f"{endpoint.name}: {message}", **assessment.evidence)
+        return failing(f"{endpoint.name}: {message}", **assessment.evidence)
     if assessment.expiring:
         message = "; ".join([*expiring, *unverified])
-        result = failed(endpoint, f"{endpoint.name}: {message}", **assessment.evidence)
-        return dataclasses.replace(result, severity=EXPIRING_SEVERITY)
+        verdict = failing(f"{endpoint.name}: {message}", **assessment.evidence)
+        return dataclasses.replace(verdict, severity=EXPIRING_SEVERITY)
     if assessment.unverified:
         # Everything that was tested passed, but a pass must not rest on a fact nobody established.
         message = "; ".join(assessment.unverified)
-        return errored(
-            endpoint,
-            f"{endpoint.name}: checks passed except what could not be verified: {message}",
-            **assessment.evidence,
+        return erroring(
+            f"{endpoint.name}: checks passed except what could not be verified: {message}", **assessment.evidence
         )
     evidence = assessment.evidence
-    return passed(
-        endpoint,
+    return passing(
         f"{endpoint.name}: certificate from {endpoint.issuer_organization}, trusted for {endpoint.host}, "
         f"valid until {endpoint.not_after} ({evidence['days_left']} days left, {evidence['validity_days']}-day "
         f"validity); {endpoint.negotiated_version} negotiated, TLS 1.0 and 1.1 refused",
         **evidence,
     )
+
+
+# --- what tls_certificate judges: the endpoints in the probe's scope -----------------------------
+
+
+@dataclass(frozen=True)
+class UnprobedEndpoint:
+    """An endpoint in the scope (requested, or an App Service host name) that this scan did not probe."""
+
+    target: TlsTarget
+    type: str = ENDPOINT_TYPE
+
+    @property
+    def id(self) -> str:
+        """The id its probe record would carry."""
+        return self.target.id
+
+    @property
+    def subscription_id(self) -> str:
+        """The subscription of the App Service that names it, or empty for a requested endpoint."""
+        return self.target.subscription_id
+
+
+@dataclass(frozen=True)
+class UnprobeableEntry:
+    """An endpoint in the scope that no handshake can reach as written (a wildcard host, a bad entry)."""
+
+    entry: UnprobeableEndpoint
+    type: str = ENDPOINT_TYPE
+
+    @property
+    def id(self) -> str:
+        """``tls://`` and the entry as written."""
+        return f"tls://{self.entry.text}"
+
+    @property
+    def subscription_id(self) -> str:
+        """The subscription of the App Service that names it, or empty for a requested endpoint."""
+        return self.entry.subscription_id
+
+
+@dataclass(frozen=True)
+class EmptyScope:
+    """No endpoint requested and no App Service host name found: the promised certificate is unverified."""
+
+    requested: tuple[str, ...]
+    web_apps: int
+    id: str = ""
+    type: str = ENDPOINT_TYPE
+    subscription_id: str = ""
+
+
+TlsSubject = TlsEndpoint | UnprobedEndpoint | UnprobeableEntry | EmptyScope
+
+
+def endpoints_in_scope(inventory: Inventory) -> Iterator[TlsSubject]:
+    """Unprobeable entries, endpoints in scope without a probe, then every probed endpoint; or the empty scope."""
+    plan = plan_endpoints(inventory.tls_scope, inventory.web_apps)
+    probed = {endpoint.id for endpoint in inventory.tls_endpoints}
+    if not plan.targets and not plan.unprobeable and not inventory.tls_endpoints:
+        # The policy promises a certificate: with nothing to probe the promise is unverified, not absent.
+        yield EmptyScope(inventory.tls_scope, len(inventory.web_apps))
+        return
+    yield from (UnprobeableEntry(entry) for entry in plan.unprobeable)
+    yield from (UnprobedEndpoint(target) for target in plan.targets if target.id not in probed)
+    yield from inventory.tls_endpoints
 
 
 @check(
@@ -236,7 +306,9 @@ def endpoint_result(endpoint: TlsEndpoint, at: datetime, limits: CertificateLimi
     severity=Severity.HIGH,
     resource_types=(ENDPOINT_TYPE,),
     requires=(TLS_PROBE_API, "Microsoft.Web/sites"),
-    parameters=("tls_endpoints", "expiry_warning_days", "max_validity_days", "allowed_issuers"),
+    over=endpoints_in_scope,
+    subject="TLS endpoints (--tls-endpoint) or App Service custom host names",
+    parameters=("expiry_warning_days", "max_validity_days", "allowed_issuers"),
     rationale="The policy promises data in transit encrypted under a ComodoCA (now Sectigo) certificate renewed "
     "every two years; an expired, untrusted, misnamed or long-lived certificate, or a server that still "
     "accepts TLS 1.0/1.1, breaks that promise for every client that connects.",
@@ -258,46 +330,32 @@ def endpoint_result(endpoint: TlsEndpoint, at: datetime, limits: CertificateLimi
         "  properties: { sslState: 'SniEnabled', thumbprint: cert.properties.thumbprint }\n}",
     ),
 )
-def tls_certificate(inventory: Inventory, params: Params) -> Iterator[CheckResult]:
-    """Judge every probed endpoint; configured or App Service endpoints without a probe are errors."""
-    limits = CertificateLimits.from_params(params)
-    at = inventory.reference_time
-    configured = params.get_list("tls_endpoints")
-    plan = plan_endpoints(configured, inventory.web_apps)
-    probed = {endpoint.id for endpoint in inventory.tls_endpoints}
-    if not plan.targets and not plan.unprobeable and not inventory.tls_endpoints:
-        # The policy promises a certificate: with nothing to probe the promise is unverified, not absent.
-        yield CheckResult(
-            resource_id="",
-            resource_type=ENDPOINT_TYPE,
-            subscription_id="",
-            status=Status.ERROR,
-            message="No TLS endpoint configured and no App Service custom host name found: set tls_endpoints "
-            'to the public endpoints the policy\'s certificate protects (e.g. ["www.example.com:443"])',
-            evidence={"tls_endpoints": list(configured), "web_apps": len(inventory.web_apps)},
+def tls_certificate(subject: TlsSubject, params: Params) -> Verdict:
+    """Judge a probed endpoint; an endpoint in scope without a probe, or no scope at all, is an error."""
+    if isinstance(subject, EmptyScope):
+        return erroring(
+            "No TLS endpoint requested and no App Service custom host name found: pass --tls-endpoint HOST:PORT "
+            "(repeatable) for the public endpoints the policy's certificate protects",
+            tls_endpoints=list(subject.requested),
+            web_apps=subject.web_apps,
         )
-        return
-    for entry in plan.unprobeable:
-        yield CheckResult(
-            resource_id=f"tls://{entry.text}",
-            resource_type=ENDPOINT_TYPE,
-            subscription_id=entry.subscription_id,
-            status=Status.ERROR,
-            message=f"{entry.text}: cannot be probed: {entry.reason}",
-            evidence={"entry": entry.text, "source": entry.source, "reason": entry.reason},
+    if isinstance(subject, UnprobeableEntry):
+        entry = subject.entry
+        return erroring(
+            f"{entry.text}: cannot be probed: {entry.reason}",
+            entry=entry.text,
+            source=entry.source,
+            reason=entry.reason,
         )
-    for target in plan.targets:
-        if target.id not in probed:
-            yield CheckResult(
-                resource_id=target.id,
-                resource_type=ENDPOINT_TYPE,
-                subscription_id=target.subscription_id,
-                status=Status.ERROR,
-                message=f"{target.host}:{target.port} was not probed by this scan, so its certificate is unknown",
-                evidence={"host": target.host, "port": target.port, "source": target.source},
-            )
-    for endpoint in inventory.tls_endpoints:
-        yield endpoint_result(endpoint, at, limits)
+    if isinstance(subject, UnprobedEndpoint):
+        target = subject.target
+        return erroring(
+            f"{target.host}:{target.port} was not probed by this scan, so its certificate is unknown",
+            host=target.host,
+            port=target.port,
+            source=target.source,
+        )
+    return endpoint_verdict(subject, params.moment, CertificateLimits.from_params(params))
 
 
 def app_service_shortfalls(app: WebApp) -> tuple[list[str], list[str]]:
@@ -324,6 +382,8 @@ def app_service_shortfalls(app: WebApp) -> tuple[list[str], list[str]]:
     severity=Severity.HIGH,
     resource_types=("Microsoft.Web/sites",),
     requires=("Microsoft.Web/sites", "Microsoft.Web/sites/config"),
+    over="web_apps",
+    subject="App Service sites",
     rationale="A site that still answers over HTTP or negotiates TLS 1.0/1.1 sends data outside the encrypted "
     "transport the policy promises.",
     remediation=Remediation(
@@ -336,19 +396,17 @@ def app_service_shortfalls(app: WebApp) -> tuple[list[str], list[str]]:
         bicep="properties: { httpsOnly: true, siteConfig: { minTlsVersion: '1.2' } }",
     ),
 )
-def app_service_https_tls(inventory: Inventory, params: Params) -> Iterator[CheckResult]:
-    """Pass sites that are HTTPS-only with TLS 1.2+; fail the rest; error where Azure did not say."""
-    for app in inventory.web_apps:
-        violations, unreported = app_service_shortfalls(app)
-        evidence = {
-            "https_only": app.https_only,
-            "min_tls_version": app.min_tls_version,
-            "kind": app.kind,
-            "custom_host_names": list(app.custom_host_names),
-        }
-        if violations:
-            yield failed(app, "; ".join([*violations, *unreported]), **evidence)
-        elif unreported:
-            yield errored(app, "Cannot judge transport settings: " + "; ".join(unreported), **evidence)
-        else:
-            yield passed(app, f"HTTPS only, minimum TLS version {app.min_tls_version}", **evidence)
+def app_service_https_tls(app: WebApp, params: Params) -> Verdict:
+    """Pass a site that is HTTPS-only with TLS 1.2+; fail the rest; error where Azure did not say."""
+    violations, unreported = app_service_shortfalls(app)
+    evidence = {
+        "https_only": app.https_only,
+        "min_tls_version": app.min_tls_version,
+        "kind": app.kind,
+        "custom_host_names": list(app.custom_host_names),
+    }
+    if violations:
+        return failing("; ".join([*violations, *unreported]), **evidence)
+    if unreported:
+        return erroring("Cannot judge transport settings: " + "; ".join(unreported), **evidence)
+    return passing(f"HTTPS only, minimum TLS version {app.min_tls_version}", **evidence)
