@@ -143,9 +143,6 @@ def judge_each(registered: RegisteredCheck, inventory: Inventory, params: Params
     """The rule's judge applied to every record it is about; a judge that crashes costs that record only."""
     results: list[CheckResult] = []
     params = params.at(inventory.reference_time)
-    if registered.spec.over is None:  # LEGACY: a rule not yet judging records loops the inventory itself
-        legacy: Any = registered.judge
-        return list(legacy(inventory, params))
     for record in registered.spec.subjects(inventory):
         try:
             verdict = registered.decide(record, params)

@@ -28,7 +28,7 @@ from auditor.parameters import Params
 Judge = Callable[[Any, Params], Verdict | None]
 # What a rule judges when no single inventory field holds it: records joined from several fields.
 Subjects = Callable[[Inventory], Iterable[Any]]
-F = TypeVar("F", bound=Callable[..., Any])
+F = TypeVar("F", bound=Callable[..., Verdict | None])
 IAC_PREFIX = "AUDITOR_"
 
 _SPEC_ATTRIBUTE = "__check_spec__"
@@ -67,15 +67,12 @@ class CheckSpec:
     parameters: tuple[str, ...]
     rationale: str
     remediation: Remediation
-    # LEGACY (None): the function still takes the whole inventory; removed once every rule judges records.
-    over: str | Subjects | None
+    over: str | Subjects
     # What the rule is about, in words, for the not-applicable message ("No key vaults in scope").
     subject: str
 
     def subjects(self, inventory: Inventory) -> Iterable[Any]:
         """The records this rule judges in an inventory."""
-        if self.over is None:
-            raise TypeError(f"check {self.id} judges no records")
         if isinstance(self.over, str):
             records: Iterable[Any] = getattr(inventory, self.over)
             return records
@@ -113,8 +110,8 @@ def check(
     requires: tuple[str, ...],
     rationale: str,
     remediation: Remediation,
-    over: str | Subjects | None = None,
-    subject: str = "",
+    over: str | Subjects,
+    subject: str,
     parameters: tuple[str, ...] = (),
 ) -> Callable[[F], F]:
     """Attach rule metadata to a judge; ``requires`` names the collections it reads, ``over`` what it judges."""
@@ -122,7 +119,6 @@ def check(
         raise ValueError(f"check {id}: title longer than {MAX_TITLE_LENGTH} characters")
     if isinstance(over, str) and over not in Inventory.resource_field_names():
         raise ValueError(f"check {id}: over={over!r} is not an inventory field of records")
-    subject = subject or "resources of type " + ", ".join(resource_types)
     spec = CheckSpec(id, title, severity, resource_types, requires, parameters, rationale, remediation, over, subject)
 
     def attach(function: F) -> F:

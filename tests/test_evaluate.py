@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from auditor.baseline import load_baseline
 from auditor.checks import builtin_registry
 from auditor.evaluate import NOT_IMPLEMENTED, evaluate
 from auditor.inventory import Collection, Inventory
-from auditor.model import CheckResult, Severity, Status
+from auditor.model import Severity, Status, Verdict, passing
 from auditor.parameters import Params
+from auditor.records.network import NetworkSecurityGroup
 from auditor.registry import Registry, Remediation, check, checks_in
 from auditor.results import ScanResult
 from tests.builders import SUB, make_inventory, make_nsg, make_rule, make_vault
@@ -99,27 +101,72 @@ def test_failed_listing_turns_its_subscription_into_error_and_spares_others(tmp_
 
 @check(
     id="nsg_rdp_exposure",
-    title="crashes",
+    title="crashes on one NSG",
     severity=Severity.HIGH,
     resource_types=("x",),
     requires=(),
     remediation=Remediation("none"),
     rationale="test",
+    over="network_security_groups",
+    subject="network security groups",
     parameters=("allowed_rdp_sources",),
 )
-def crashing_check(inventory: Inventory, params: Params) -> Iterator[CheckResult]:
-    """A check with a defect."""
-    if inventory.source:
+def crashing_judge(nsg: NetworkSecurityGroup, params: Params) -> Verdict:
+    """A judge with a defect that shows on one record only."""
+    if nsg.name == "odd":
         raise RuntimeError("boom")
-    yield from ()
+    return passing(f"{nsg.name} judged, {len(params.get_list('allowed_rdp_sources'))} sources allowed")
 
 
-def test_crashing_check_is_an_error_finding(tmp_path: Path) -> None:
+def broken_subjects(inventory: Inventory) -> list[NetworkSecurityGroup]:
+    """A subjects function with a defect."""
+    raise RuntimeError("no subjects")
+
+
+@check(
+    id="nic_rdp_exposure",
+    title="cannot list its subjects",
+    severity=Severity.HIGH,
+    resource_types=("x",),
+    requires=(),
+    remediation=Remediation("none"),
+    rationale="test",
+    over=broken_subjects,
+    subject="joined records",
+)
+def judge_without_subjects(record: NetworkSecurityGroup, params: Params) -> Verdict:
+    """Never reached: its subjects cannot be listed."""
+    return passing("unreachable")
+
+
+def test_judge_that_crashes_costs_that_record_only(tmp_path: Path) -> None:
     registry = Registry(checks_in(sys.modules[__name__]))
-    result = result_for(tmp_path, make_inventory(), registry=registry)
-    (finding,) = [f for f in result.findings if f.control_id == "NET-01"]
+    inventory = make_inventory(network_security_groups=[make_nsg("odd"), make_nsg("plain")])
+    result = result_for(tmp_path, inventory, registry=registry)
+    by_name = {f.resource_name: f for f in result.findings if f.check_id == "nsg_rdp_exposure"}
+    assert by_name["odd"].status is Status.ERROR
+    assert "failed on this resource: RuntimeError: boom" in by_name["odd"].message
+    assert by_name["plain"].status is Status.PASS
+    # The judge read a parameter it declared; evaluation handed it no others.
+    assert "sources allowed" in by_name["plain"].message
+
+
+def test_subjects_that_cannot_be_listed_are_an_error_for_the_rule(tmp_path: Path) -> None:
+    registry = Registry(checks_in(sys.modules[__name__]))
+    both = MINIMAL.replace('checks = ["nsg_rdp_exposure"]', 'checks = ["nsg_rdp_exposure", "nic_rdp_exposure"]')
+    inventory = make_inventory(network_security_groups=[make_nsg("plain")])
+    result = result_for(tmp_path, inventory, registry=registry, text=both)
+    (finding,) = [f for f in result.findings if f.check_id == "nic_rdp_exposure"]
     assert finding.status is Status.ERROR
-    assert "boom" in finding.message
+    assert "no subjects" in finding.message
+
+
+def test_judge_reading_an_undeclared_parameter_is_an_error_on_its_record() -> None:
+    registered = next(c for c in checks_in(sys.modules[__name__]) if c.spec.id == "nsg_rdp_exposure")
+    params = Params({"allowed_rdp_sources": ("203.0.113.0/24",), "exposed_ports": ("22",)})
+    assert set(params.only(registered.spec.parameters, "nsg_rdp_exposure").values) == {"allowed_rdp_sources"}
+    with pytest.raises(KeyError, match="reads parameter 'exposed_ports' without declaring it"):
+        params.only((), "nsg_rdp_exposure").get_list("exposed_ports")
 
 
 def test_control_rollup_fail_beats_pass_and_counts_add_up(tmp_path: Path) -> None:

@@ -25,14 +25,10 @@ SEEN: defaultdict[str, set[str]] = defaultdict(set)
 
 def _recording(check_id: str, judge: Judge) -> Any:
     @functools.wraps(judge)
-    def recorded(record: Any, params: Params) -> Any:
-        verdict: Any = judge(record, params)
-        if isinstance(verdict, Verdict):
+    def recorded(record: Any, params: Params) -> Verdict | None:
+        verdict = judge(record, params)
+        if verdict is not None:
             SEEN[check_id].add(verdict.status.value)
-        elif verdict is not None:  # LEGACY: a rule still looping the inventory returns its results
-            verdict = list(verdict)
-            SEEN[check_id].update(r.status.value for r in verdict)
-            return iter(verdict)
         return verdict
 
     return recorded

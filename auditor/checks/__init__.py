@@ -1,30 +1,18 @@
-"""The built-in catalogue of checks, loaded explicitly into a registry."""
+"""The built-in rules: every module of this package, loaded explicitly into a registry.
+
+Modules are found, not listed, so a new rule module needs no registration; modules of primitives and
+joins (``primitives``, ``index``, ``placement``) simply define no rules.
+"""
 
 from __future__ import annotations
 
+import pkgutil
+
 from auditor.registry import Registry
 
-BUILTIN_MODULES = (
-    "auditor.checks.nsg",
-    "auditor.checks.firewall",
-    "auditor.checks.vpn",
-    "auditor.checks.firewall_layers",
-    "auditor.checks.disks",
-    "auditor.checks.storage",
-    "auditor.checks.vault_encryption",
-    "auditor.checks.key_vault",
-    "auditor.checks.recovery",
-    "auditor.checks.defender",
-    "auditor.checks.monitor",
-    "auditor.checks.entra",
-    "auditor.checks.roles",
-    "auditor.checks.tls",
-    "auditor.checks.antimalware",
-    "auditor.checks.sql",
-    "auditor.checks.images",
-)
+BUILTIN_MODULES = tuple(sorted(f"{__name__}.{m.name}" for m in pkgutil.iter_modules(__path__) if not m.ispkg))
 
 
 def builtin_registry() -> Registry:
-    """A registry of every built-in check."""
+    """A registry of every built-in rule."""
     return Registry.from_modules(BUILTIN_MODULES)
