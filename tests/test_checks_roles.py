@@ -7,9 +7,6 @@ from typing import Any
 
 import pytest
 
-from auditor.checks.iac import arm_records as arm
-from auditor.checks.iac import terraform_records as tf
-from auditor.checks.iac.conf_values import UndecidableError
 from auditor.checks.roles import (
     DEPLOYMENT_SCOPE,
     RESOURCE_GROUPS_API,
@@ -22,6 +19,9 @@ from auditor.checks.roles import (
     privileged_role_holders,
     scope_level,
 )
+from auditor.iac import arm_records as arm
+from auditor.iac import terraform_records as tf
+from auditor.iac.conf_values import UndecidableError
 from auditor.inventory import Collection
 from auditor.model import Status
 from auditor.parameters import Params

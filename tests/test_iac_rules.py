@@ -10,9 +10,9 @@ import pytest
 
 from auditor.baseline import default_baseline_path, load_baseline
 from auditor.checks import builtin_registry
-from auditor.checks.iac import arm_records, terraform_records
-from auditor.checks.iac.conf_values import UndecidableError
-from auditor.checks.iac.doors import DOORS, VERDICT_KEY, frameworks_of, judge_resource, rule_of
+from auditor.iac import arm_records, terraform_records
+from auditor.iac.conf_values import UndecidableError
+from auditor.iac.doors import DOORS, VERDICT_KEY, frameworks_of, judge_resource, rule_of
 from auditor.iac.mapping import resource_type_of
 from auditor.iac.parameters_file import PARAMS_ENV, current_params, read_params, write_params
 from auditor.iac.runner import CheckovError, frameworks_for, parse_report

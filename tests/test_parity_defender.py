@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from auditor.checks import builtin_registry
-from auditor.checks.iac import arm_records as arm
-from auditor.checks.iac import terraform_records as tf
-from auditor.checks.iac.conf_values import UndecidableError
 from auditor.collect.defender import defender_plan, security_contact
+from auditor.iac import arm_records as arm
+from auditor.iac import terraform_records as tf
+from auditor.iac.conf_values import UndecidableError
 from auditor.model import Status
 from auditor.records.monitor import DefenderPlan, SecurityContact
 from tests.parity import SUBSCRIPTION, Case, assert_parity, iac_doors

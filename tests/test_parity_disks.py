@@ -11,9 +11,9 @@ import pytest
 
 from auditor.checks import builtin_registry
 from auditor.checks.disks import KeyedDisk, KeyedSnapshot
-from auditor.checks.iac.doors import doors, judge_resource
 from auditor.checks.index import ById
 from auditor.collect.compute import disk, disk_encryption_set, snapshot
+from auditor.iac.doors import doors, judge_resource
 from auditor.model import Status
 from auditor.records.compute import DiskEncryptionSet
 from tests.parity import SUBSCRIPTION, Case, arm_id, assert_parity, live_door, params

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from auditor.checks import builtin_registry
-from auditor.checks.iac.doors import DOORS, judge_resource
 from auditor.collect.base import Reader
 from auditor.collect.firewall import azure_firewall, firewall_policy, policy_nat_rules
+from auditor.iac.doors import DOORS, judge_resource
 from auditor.model import Status
 from auditor.records.network import AzureFirewall, FirewallPolicy
 from tests.parity import SUBSCRIPTION, Case, arm_id, assert_parity, params

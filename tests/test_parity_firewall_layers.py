@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 
 from auditor.checks.firewall_layers import FirewallLayer, NicCoverage, SubnetEgress
-from auditor.checks.iac.doors import DOORS, judge_resource
 from auditor.checks.index import ById
 from auditor.collect.firewall import azure_firewall, firewall_policy, route_table
 from auditor.collect.network import virtual_network
+from auditor.iac.doors import DOORS, judge_resource
 from auditor.model import Status
 from tests.parity import SUBSCRIPTION, Case, arm_id, assert_parity, params
 

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 from auditor.checks import builtin_registry
-from auditor.checks.iac import arm_records as arm
-from auditor.checks.iac import terraform_records as tf
-from auditor.checks.iac.conf_values import UndecidableError
 from auditor.collect.monitor import action_group, activity_log_alert, metric_alert
+from auditor.iac import arm_records as arm
+from auditor.iac import terraform_records as tf
+from auditor.iac.conf_values import UndecidableError
 from auditor.model import Status
 from auditor.records.monitor import ActionGroup, AlertRule
 from tests.parity import SUBSCRIPTION, Case, arm_id, assert_parity, iac_doors

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from auditor.checks.iac.doors import DOORS, judge_resource, registered
 from auditor.checks.recovery import BackupAccount
 from auditor.collect.backup import backup_policy, recovery_vault
 from auditor.collect.sql import (
@@ -26,6 +25,7 @@ from auditor.collect.sql import (
     with_short_term_retention_body,
 )
 from auditor.collect.storage import storage_account
+from auditor.iac.doors import DOORS, judge_resource, registered
 from auditor.iac.runner import run_checkov
 from auditor.model import Status
 from auditor.parameters import Params

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from auditor.checks.iac.doors import doors, judge_resource
 from auditor.checks.storage import BackupAwareAccount
 from auditor.collect.storage import storage_account
+from auditor.iac.doors import doors, judge_resource
 from auditor.model import Status
 from tests.parity import SUBSCRIPTION, Case, arm_id, assert_parity, params
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from auditor.checks.iac.doors import doors, judge_resource
 from auditor.collect.backup import recovery_vault
+from auditor.iac.doors import doors, judge_resource
 from auditor.model import Status
 from auditor.records.backup import RecoveryVault
 from tests.parity import SUBSCRIPTION, Case, arm_id, assert_parity, params

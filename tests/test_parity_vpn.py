@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from auditor.checks import builtin_registry
-from auditor.checks.iac.doors import DOORS, judge_resource
 from auditor.checks.vpn import NsgAdminSources, VpnEstate
 from auditor.collect.firewall import virtual_network_gateway
 from auditor.collect.network import network_security_group
+from auditor.iac.doors import DOORS, judge_resource
 from auditor.model import Status
 from auditor.parameters import Params
 from auditor.records.network import VirtualNetworkGateway

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from auditor import __version__
 from auditor.baseline import Baseline, Control
-from auditor.checks.iac.doors import rule_of
 from auditor.evaluate import control_level_finding, control_summary, report_path
+from auditor.iac.doors import rule_of
 from auditor.iac.runner import CheckovRecord, CheckovRun, ParsingError
 from auditor.iac.selection import decidable, iac_check_ids
 from auditor.model import Finding, Severity, SourceLocation, Status

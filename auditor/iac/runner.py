@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from auditor.checks.iac.doors import VERDICT_KEY
+from auditor.iac.doors import VERDICT_KEY
 from auditor.iac.parameters_file import PARAMS_ENV, write_params
 from auditor.parameters import Params
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from auditor.baseline import IAC_FRAMEWORKS, Baseline, Control
-from auditor.checks.iac.doors import frameworks_of
+from auditor.iac.doors import frameworks_of
 from auditor.registry import iac_check_id
 
 

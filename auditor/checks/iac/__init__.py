@@ -2,5 +2,7 @@
 
 ``auditor iac`` passes this folder to checkov with ``--external-checks-dir``. checkov executes every module
 here as a top-level module once per framework it runs, so the modules that register checks
-(``terraform_checks``, ``arm_checks``) register each check only once, and the others register nothing.
+(``terraform_checks``, ``arm_checks``) register each check only once, and the bridge (``checkov_results``)
+registers nothing. Only these thin modules live where checkov walks: the doors and the record builders
+they use are in ``auditor.iac``.
 """

@@ -9,7 +9,7 @@ from checkov.arm.registry import arm_resource_registry
 from checkov.common.models.enums import CheckResult
 
 from auditor.checks.iac.checkov_results import RuleCheck
-from auditor.checks.iac.doors import doors, registered
+from auditor.iac.doors import doors, registered
 
 
 class ArmRuleCheck(RuleCheck, BaseResourceCheck):

@@ -9,7 +9,7 @@ from checkov.common.checks.base_check import BaseCheck
 from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.common.typing import _CheckResult, _SkippedCheck
 
-from auditor.checks.iac.doors import VERDICT_KEY, Door, judge_resource, registered
+from auditor.iac.doors import VERDICT_KEY, Door, judge_resource, registered
 from auditor.iac.parameters_file import current_params
 from auditor.model import Status, Verdict
 

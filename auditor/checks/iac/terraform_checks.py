@@ -9,7 +9,7 @@ from checkov.terraform.checks.resource.base_resource_check import BaseResourceCh
 from checkov.terraform.checks.resource.registry import resource_registry
 
 from auditor.checks.iac.checkov_results import RuleCheck
-from auditor.checks.iac.doors import doors, registered
+from auditor.iac.doors import doors, registered
 
 
 class TerraformRuleCheck(RuleCheck, BaseResourceCheck):

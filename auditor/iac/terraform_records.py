@@ -13,17 +13,6 @@ from urllib.parse import urlsplit
 
 from auditor.arm_ids import name_of
 from auditor.checks.disks import KeyedDisk, KeyedSnapshot
-from auditor.checks.iac.conf_values import (
-    UndecidableError,
-    is_terraform_expression,
-    tf_blocks,
-    tf_bool,
-    tf_int,
-    tf_literal,
-    tf_strings,
-    tf_value,
-)
-from auditor.checks.iac.region_pairs import declared_backup_account
 from auditor.checks.index import ById
 from auditor.checks.key_vault import ProtectingKey
 from auditor.checks.primitives import AZURE_DEFAULT_RULES
@@ -36,6 +25,17 @@ from auditor.checks.roles import (
     subscription_of,
 )
 from auditor.checks.storage import BackupAwareAccount
+from auditor.iac.conf_values import (
+    UndecidableError,
+    is_terraform_expression,
+    tf_blocks,
+    tf_bool,
+    tf_int,
+    tf_literal,
+    tf_strings,
+    tf_value,
+)
+from auditor.iac.region_pairs import declared_backup_account
 from auditor.records.backup import BackupPolicy, RecoveryVault, RetentionRule, SubPolicy
 from auditor.records.compute import (
     Disk,

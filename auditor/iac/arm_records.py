@@ -13,16 +13,6 @@ from typing import Any
 
 from auditor.arm_ids import name_of
 from auditor.checks.disks import KeyedDisk, KeyedSnapshot
-from auditor.checks.iac.conf_values import (
-    UndecidableError,
-    arm_bool,
-    arm_get,
-    arm_int,
-    arm_literal,
-    arm_strings,
-    is_arm_expression,
-)
-from auditor.checks.iac.region_pairs import declared_backup_account
 from auditor.checks.index import ById
 from auditor.checks.key_vault import ProtectingKey
 from auditor.checks.primitives import AZURE_DEFAULT_RULES
@@ -38,6 +28,16 @@ from auditor.checks.storage import BackupAwareAccount
 from auditor.collect.backup import backup_policy as collected_backup_policy
 from auditor.collect.sql import sql_virtual_machine as collected_sql_virtual_machine
 from auditor.collect.sql import with_auto_backup_settings, with_long_term_retention_body
+from auditor.iac.conf_values import (
+    UndecidableError,
+    arm_bool,
+    arm_get,
+    arm_int,
+    arm_literal,
+    arm_strings,
+    is_arm_expression,
+)
+from auditor.iac.region_pairs import declared_backup_account
 from auditor.records.backup import BackupPolicy, RecoveryVault
 from auditor.records.compute import (
     Disk,

@@ -18,12 +18,12 @@ from typing import Any, Literal
 from auditor.checks import builtin_registry
 from auditor.checks.antimalware import declared_in_code
 from auditor.checks.firewall_layers import FirewallLayer, NicCoverage, SubnetEgress
-from auditor.checks.iac import arm_records as arm
-from auditor.checks.iac import terraform_records as tf
-from auditor.checks.iac.conf_values import UndecidableError
 from auditor.checks.images import SupportSubject
 from auditor.checks.index import ById
 from auditor.checks.vpn import NsgAdminSources
+from auditor.iac import arm_records as arm
+from auditor.iac import terraform_records as tf
+from auditor.iac.conf_values import UndecidableError
 from auditor.model import Status, Verdict, erroring
 from auditor.parameters import Params
 from auditor.records.network import AzureFirewall, FirewallPolicy, RouteTable, VirtualNetwork
