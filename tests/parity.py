@@ -18,10 +18,11 @@ from typing import Any
 
 import pytest
 
-from auditor.baseline import default_baseline_path, load_baseline
+from auditor.baseline import Baseline, default_baseline_path, load_baseline
 from auditor.checks import builtin_registry
+from auditor.iac.mapping import iac_result
 from auditor.iac.runner import run_checkov
-from auditor.model import Status
+from auditor.model import Severity, Status
 from auditor.parameters import Params
 from auditor.registry import RegisteredCheck
 
@@ -46,10 +47,12 @@ class Case:
 
 @dataclass(frozen=True)
 class Door:
-    """What one door said about a case: status and message (None: the door gave no verdict)."""
+    """What one door said about a case: status and message (None: the door gave no verdict), and the control,
+    rule and severity its finding is reported under."""
 
     status: Status | None
     message: str
+    reported: tuple[str, str, Severity] | None = None
 
 
 def arm_id(provider_type: str, name: str) -> str:
@@ -63,10 +66,19 @@ def params(overrides: Mapping[str, str] = {}) -> Params:
     return baseline.resolve_params(dict(overrides)).at(AS_OF)
 
 
+def baseline() -> Baseline:
+    """The shipped baseline."""
+    return load_baseline(default_baseline_path(), builtin_registry())
+
+
 def live_door(rule: RegisteredCheck, build: Callable[[Mapping[str, Any]], Any], case: Case) -> Door:
-    """The rule's judge on the record the collector's builder makes of the case's ARM JSON."""
+    """The rule's judge on the record the collector's builder makes of the case's ARM JSON, reported under
+    the control that lists the rule, with the control's severity unless the verdict names its own."""
     verdict = rule.decide(build(case.arm), params(case.params))
-    return Door(verdict.status, verdict.message) if verdict is not None else Door(None, "")
+    if verdict is None:
+        return Door(None, "")
+    control = next(c for c in baseline().controls if rule.spec.id in c.checks)
+    return Door(verdict.status, verdict.message, (control.id, rule.spec.id, verdict.severity or control.severity))
 
 
 def template_document(resource: Mapping[str, Any]) -> dict[str, Any]:
@@ -96,7 +108,25 @@ def iac_doors(rule: RegisteredCheck, cases: Sequence[Case], scratch: Path) -> di
                 (folder / "arm").mkdir(exist_ok=True)
                 text = json.dumps(template_document(case.template), indent=2)
                 (folder / "arm" / f"{case.name}.json").write_text(text, encoding="utf-8")
-        run = run_checkov([folder], [rule.spec.iac_id], params(json.loads(overrides)))
+        run_params = params(json.loads(overrides))
+        run = run_checkov([folder], [rule.spec.iac_id], run_params)
+        # What `auditor iac` reports of the run: the control, rule and severity of each finding.
+        now = datetime.now(UTC)
+        result = iac_result(
+            run,
+            baseline(),
+            builtin_registry(),
+            run_params,
+            paths=[folder],
+            root=folder,
+            started_at=now,
+            finished_at=now,
+        )
+        reported = {
+            (f.location.file, f.location.address): (f.control_id, f.check_id, f.severity)
+            for f in result.findings
+            if f.location is not None
+        }
         for record in run.records:
             path = Path(record.file_abs_path)
             language = "terraform" if path.suffix == ".tf" else "arm"
@@ -104,7 +134,8 @@ def iac_doors(rule: RegisteredCheck, cases: Sequence[Case], scratch: Path) -> di
             status = STATUS_OF_CHECKOV.get(record.result.upper())
             if record.verdict_status is not None:
                 status = Status(record.verdict_status)
-            found[(name, language)] = Door(status, record.verdict_message or "")
+            where = (path.resolve().relative_to(folder.resolve()).as_posix(), record.resource)
+            found[(name, language)] = Door(status, record.verdict_message or "", reported.get(where))
     return found
 
 
@@ -128,6 +159,8 @@ def assert_parity(
                 )
             elif said.message != live.message:
                 problems.append(f"{case.name}: {door} door said {said.message!r}, the live door {live.message!r}")
+            elif said.reported != live.reported:
+                problems.append(f"{case.name}: {door} door reported under {said.reported}, live {live.reported}")
     assert problems == []
     # Every door judged every case: a door that silently judged nothing would pass the table above.
     assert {name for name, _ in code} == {case.name for case in cases}

@@ -13,7 +13,6 @@ from auditor.collect.sql import sql_database, sql_server, with_tde_body
 from auditor.model import Status
 from auditor.records.sql import SqlDatabase
 from tests.parity import SUBSCRIPTION, Case, arm_id, assert_parity, iac_doors, live_door
-from tests.parity import Door as Said
 
 SERVER = "sql-parity"
 RULE = "sql_database_tde"
@@ -167,6 +166,6 @@ def test_a_tde_state_left_to_deployment_is_an_error_through_every_door(tmp_path:
         "terraform": Status.ERROR,
         "arm": Status.ERROR,
     }
-    assert said["live"] == Said(Status.ERROR, "TDE state not collected")
+    assert (said["live"].status, said["live"].message) == (Status.ERROR, "TDE state not collected")
     assert "transparent_data_encryption_enabled" in said["terraform"].message
     assert "parameters('tdeState')" in said["arm"].message
