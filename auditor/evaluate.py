@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -44,16 +44,19 @@ def evaluate(
     failures = inventory.failed_collections()
     findings: list[Finding] = []
     unread = unreadable_index(inventory)
+    context = resource_context(inventory)
     for control in baseline.controls:
-        findings.extend(_control_findings(control, inventory, failures, registry, params, unread=unread))
+        findings.extend(
+            _control_findings(control, inventory, failures, registry, params, unread=unread, context=context)
+        )
     day = today or datetime.now(UTC).date()
     findings = apply_attestations(findings, attestations, day)
     findings, warnings = apply_waivers(findings, waivers, day)
-    findings = with_resource_context(findings, inventory)
+    by_control: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_control.setdefault(finding.control_id, []).append(finding)
     summaries = [
-        control_summary(
-            control, [f for f in findings if f.control_id == control.id], rationale=_rationale(control, registry)
-        )
+        control_summary(control, by_control.get(control.id, []), rationale=_rationale(control, registry))
         for control in baseline.controls
     ]
     return ScanResult(
@@ -73,6 +76,7 @@ def _control_findings(
     params: Params,
     *,
     unread: dict[str, tuple[Unreadable, ...]],
+    context: Mapping[str, ResourceContext],
 ) -> Iterable[Finding]:
     if control.is_manual:
         yield control_level_finding(control, "", Status.MANUAL, f"Needs an attestation: {control.description}")
@@ -81,7 +85,7 @@ def _control_findings(
         yield control_level_finding(control, "", Status.ERROR, NOT_IMPLEMENTED)
         return
     for check_id in control.checks:
-        yield from _run_check(control, registry[check_id], inventory, failures, params, unread=unread)
+        yield from _run_check(control, registry[check_id], inventory, failures, params, unread=unread, context=context)
 
 
 def _run_check(
@@ -92,6 +96,7 @@ def _run_check(
     params: Params,
     *,
     unread: dict[str, tuple[Unreadable, ...]],
+    context: Mapping[str, ResourceContext],
 ) -> Iterable[Finding]:
     spec = registered.spec
     attempted = {c.api for c in inventory.collections}
@@ -105,6 +110,7 @@ def _run_check(
     for collection in broken:
         # The scope could not be read, so nothing in it can be called compliant.
         yield _finding(
+            context,
             control,
             registered,
             CheckResult(
@@ -134,7 +140,7 @@ def _run_check(
         return
     results = judged_with_unreadable(spec, results, view, unread)
     for result in results:
-        yield _finding(control, registered, result)
+        yield _finding(context, control, registered, result)
     if not results and not broken:
         yield control_level_finding(control, spec.id, Status.NOT_APPLICABLE, f"No {spec.subject} in scope")
 
@@ -142,10 +148,10 @@ def _run_check(
 def judge_each(registered: RegisteredCheck, inventory: Inventory, params: Params) -> list[CheckResult]:
     """The rule's judge applied to every record it is about; a judge that crashes costs that record only."""
     results: list[CheckResult] = []
-    params = params.at(inventory.reference_time)
+    own = registered.own(params.at(inventory.reference_time))
     for record in registered.spec.subjects(inventory):
         try:
-            verdict = registered.decide(record, params)
+            verdict = registered.judge(record, own)
         except Exception as exc:  # noqa: BLE001 - one record's crash is that record's error, never a pass
             verdict = erroring(f"check {registered.spec.id} failed on this resource: {type(exc).__name__}: {exc}")
         if verdict is not None:
@@ -234,7 +240,10 @@ def with_unreadable(result: CheckResult, unread: dict[str, tuple[Unreadable, ...
     )
 
 
-def _finding(control: Control, registered: RegisteredCheck, result: CheckResult) -> Finding:
+def _finding(
+    context: Mapping[str, ResourceContext], control: Control, registered: RegisteredCheck, result: CheckResult
+) -> Finding:
+    region, tags = context.get(result.resource_id.lower(), NO_CONTEXT) if result.resource_id else NO_CONTEXT
     return Finding(
         control_id=control.id,
         check_id=registered.spec.id,
@@ -248,6 +257,8 @@ def _finding(control: Control, registered: RegisteredCheck, result: CheckResult)
         evidence=dict(result.evidence),
         remediation=registered.spec.remediation.as_text() if result.status is not Status.PASS else "",
         frameworks=control.frameworks,
+        region=region,
+        tags=tags,
     )
 
 
@@ -267,23 +278,22 @@ def control_level_finding(control: Control, check_id: str, status: Status, messa
     )
 
 
-def with_resource_context(findings: Sequence[Finding], inventory: Inventory) -> list[Finding]:
-    """Findings with the region and tags the inventory records of their resources hold."""
-    records: dict[str, object] = {}
+# A resource's region and tags, as its inventory record holds them.
+ResourceContext = tuple[str, Mapping[str, str]]
+NO_CONTEXT: ResourceContext = ("", {})
+
+
+def resource_context(inventory: Inventory) -> dict[str, ResourceContext]:
+    """The region and tags of every record that has either, by lower-cased id, for findings about it."""
+    found: dict[str, ResourceContext] = {}
     for name in inventory.resource_fields():
         for record in getattr(inventory, name):
-            records.setdefault(str(getattr(record, "id", "")).lower(), record)
-    enriched = []
-    for finding in findings:
-        record = records.get(finding.resource_id.lower()) if finding.resource_id else None
-        region = getattr(record, "location", "") or ""
-        tags = getattr(record, "tags", None) or {}
-        if region or tags:
-            labels = {str(k): str(v) for k, v in dict(tags).items()}
-            enriched.append(dataclasses.replace(finding, region=str(region), tags=labels))
-        else:
-            enriched.append(finding)
-    return enriched
+            region = getattr(record, "location", "") or ""
+            tags = getattr(record, "tags", None) or {}
+            if region or tags:
+                rid = str(getattr(record, "id", "")).lower()
+                found.setdefault(rid, (str(region), {str(k): str(v) for k, v in dict(tags).items()}))
+    return found
 
 
 def report_path(path: str, root: Path) -> str:

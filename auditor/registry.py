@@ -98,7 +98,11 @@ class RegisteredCheck:
 
     def decide(self, record: Any, params: Params) -> Verdict | None:
         """The judge's verdict on one record, handed only the parameters the rule declares."""
-        return self.judge(record, params.only(self.spec.parameters, self.spec.id))
+        return self.judge(record, self.own(params))
+
+    def own(self, params: Params) -> Params:
+        """The parameters this rule declares, and no others."""
+        return params.only(self.spec.parameters, self.spec.id)
 
 
 def check(

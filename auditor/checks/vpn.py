@@ -4,7 +4,7 @@ administration admitted only from VPN sources."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from auditor.arm_ids import key, name_of
 from auditor.checks.placement import (
@@ -361,6 +361,11 @@ class VpnEstate:
     gateways: tuple[VirtualNetworkGateway, ...]
     vnets: tuple[VirtualNetwork, ...]
     vm_nics: tuple[VmNic, ...]
+    # Sources already drawn from this estate, by the parameters they were drawn with: every NSG of the
+    # estate is judged against the same sources, and drawing them walks every VM.
+    drawn: dict[tuple[tuple[str, ...], ...], VpnSources] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
 
 
 # What the code of one NSG cannot show: the client pools sit on the gateway, the appliances on their VMs.
@@ -375,6 +380,17 @@ def vpn_sources(
 
     Without an estate (an NSG judged from its code alone) only the stated prefixes and the whitelist are known.
     """
+    if estate is not None:
+        memo = (tuple(publishers), tuple(allowed), tuple(stated))
+        if memo not in estate.drawn:
+            estate.drawn[memo] = _drawn_sources(estate, publishers, allowed, stated)
+        return estate.drawn[memo]
+    return _drawn_sources(None, publishers, allowed, stated)
+
+
+def _drawn_sources(
+    estate: VpnEstate | None, publishers: Sequence[str], allowed: Sequence[str], stated: Sequence[str]
+) -> VpnSources:
     known = whitelist(allowed).union(AddressSet.from_prefixes(p for p in stated if is_ip_prefix(p)))
     if estate is None:
         return VpnSources(
