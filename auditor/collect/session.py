@@ -97,6 +97,55 @@ class _EnvironmentOnceSession(requests.Session):
         return {**cached, "proxies": dict(cached["proxies"])}
 
 
+class _NoNetrc(requests.auth.AuthBase):
+    """Leaves a request's headers alone: Azure calls carry their own bearer token.
+
+    A session without auth makes ``requests`` look for a ``.netrc`` on disk on every request, and a netrc
+    entry for an Azure host would replace the bearer token with Basic credentials.
+    """
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        return request
+
+
+class _CheckedOnceAdapter(requests.adapters.HTTPAdapter):
+    """An adapter that checks the CA bundle and client certificate paths once, not on every request.
+
+    ``requests`` stats the CA bundle (and builds the pool key from it) for each request it sends; the
+    paths do not change during a scan, so the settings are worked out once per scheme, host and paths.
+    """
+
+    _CONNECTION_SETTINGS = ("cert_reqs", "ca_certs", "ca_cert_dir", "cert_file", "key_file")
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._verified: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._pool_keys: dict[tuple[Any, ...], tuple[dict[str, Any], dict[str, Any]]] = {}
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        """The checked settings for these paths, applied to the connection."""
+        key = (url.lower().startswith("https"), verify, cert)
+        settings = self._verified.get(key)
+        if settings is None:
+            super().cert_verify(conn, url, verify, cert)
+            self._verified[key] = {name: getattr(conn, name, None) for name in self._CONNECTION_SETTINGS}
+            return
+        for name, value in settings.items():
+            setattr(conn, name, value)
+
+    def build_connection_pool_key_attributes(
+        self, request: requests.PreparedRequest, verify: Any, cert: Any = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The pool key of the request's scheme, host and port with these paths, worked out once."""
+        split = urlsplit(request.url or "")
+        key = (split.scheme, split.netloc, verify, cert)
+        found = self._pool_keys.get(key)
+        if found is None:
+            found = super().build_connection_pool_key_attributes(request, verify, cert)
+            self._pool_keys[key] = found
+        return dict(found[0]), dict(found[1])
+
+
 class AzureSession:
     """Builds read-only SDK clients for one endpoint, credential and CA bundle."""
 
@@ -117,7 +166,8 @@ class AzureSession:
         self.retry = retry or RetrySettings()
         # One HTTP session for every client: connections are reused across services and threads.
         self._http = _EnvironmentOnceSession()
-        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=max_connections)
+        self._http.auth = _NoNetrc()
+        adapter = _CheckedOnceAdapter(pool_connections=4, pool_maxsize=max_connections)
         self._http.mount("https://", adapter)
         self._clients: dict[tuple[object, tuple[Any, ...]], object] = {}
         self._lock = threading.Lock()
