@@ -10,6 +10,7 @@ from auditor.evaluate import judge_each
 from auditor.inventory import Collection, Inventory
 from auditor.model import CheckResult
 from auditor.parameters import Params
+from auditor.records.backup import RecoveryVault
 from auditor.records.compute import (
     Disk,
     DiskEncryption,
@@ -30,6 +31,7 @@ from auditor.records.network import (
     VirtualNetwork,
 )
 from auditor.records.sql import SqlVirtualMachine
+from auditor.records.storage import StorageAccount
 from auditor.registry import RegisteredCheck
 
 SUB = "00000000-0000-0000-0000-000000000001"
@@ -235,4 +237,54 @@ def make_sql_registration(
         vm_id if vm_id is not None else rid("Microsoft.Compute/virtualMachines", name),
         offer,
         "Enterprise",
+    )
+
+
+def make_account(
+    name: str = "stbackup",
+    *,
+    sku: str | None = "Standard_RAGRS",
+    primary: str | None = "eastus",
+    secondary: str | None = "westus",
+    key_source: str | None = "Microsoft.Storage",
+    vault_uri: str | None = None,
+    key_name: str | None = None,
+) -> StorageAccount:
+    """A storage account, geo-replicated from eastus to westus unless arguments say otherwise."""
+    return StorageAccount(
+        rid("Microsoft.Storage/storageAccounts", name),
+        name,
+        SUB,
+        "rg-test",
+        "eastus",
+        sku,
+        "StorageV2",
+        False,
+        "Disabled",
+        "Deny",
+        True,
+        "TLS1_2",
+        key_source,
+        key_vault_uri=vault_uri,
+        key_name=key_name,
+        primary_location=primary,
+        secondary_location=secondary,
+    )
+
+
+def make_recovery_vault(
+    name: str = "rsv", *, redundancy: str | None = "GeoRedundant", cmk: str | None = None
+) -> RecoveryVault:
+    """A Recovery Services vault."""
+    return RecoveryVault(
+        rid("Microsoft.RecoveryServices/vaults", name),
+        name,
+        SUB,
+        "rg-test",
+        "eastus",
+        "Disabled",
+        cmk,
+        None,
+        redundancy,
+        True,
     )

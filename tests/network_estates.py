@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from auditor.checks.primitives import AZURE_DEFAULT_RULES
 from auditor.model import CheckResult
 from auditor.parameters import Params
 from auditor.records.compute import ImageReference, VirtualMachine
@@ -37,38 +38,8 @@ FIREWALL_IP = "10.0.1.4"
 
 # --- records -------------------------------------------------------------------------------------------
 
-DEFAULT_RULES = (
-    SecurityRule("AllowVnetInBound", 65000, "Inbound", "Allow", "*", ("VirtualNetwork",), ("*",), is_default=True),
-    SecurityRule(
-        "AllowAzureLoadBalancerInBound", 65001, "Inbound", "Allow", "*", ("AzureLoadBalancer",), ("*",), is_default=True
-    ),
-    SecurityRule("DenyAllInBound", 65500, "Inbound", "Deny", "*", ("*",), ("*",), is_default=True),
-    SecurityRule(
-        "AllowVnetOutBound",
-        65000,
-        "Outbound",
-        "Allow",
-        "*",
-        ("VirtualNetwork",),
-        ("*",),
-        destination_prefixes=("VirtualNetwork",),
-        is_default=True,
-    ),
-    SecurityRule(
-        "AllowInternetOutBound",
-        65001,
-        "Outbound",
-        "Allow",
-        "*",
-        ("*",),
-        ("*",),
-        destination_prefixes=("Internet",),
-        is_default=True,
-    ),
-    SecurityRule(
-        "DenyAllOutBound", 65500, "Outbound", "Deny", "*", ("*",), ("*",), destination_prefixes=("*",), is_default=True
-    ),
-)
+# The rules Azure adds to every NSG, as the collector reads them from defaultSecurityRules.
+DEFAULT_RULES = AZURE_DEFAULT_RULES
 
 
 def outbound(

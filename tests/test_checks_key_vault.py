@@ -14,11 +14,20 @@ from auditor.evaluate import evaluate
 from auditor.inventory import Collection, Inventory, Subscription
 from auditor.model import CheckResult, Severity, Status
 from auditor.parameters import Params
-from auditor.records.backup import RecoveryVault
 from auditor.records.keyvault import KeyVaultKey
 from auditor.records.sql import SqlServer
-from auditor.records.storage import StorageAccount
-from tests.builders import SUB, CheckFunction, make_des, make_disk, make_inventory, make_vault, results, rid
+from tests.builders import (
+    SUB,
+    CheckFunction,
+    make_account,
+    make_des,
+    make_disk,
+    make_inventory,
+    make_recovery_vault,
+    make_vault,
+    results,
+    rid,
+)
 
 REFERENCE = "2026-11-28T12:00:00+00:00"
 EXPIRES = 1814400000  # 2027-07-01, after the reference time
@@ -86,56 +95,6 @@ def make_key(
 def key_url(name: str = "cmk", vault: str = "kv", version: str = "0a1b2c") -> str:
     """A versioned key URL, as resources reference keys."""
     return f"https://{vault}.vault.azure.net/keys/{name}/{version}"
-
-
-def make_account(
-    name: str = "stbackup",
-    *,
-    sku: str | None = "Standard_RAGRS",
-    primary: str | None = "eastus",
-    secondary: str | None = "westus",
-    key_source: str | None = "Microsoft.Storage",
-    vault_uri: str | None = None,
-    key_name: str | None = None,
-) -> StorageAccount:
-    """A storage account, geo-replicated from eastus to westus unless arguments say otherwise."""
-    return StorageAccount(
-        rid("Microsoft.Storage/storageAccounts", name),
-        name,
-        SUB,
-        "rg-test",
-        "eastus",
-        sku,
-        "StorageV2",
-        False,
-        "Disabled",
-        "Deny",
-        True,
-        "TLS1_2",
-        key_source,
-        key_vault_uri=vault_uri,
-        key_name=key_name,
-        primary_location=primary,
-        secondary_location=secondary,
-    )
-
-
-def make_recovery_vault(
-    name: str = "rsv", *, redundancy: str | None = "GeoRedundant", cmk: str | None = None
-) -> RecoveryVault:
-    """A Recovery Services vault."""
-    return RecoveryVault(
-        rid("Microsoft.RecoveryServices/vaults", name),
-        name,
-        SUB,
-        "rg-test",
-        "eastus",
-        "Disabled",
-        cmk,
-        None,
-        redundancy,
-        True,
-    )
 
 
 def make_sql_server(name: str = "sql", *, kind: str | None = "AzureKeyVault", uri: str | None = None) -> SqlServer:

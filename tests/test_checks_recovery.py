@@ -28,11 +28,11 @@ from auditor.evaluate import evaluate
 from auditor.inventory import Collection, Inventory, Subscription
 from auditor.model import CheckResult, Severity, Status, Verdict
 from auditor.parameters import Params
-from auditor.records.backup import BackupPolicy, ProtectedItem, RecoveryVault, RetentionRule, SubPolicy
+from auditor.records.backup import BackupPolicy, ProtectedItem, RetentionRule, SubPolicy
 from auditor.records.compute import VirtualMachine
 from auditor.records.sql import AutomatedBackup, SqlDatabase, SqlVirtualMachine
 from auditor.records.storage import StorageAccount
-from tests.builders import SUB, CheckFunction, make_inventory, make_vm, results, rid
+from tests.builders import SUB, CheckFunction, make_account, make_inventory, make_recovery_vault, make_vm, results, rid
 
 REFERENCE = "2026-11-28T12:00:00+00:00"
 ONE_DAY = timedelta(days=1)
@@ -79,56 +79,6 @@ def judged(params: Params = PARAMS) -> Params:
 
 
 # --- builders -------------------------------------------------------------------------------------
-
-
-def make_account(
-    name: str = "stbackup",
-    *,
-    sku: str | None = "Standard_RAGRS",
-    primary: str | None = "eastus",
-    secondary: str | None = "westus",
-    key_source: str | None = "Microsoft.Storage",
-    vault_uri: str | None = None,
-    key_name: str | None = None,
-) -> StorageAccount:
-    """A storage account, geo-replicated from eastus to westus unless arguments say otherwise."""
-    return StorageAccount(
-        rid("Microsoft.Storage/storageAccounts", name),
-        name,
-        SUB,
-        "rg-test",
-        "eastus",
-        sku,
-        "StorageV2",
-        False,
-        "Disabled",
-        "Deny",
-        True,
-        "TLS1_2",
-        key_source,
-        key_vault_uri=vault_uri,
-        key_name=key_name,
-        primary_location=primary,
-        secondary_location=secondary,
-    )
-
-
-def make_recovery_vault(
-    name: str = "rsv", *, redundancy: str | None = "GeoRedundant", cmk: str | None = None
-) -> RecoveryVault:
-    """A Recovery Services vault."""
-    return RecoveryVault(
-        rid("Microsoft.RecoveryServices/vaults", name),
-        name,
-        SUB,
-        "rg-test",
-        "eastus",
-        "Disabled",
-        cmk,
-        None,
-        redundancy,
-        True,
-    )
 
 
 VAULT_ID = rid("Microsoft.RecoveryServices/vaults", "rsv")
