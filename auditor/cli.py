@@ -29,6 +29,7 @@ from auditor.emulator import arguments as emulator_arguments
 from auditor.emulator import cli as emulator_cli
 from auditor.emulator.estate import EstateError, demo_estate_path, load_estate
 from auditor.evaluate import evaluate
+from auditor.gc_tuning import tune_for_scan
 from auditor.history import cli as history_cli
 from auditor.history.location import history_location
 from auditor.history.options import HistoryCommandOptions, HistoryOptions
@@ -186,6 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INPUT
     try:
         options = options_from(args, config)
+        tune_for_scan()
         with terminate_raises(), _stdout_unless_quiet(options):
             return COMMANDS[type(options)](options)
     except INPUT_ERRORS as exc:

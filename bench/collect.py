@@ -30,6 +30,7 @@ from auditor.collect.scan import collect_inventory
 from auditor.collect.session import AzureSession
 from auditor.emulator import demo_estate_path
 from auditor.evaluate import evaluate
+from auditor.gc_tuning import tune_for_scan
 from auditor.inventory import Inventory
 
 # Share of each top-level resource type in a subscription: a realistic IaaS-heavy mix.
@@ -143,7 +144,9 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--resources", type=int, default=2000, help="resources per subscription")
     parser.add_argument("--latency-ms", type=int, default=50)
     parser.add_argument("--workers", type=int, default=8, help="concurrent requests")
-    parser.add_argument("--processes", type=int, default=2, help="collector processes sharing the subscriptions")
+    # 1, as for `auditor scan`: records built from raw JSON are cheap enough that handing them back from
+    # worker processes (pickled) costs more CPU than the second core saves.
+    parser.add_argument("--processes", type=int, default=1, help="collector processes sharing the subscriptions")
     parser.add_argument("--page-size", type=int, default=1000)
     parser.add_argument("--source", choices=("arm", "graph", "auto"), default="arm", help="where listings come from")
     parser.add_argument(
@@ -155,7 +158,8 @@ def _arguments() -> argparse.Namespace:
 
 
 def scan(args: argparse.Namespace, url: str, ca_file: str, token: str) -> dict[str, Any]:
-    """Collect and evaluate in this process; its figures, CPU and peak RSS included."""
+    """Collect and evaluate in this process, tuned as the auditor command tunes itself; its figures."""
+    tune_for_scan()
     session = AzureSession.for_emulator(url, ca_file, token, max_connections=args.workers)
     cpu_before = _cpu_seconds()
     started = time.perf_counter()

@@ -57,6 +57,7 @@ from auditor.collect.base import (
 )
 from auditor.collect.session import AzureSession, SessionRecipe
 from auditor.collect.sources import Source, plan_sources
+from auditor.gc_tuning import tune_for_scan
 from auditor.inventory import Collection, Inventory, Subscription
 
 # Every collector, in no particular order: steps run by phase, and within a phase concurrently.
@@ -390,7 +391,7 @@ def _collect_in_processes(
     workers = max(1, max_workers // processes)
     # "spawn" starts clean interpreters: forking a process that already runs threads is unsafe.
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=processes, mp_context=context, initializer=_ignore_interrupts) as pool:
+    with ProcessPoolExecutor(max_workers=processes, mp_context=context, initializer=_start_worker) as pool:
         try:
             with _interrupts_blocked():
                 # The workers start here; they inherit the blocked SIGINT and keep it away until they ignore it.
@@ -420,8 +421,9 @@ def _interrupts_blocked() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
-def _ignore_interrupts() -> None:
-    """In a worker process: ignore SIGINT, which Ctrl-C sends to the whole process group; the parent ends us."""
+def _start_worker() -> None:
+    """In a worker process: scan-sized GC thresholds, and SIGINT ignored (Ctrl-C reaches the whole group)."""
+    tune_for_scan()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Started with SIGINT blocked (see _interrupts_blocked): one pending now is discarded, being ignored.
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
