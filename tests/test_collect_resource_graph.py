@@ -192,6 +192,30 @@ def test_the_quota_paces_queries_instead_of_failing_them() -> None:
     assert verdicts(judge(graph)) == verdicts(judge(arm))
 
 
+def test_calls_that_need_no_waiting_query_run_while_the_quota_holds_one_back() -> None:
+    estate, _ = generate(1, 300)
+    # Twenty rows a page and two queries a second: the VMs' and NICs' queries page for several seconds.
+    with serve(estate, page_size=20, graph_quota=2, graph_quota_window=1.0) as (endpoint, session):
+        graph = collect_inventory(session, source="graph")
+        served = [f"{r.method} {r.path}" for r in endpoint.requests]
+    assert not graph.failed_collections()
+    last_post = max(i for i, line in enumerate(served) if line.startswith("POST "))
+    keys = [i for i, line in enumerate(served) if re.search(r"/vaults/[^/]+/keys$", line)]
+    # A vault's keys need only the vaults' query: they are read before the last page of another query.
+    assert keys and min(keys) < last_post
+    assert len(graph.key_vault_keys) > 0
+
+
+def test_queries_and_arm_calls_together_keep_within_the_bound_in_flight() -> None:
+    estate, _ = generate(1, 300)
+    with serve(estate, page_size=20, latency_ms=20) as (endpoint, session):
+        graph = collect_inventory(session, source="graph", max_workers=3)
+        peak = endpoint.peak_in_flight
+    assert not graph.failed_collections()
+    # Resource Graph pages and ARM calls overlap, but never more than three are out at once.
+    assert peak == 3
+
+
 def test_a_transient_query_failure_is_retried() -> None:
     data = json.loads(demo_estate_path().read_text(encoding="utf-8"))
     faults = (Fault(pattern="ResourceGraph", methods=("POST",), status=503, times=2),)

@@ -50,6 +50,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote, urljoin, urlsplit
@@ -534,6 +535,8 @@ class Listing:
     api: str
     field: str
     fetch: Callable[[AzureSession, str], Iterable[Any]]
+    # What the fetch reads besides ARM (a Resource Graph query still running): it starts once this is done.
+    after: Future[Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -558,6 +561,8 @@ class PerParent:
     field: str
     fetch: Callable[[AzureSession, Any], Iterable[Any]]
     phase: int = 1
+    # As for Listing: the calls start once this is done.
+    after: Future[Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,18 @@
-"""Pipeline policies that make every client read-only, host-bound and politely retrying."""
+"""Pipeline policies that make every client read-only, host-bound, politely retrying and bounded in flight."""
 
 from __future__ import annotations
 
+import contextlib
 import random
 import re
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 from azure.core.exceptions import AzureError
 from azure.core.pipeline import PipelineRequest, PipelineResponse
-from azure.core.pipeline.policies import RetryPolicy, SansIOHTTPPolicy
+from azure.core.pipeline.policies import HTTPPolicy, RetryPolicy, SansIOHTTPPolicy
 
 # The only POST an auditor may send: Azure Resource Graph's query, which reads, at exactly this path (no
 # trailing slash, no other scope). Everything else that is not a GET is a write (or, like listKeys, a
@@ -93,3 +95,42 @@ class CappedRetryPolicy(RetryPolicy[Any, Any]):
         """Exponential backoff with full jitter, so parallel workers do not retry in lockstep."""
         ceiling = float(super().get_backoff_time(settings))
         return random.uniform(0, ceiling) if ceiling > 0 else 0.0  # noqa: S311 - jitter, not crypto
+
+
+class InFlight:
+    """How many requests a session may have out at once, over every client and thread (ARM, Resource
+    Graph and Microsoft Graph alike)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._slots = threading.BoundedSemaphore(limit)
+
+    def set_limit(self, limit: int) -> None:
+        """A new bound for the requests sent from now on; those out now finish under the old one."""
+        if limit != self.limit:
+            self.limit = limit
+            self._slots = threading.BoundedSemaphore(limit)
+
+    @contextlib.contextmanager
+    def slot(self) -> Iterator[None]:
+        """Hold one slot for the block, waiting for one to be free."""
+        slots = self._slots
+        with slots:
+            yield
+
+
+class InFlightPolicy(HTTPPolicy[Any, Any]):
+    """Holds one of the session's slots from sending a request until its answer's headers are in.
+
+    It sits last, inside the retry and quota policies, so a request waiting out a backoff or the
+    Resource Graph quota holds no slot that another could use.
+    """
+
+    def __init__(self, in_flight: InFlight) -> None:
+        super().__init__()
+        self._in_flight = in_flight
+
+    def send(self, request: PipelineRequest[Any]) -> PipelineResponse[Any, Any]:
+        """Send within a slot."""
+        with self._in_flight.slot():
+            return self.next.send(request)

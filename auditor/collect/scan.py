@@ -14,7 +14,7 @@ import signal
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -56,7 +56,7 @@ from auditor.collect.base import (
     run_tenant_listing,
 )
 from auditor.collect.session import AzureSession, SessionRecipe
-from auditor.collect.sources import Source, plan_sources
+from auditor.collect.sources import Source, planned_sources
 from auditor.gc_tuning import tune_for_scan
 from auditor.inventory import Collection, Inventory, Subscription
 
@@ -177,8 +177,22 @@ def resolve_scope(
     return chosen, listing
 
 
+@dataclass
+class _Slot:
+    """One listing of one subscription ("" for a tenant-wide one), and its job once started."""
+
+    step: Listing | TenantListing
+    subscription_id: str
+    job: Future[tuple[tuple[Any, ...], Collection]] | None = None
+
+
 class _Collector:
-    """The mutable state of one collection run: records by field and every Collection outcome."""
+    """The mutable state of one collection run: records by field and every Collection outcome.
+
+    A step starts as soon as what it reads is in, not when every listing is: a vault's keys are read
+    while a Resource Graph query for the VMs still waits for quota. Only the driver thread (see ``run``)
+    touches the records; pool threads and queries just wake it when something finishes.
+    """
 
     def __init__(
         self,
@@ -186,6 +200,7 @@ class _Collector:
         pool: ThreadPoolExecutor,
         scope: Sequence[Subscription],
         relay: _ProgressRelay | None = None,
+        stopping: threading.Event | None = None,
     ) -> None:
         self.session = session
         self.pool = pool
@@ -193,45 +208,71 @@ class _Collector:
         self.records: dict[str, list[Any]] = defaultdict(list)
         self.collections: list[Collection] = []
         self.relay = relay or _ProgressRelay(None)
+        # Set when anything this run waits for finishes (or the run is being stopped).
+        self.changed = threading.Event()
+        self.stopping = stopping or threading.Event()
+        self.slots: dict[str, list[_Slot]] = defaultdict(list)
+        self.taken: set[str] = set()
+
+    def run(self, steps: Sequence[Step]) -> _Collector:
+        """Every listing, then the per-parent phases in order, each step once its inputs are in."""
+        self.listings(steps)
+        later = [s for s in steps if isinstance(s, PerParent | Enrichment)]
+        for number in sorted({s.phase for s in later}):
+            self.phase([s for s in later if s.phase == number])
+        for field in list(self.slots):
+            self._take(field)
+        return self
+
+    def wake(self, _: object = None) -> None:
+        """Done-callback of everything the run waits for."""
+        self.changed.set()
 
     def listings(self, steps: Sequence[Step]) -> None:
-        jobs: list[tuple[str, Future[tuple[tuple[Any, ...], Collection]]]] = []
+        """Start every listing whose source is ready; the others start as their queries finish."""
         count = sum(isinstance(step, Listing) for step in steps)
         for sub in self.scope:
             self.relay.expect_listings(sub.subscription_id, count)
         for step in steps:
             if isinstance(step, Listing):
-                for sub in self.scope:
-                    job = self.pool.submit(run_listing, self.session, step, sub.subscription_id)
-                    self._watch(job, step.api, sub.subscription_id)
-                    jobs.append((step.field, job))
+                if step.after is not None:
+                    step.after.add_done_callback(self.wake)
+                self.slots[step.field].extend(_Slot(step, sub.subscription_id) for sub in self.scope)
             elif isinstance(step, TenantListing):
-                job = self.pool.submit(run_tenant_listing, self.session, step)
-                self._watch(job, step.api, "")
-                jobs.append((step.field, job))
-        for field, job in jobs:
-            found, outcome = job.result()
-            self.records[field].extend(found)
-            self.collections.append(outcome)
+                self.slots[step.field].append(_Slot(step, ""))
+        for field in self.slots:
+            self._ready(field)
 
     def phase(self, steps: Sequence[PerParent | Enrichment]) -> None:
-        """Run every per-parent step of one phase in parallel, then apply their results."""
+        """Start every per-parent step of one phase as its input is in, then apply their results."""
         child_jobs = []
         enrich_jobs = []
-        for step in steps:
-            if isinstance(step, PerParent):
-                parents = list(self.records[step.parent_field])
-                child_jobs.append((step, [self._submit(run_per_parent, step, p) for p in parents]))
-            else:
-                positions = [i for i, r in enumerate(self.records[step.field]) if step.applies(r)]
-                records = self.records[step.field]
-                enrich_jobs.append(
-                    (step, positions, [self._submit(run_enrichment, step, records[i]) for i in positions])
-                )
+        pending = list(steps)
+        for step in pending:
+            if isinstance(step, PerParent) and step.after is not None:
+                step.after.add_done_callback(self.wake)
+        while pending:
+            self.changed.clear()
+            ready = [step for step in pending if self._can_start(step)]
+            if not ready:
+                self._wait()
+                continue
+            for step in ready:
+                pending.remove(step)
+                if isinstance(step, PerParent):
+                    parents = list(self._take(step.parent_field))
+                    child_jobs.append((step, [self._submit(run_per_parent, step, p) for p in parents]))
+                else:
+                    records = self._take(step.field)
+                    positions = [i for i, r in enumerate(records) if step.applies(r)]
+                    enrich_jobs.append(
+                        (step, positions, [self._submit(run_enrichment, step, records[i]) for i in positions])
+                    )
         for step, futures in child_jobs:
             outcomes = [f.result() for f in futures]
+            found = self._take(step.field)
             for children, _ in outcomes:
-                self.records[step.field].extend(children)
+                found.extend(children)
             self._record(step.api, [c for _, c in outcomes])
         originals = {name: list(found) for name, found in self.records.items()}
         for enrichment, positions, futures in enrich_jobs:
@@ -242,6 +283,54 @@ class _Collector:
                 # phase each keep their part.
                 records[position] = _merge(records[position], originals[enrichment.field][position], enriched)
             self._record(enrichment.api, [c for _, c in done])
+
+    def _can_start(self, step: PerParent | Enrichment) -> bool:
+        if isinstance(step, PerParent):
+            return (step.after is None or step.after.done()) and self._ready(step.parent_field)
+        return self._ready(step.field)
+
+    def _ready(self, field: str) -> bool:
+        """Start the field's listings whose source is ready; True once every one of them is done."""
+        done = True
+        for slot in self.slots.get(field, ()):
+            after = slot.step.after if isinstance(slot.step, Listing) else None
+            if slot.job is None and (after is None or after.done()):
+                slot.job = self._start(slot)
+            done = done and slot.job is not None and slot.job.done()
+        return done
+
+    def _start(self, slot: _Slot) -> Future[tuple[tuple[Any, ...], Collection]]:
+        if isinstance(slot.step, Listing):
+            job = self.pool.submit(run_listing, self.session, slot.step, slot.subscription_id)
+        else:
+            job = self.pool.submit(run_tenant_listing, self.session, slot.step)
+        self._watch(job, slot.step.api, slot.subscription_id)
+        job.add_done_callback(self.wake)
+        return job
+
+    def _take(self, field: str) -> list[Any]:
+        """The field's records, once every listing of it is done (waiting for them here)."""
+        while True:
+            self.changed.clear()
+            if self._ready(field):
+                break
+            self._wait()
+        if field not in self.taken:
+            self.taken.add(field)
+            for slot in self.slots.get(field, ()):
+                assert slot.job is not None
+                found, outcome = slot.job.result()
+                self.records[field].extend(found)
+                self.collections.append(outcome)
+        return self.records[field]
+
+    def _wait(self) -> None:
+        """Until something this run waits for finishes; a run being stopped stops here."""
+        # Checked before as well: the stop's wake-up may have come before the caller cleared ``changed``.
+        if not self.stopping.is_set():
+            self.changed.wait()
+        if self.stopping.is_set():
+            raise CancelledError
 
     def _submit(self, runner: Callable[..., Any], step: Any, record: Any) -> Future[Any]:
         return self.pool.submit(runner, self.session, step, record)
@@ -289,16 +378,20 @@ def collect_inventory(
     listings answered from Resource Graph rows run in this process, whatever ``processes`` says.
     """
     started = now()
+    # The bound covers Resource Graph queries too, which run beside the ARM calls (see planned_sources).
+    session.in_flight.set_limit(max_workers)
     scope, subscription_listing = resolve_scope(session, subscriptions)
-    sources = plan_sources(session, [s.subscription_id for s in scope], steps, source, max_workers=max_workers)
-    steps = sources.steps
-    parallel = processes > 1 and len(scope) > 1 and session.recipe is not None and tuple(steps) == STEPS
-    relay = _ProgressRelay(progress)
-    relay.emit(_plan(scope, tenant_wide(steps) if parallel else steps))
-    if parallel:
-        records, collections = _collect_in_processes(session, scope, max_workers, min(processes, len(scope)), relay)
-    else:
-        records, collections = _collect_in_threads(session, scope, steps, max_workers, relay)
+    ids = [s.subscription_id for s in scope]
+    with planned_sources(session, ids, steps, source, max_workers=max_workers) as sources:
+        steps = sources.steps
+        parallel = processes > 1 and len(scope) > 1 and session.recipe is not None and tuple(steps) == STEPS
+        relay = _ProgressRelay(progress)
+        relay.emit(_plan(scope, tenant_wide(steps) if parallel else steps))
+        if parallel:
+            workers = min(processes, len(scope))
+            records, collections = _collect_in_processes(session, scope, max_workers, workers, relay)
+        else:
+            records, collections = _collect_in_threads(session, scope, steps, max_workers, relay)
     fields = {
         name: tuple(sorted(_in_groups(found, resource_groups), key=lambda r: r.id.lower()))
         for name, found in records.items()
@@ -337,19 +430,22 @@ def _collect_in_threads(
 ) -> Collected:
     """Every step over the scope in this process: each subscription goes through its phases on its own.
 
-    A subscription's per-parent calls start as soon as its own listings are in, so the CPU-heavy decoding
-    of one subscription's large pages overlaps with another's many small per-parent calls. All calls
+    A subscription's per-parent calls start as soon as the listings they read are in, so the CPU-heavy
+    decoding of one subscription's large pages overlaps with another's many small per-parent calls, and
+    calls that need no Resource Graph rows run while its queries wait for quota. All calls
     share one pool, which bounds the requests in flight.
     """
     tenant_steps = tenant_wide(steps)
     scoped_steps = per_subscription(steps)
+    stopping = threading.Event()
     with (
         ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="collect") as pool,
         ThreadPoolExecutor(max_workers=len(scope) + 1, thread_name_prefix="subscription") as drivers,
     ):
+        collectors = [(_Collector(session, pool, (), relay, stopping), tenant_steps)]
+        collectors += [(_Collector(session, pool, (sub,), relay, stopping), scoped_steps) for sub in scope]
         try:
-            runs = [drivers.submit(_drive, _Collector(session, pool, (), relay), tenant_steps)]
-            runs += [drivers.submit(_drive, _Collector(session, pool, (sub,), relay), scoped_steps) for sub in scope]
+            runs = [drivers.submit(run.run, run_steps) for run, run_steps in collectors]
             records: dict[str, list[Any]] = defaultdict(list)
             collections: list[Collection] = []
             for done in runs:
@@ -360,20 +456,14 @@ def _collect_in_threads(
         except BaseException:
             # An interrupt (or any failure here) drops every call not yet started, so leaving the ``with``
             # waits only for the requests in flight: a driver waiting on a cancelled call stops there, and
-            # one that tries to submit another is refused.
+            # one that tries to submit another is refused; one waiting for its inputs is woken to stop.
+            stopping.set()
+            for run, _ in collectors:
+                run.wake()
             drivers.shutdown(wait=False, cancel_futures=True)
             pool.shutdown(wait=False, cancel_futures=True)
             raise
     return dict(records), collections
-
-
-def _drive(run: _Collector, steps: Sequence[Step]) -> _Collector:
-    """One scope's listings, then its per-parent phases in order (runs on a driver thread, not in the pool)."""
-    run.listings(steps)
-    later = [s for s in steps if isinstance(s, PerParent | Enrichment)]
-    for number in sorted({s.phase for s in later}):
-        run.phase([s for s in later if s.phase == number])
-    return run
 
 
 def _collect_in_processes(

@@ -29,7 +29,7 @@ from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
 
 from auditor import __version__
 from auditor.collect.credentials import StaticTokenCredential
-from auditor.collect.policies import CappedRetryPolicy, HostBoundPolicy, ReadOnlyPolicy
+from auditor.collect.policies import CappedRetryPolicy, HostBoundPolicy, InFlight, InFlightPolicy, ReadOnlyPolicy
 
 AZURE_ARM_URL = "https://management.azure.com"
 AZURE_GRAPH_URL = "https://graph.microsoft.com"
@@ -170,6 +170,9 @@ class AzureSession:
         adapter = _CheckedOnceAdapter(pool_connections=4, pool_maxsize=max_connections)
         self._http.mount("https://", adapter)
         self._clients: dict[tuple[object, tuple[Any, ...]], object] = {}
+        # Every client's requests share one bound, so a scan's Resource Graph queries and its ARM calls
+        # together never have more out than the scan allows (see collect_inventory's max_workers).
+        self.in_flight = InFlight(max_connections)
         self._lock = threading.Lock()
         self._sent = 0
         self._http.hooks["response"].append(self._count)
@@ -229,6 +232,7 @@ class AzureSession:
             ContentDecodePolicy(),
             self._retry_policy(),
             ARMChallengeAuthenticationPolicy(self.credential, f"{AZURE_ARM_URL}/.default"),
+            InFlightPolicy(self.in_flight),
         ]
 
     def graph_policies(self) -> list[Policy]:
@@ -242,6 +246,7 @@ class AzureSession:
             ContentDecodePolicy(),
             self._retry_policy(),
             BearerTokenCredentialPolicy(self.credential, f"{AZURE_GRAPH_URL}/.default"),
+            InFlightPolicy(self.in_flight),
         ]
 
     def transport(self) -> RequestsTransport:

@@ -1,10 +1,11 @@
 """Where each listing comes from: ARM, or Azure Resource Graph for the types it indexes.
 
 ``--source arm`` lists every type through ARM, one call per subscription and type (plus per-parent
-calls). ``--source graph`` and ``--source auto`` first run one Resource Graph query per table (the large
+calls). ``--source graph`` and ``--source auto`` start one Resource Graph query per table (the large
 ``resources`` table split by provider namespace, see ``query_key``) over the whole scope (up to 1,000
 subscriptions a query) and answer the listings and per-parent steps below from its rows; everything
-Resource Graph does not hold still comes from ARM. With ``graph`` a failed query makes its listings
+Resource Graph does not hold still comes from ARM. The queries run beside the ARM calls: a step answered
+from rows starts when its query is done, the others at once. With ``graph`` a failed query makes its listings
 fail for every subscription; with ``auto`` they fall back to ARM.
 
 A query only returns rows the caller may read, so an empty answer for a subscription could mean "no
@@ -36,10 +37,11 @@ query language", the table and resource type reference):
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -127,68 +129,90 @@ class _Rows:
     error: BaseException | None = None
 
 
-@dataclass(frozen=True)
+@dataclass
 class SourcePlan:
-    """The steps to run, which source answers each inventory field, and the Resource Graph outcomes."""
+    """The steps to run, and (once every query is done) which source answered each field and how it went.
+
+    A step answered from Resource Graph rows names its query in ``after``: it starts when the query is
+    done, while the steps that do not read it go ahead.
+    """
 
     steps: tuple[Step, ...]
-    field_sources: Mapping[str, str]
-    collections: tuple[Collection, ...]
+    field_sources: dict[str, str]
+    collections: tuple[Collection, ...] = ()
 
 
-def plan_sources(
+@contextlib.contextmanager
+def planned_sources(
     session: AzureSession,
     subscriptions: Sequence[str],
     steps: Sequence[Step],
     source: Source,
     *,
     max_workers: int = 8,
-) -> SourcePlan:
-    """Query Resource Graph for every table the steps need, and swap in steps answered from its rows."""
+) -> Iterator[SourcePlan]:
+    """Start a Resource Graph query for every table the steps need, and swap in steps answered from its rows.
+
+    The queries run in the background while the block collects; leaving the block waits for them and
+    fills in the plan's field sources and query outcomes. The subscriptions' own rows are read first,
+    since every step answered from rows needs them (see the module docstring).
+    """
     fields = {s.api: s.field for s in steps if isinstance(s, Listing | PerParent)}
     field_sources = {s.field: MICROSOFT_GRAPH if isinstance(s, TenantListing) else ARM for s in steps}
     if source == "arm" or not subscriptions:
-        return SourcePlan(tuple(steps), field_sources, ())
+        yield SourcePlan(tuple(steps), field_sources)
+        return
     wanted = [g for g in graph_steps() if g.api in fields]
     queries: dict[QueryKey, set[str]] = defaultdict(set)
     for wanted_step in wanted:
         queries[query_key(wanted_step)].update(wanted_step.types)
-    # The subscription's own row is how Resource Graph shows the caller can read it (see the docstring).
     queries[(CONTAINERS_TABLE, "")].add(SUBSCRIPTION_TYPE)
     parent_parts = {t: g.parent_parts for g in wanted if isinstance(g, GraphChildren) for t in g.types}
     eager = {t: g for g in wanted if isinstance(g, GraphListing) and isinstance(g.build, EachRow) for t in g.types}
-    with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(queries))), thread_name_prefix="graph") as pool:
-        futures = {
-            key: pool.submit(
-                _query_table, session, key, sorted(types), subscriptions, parent_parts=parent_parts, eager=eager
-            )
-            for key, types in queries.items()
-        }
-        results = {key: future.result() for key, future in futures.items()}
-    collections = tuple(outcome for _, outcome in results.values())
-    rows = {key: found for key, (found, _) in results.items()}
-    containers = rows[(CONTAINERS_TABLE, "")]
+
+    def query(key: QueryKey) -> tuple[_Rows, Collection]:
+        return _query_table(session, key, sorted(queries[key]), subscriptions, parent_parts=parent_parts, eager=eager)
+
+    containers = query((CONTAINERS_TABLE, ""))
     visible = frozenset(
-        subscription for (kind, subscription) in containers.by_subscription if kind == SUBSCRIPTION_TYPE
+        subscription for (kind, subscription) in containers[0].by_subscription if kind == SUBSCRIPTION_TYPE
     )
-    by_api = {g.api: g for g in wanted}
-    replaced: list[Step] = []
-    for step in steps:
-        graph = by_api.get(step.api)
-        table_rows = rows.get(query_key(graph)) if graph is not None else None
-        if graph is None or table_rows is None or (table_rows.error is not None and source == "auto"):
-            replaced.append(step)
-        elif isinstance(step, Listing) and isinstance(graph, GraphListing):
-            fallback = step.fetch if source == "auto" else None
-            replaced.append(Listing(step.api, step.field, _listing_fetch(graph, table_rows, visible, fallback)))
-            field_sources[step.field] = RESOURCE_GRAPH
-        elif isinstance(step, PerParent) and isinstance(graph, GraphChildren):
-            children_fallback = step.fetch if source == "auto" else None
-            fetch = _children_fetch(graph, table_rows, visible, children_fallback)
-            replaced.append(dataclasses.replace(step, fetch=fetch))
-            field_sources[step.field] = RESOURCE_GRAPH
-        else:
-            replaced.append(step)
+    others = [key for key in queries if key != (CONTAINERS_TABLE, "")]
+    pool = ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(others) or 1)), thread_name_prefix="graph")
+    futures: dict[QueryKey, Future[tuple[_Rows, Collection]]] = {(CONTAINERS_TABLE, ""): _done(containers)}
+    try:
+        futures.update({key: pool.submit(query, key) for key in others})
+        by_api = {g.api: g for g in wanted}
+        replaced: list[Step] = []
+        answered: list[tuple[str, QueryKey]] = []
+        for step in steps:
+            graph = by_api.get(step.api)
+            if graph is None:
+                replaced.append(step)
+                continue
+            key = query_key(graph)
+            auto = source == "auto"
+            if isinstance(step, Listing) and isinstance(graph, GraphListing):
+                fetch = _listing_fetch(graph, futures[key], visible, step.fetch if auto else None)
+                replaced.append(Listing(step.api, step.field, fetch, after=futures[key]))
+            elif isinstance(step, PerParent) and isinstance(graph, GraphChildren):
+                children = _children_fetch(graph, futures[key], visible, step.fetch if auto else None)
+                replaced.append(dataclasses.replace(step, fetch=children, after=futures[key]))
+            else:
+                replaced.append(step)
+                continue
+            answered.append((step.field, key))
+        plan = SourcePlan(tuple(replaced), field_sources)
+        yield plan
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    results = {key: future.result() for key, future in futures.items()}
+    for field, key in answered:
+        # With ``auto`` a failed query's steps read ARM instead.
+        if results[key][0].error is None or source != "auto":
+            field_sources[field] = RESOURCE_GRAPH
     # A field Resource Graph fills that ARM calls then complete (SQL databases' TDE state) has both sources.
     for done in replaced:
         if (
@@ -197,7 +221,14 @@ def plan_sources(
             and not _skipped_for_graph(done)
         ):
             field_sources[done.field] = f"{RESOURCE_GRAPH}+{ARM}"
-    return SourcePlan(tuple(replaced), field_sources, collections)
+    plan.collections = tuple(outcome for _, outcome in results.values())
+
+
+def _done(value: tuple[_Rows, Collection]) -> Future[tuple[_Rows, Collection]]:
+    """A future that is already done (the subscriptions' query, read before the others)."""
+    future: Future[tuple[_Rows, Collection]] = Future()
+    future.set_result(value)
+    return future
 
 
 # One query per table, but the large ``resources`` table split by provider namespace: the queries page
@@ -281,14 +312,15 @@ def _unseen(subscription_id: str) -> NotVisibleError:
 
 def _listing_fetch(
     graph: GraphListing,
-    rows: _Rows,
+    query: Future[tuple[_Rows, Collection]],
     visible: frozenset[str],
     fallback: Callable[[AzureSession, str], Iterable[Any]] | None,
 ) -> Callable[[AzureSession, str], Iterator[Any]]:
-    """A listing's fetch answered from rows; a subscription Resource Graph did not show is an error (or,
-    with a fallback, read from ARM), never an empty listing."""
+    """A listing's fetch answered from a query's rows; a subscription Resource Graph did not show is an
+    error (or, with a fallback, read from ARM), never an empty listing."""
 
     def fetch(session: AzureSession, subscription_id: str) -> Iterator[Any]:
+        rows = query.result()[0]
         if rows.error is not None or subscription_id not in visible:
             if fallback is not None:
                 yield from fallback(session, subscription_id)
@@ -309,13 +341,14 @@ def _listing_fetch(
 
 def _children_fetch(
     graph: GraphChildren,
-    rows: _Rows,
+    query: Future[tuple[_Rows, Collection]],
     visible: frozenset[str],
     fallback: Callable[[AzureSession, Any], Iterable[Any]] | None,
 ) -> Callable[[AzureSession, Any], Iterator[Any]]:
-    """A per-parent step's fetch answered from rows filed under the parent's id."""
+    """A per-parent step's fetch answered from a query's rows filed under the parent's id."""
 
     def fetch(session: AzureSession, parent: Any) -> Iterator[Any]:
+        rows = query.result()[0]
         if rows.error is not None or parent.subscription_id not in visible:
             if fallback is not None:
                 yield from fallback(session, parent)

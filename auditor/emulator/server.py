@@ -7,6 +7,7 @@ second half leaves, which would make every SDK call slow.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import logging
 import shutil
@@ -16,7 +17,7 @@ import struct
 import tempfile
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -73,11 +74,25 @@ class RecordedRequest:
 
 
 class _RequestLog:
-    """Every request received, appended from handler threads."""
+    """Every request received, appended from handler threads, and how many were being handled at once."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._items: list[RecordedRequest] = []
+        self._handling = 0
+        self.peak_handling = 0
+
+    @contextlib.contextmanager
+    def handling(self) -> Iterator[None]:
+        """Count one request as being handled for the block."""
+        with self._lock:
+            self._handling += 1
+            self.peak_handling = max(self.peak_handling, self._handling)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._handling -= 1
 
     def append(self, request: RecordedRequest) -> None:
         with self._lock:
@@ -90,6 +105,7 @@ class _RequestLog:
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self.peak_handling = self._handling
 
 
 class _Service:
@@ -123,6 +139,12 @@ class _Service:
 
         The one POST answered is Resource Graph's query, which reads; every other method but GET is refused.
         """
+        with self._log.handling():
+            return self._respond(method, target, authorization, host, body)
+
+    def _respond(
+        self, method: str, target: str, authorization: str | None, host: str | None, body: bytes
+    ) -> Reply | None:
         split = urlsplit(target)
         raw_path = split.path or "/"
         try:
@@ -470,8 +492,13 @@ class Emulator:
         """A copy of every request received so far, refused ones included."""
         return self._log.snapshot()
 
+    @property
+    def peak_in_flight(self) -> int:
+        """The most requests it was handling at one moment (latency included) since it started or was reset."""
+        return self._log.peak_handling
+
     def reset_requests(self) -> None:
-        """Forget the requests received so far."""
+        """Forget the requests received so far, and the peak of those in flight."""
         self._log.clear()
 
     def _running(self) -> _Running:
