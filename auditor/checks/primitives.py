@@ -51,7 +51,12 @@ INTERNET_TAG = "internet"
 
 @dataclass(frozen=True)
 class AddressSet:
-    """An immutable set of IPv4 and IPv6 addresses."""
+    """An immutable set of IPv4 and IPv6 addresses.
+
+    Its intervals are always normal: sorted, disjoint and never touching (``of`` makes them so). The
+    intersection and difference of normal sets come out normal, so they skip ``of``: the exposure rules
+    call them for every rule, port and protocol.
+    """
 
     intervals: tuple[Interval, ...] = ()
 
@@ -90,7 +95,8 @@ class AddressSet:
             for o_version, o_start, o_end in other.intervals:
                 if version == o_version and start <= o_end and o_start <= end:
                     result.append((version, max(start, o_start), min(end, o_end)))
-        return AddressSet.of(result)
+        # Pieces of disjoint, sorted intervals cut by disjoint, sorted intervals: in order and apart.
+        return AddressSet(tuple(result))
 
     def difference(self, other: AddressSet) -> AddressSet:
         """Addresses in this set and not in the other."""
@@ -106,7 +112,8 @@ class AddressSet:
                 if o_end < end:
                     next_pieces.append((version, o_end + 1, end))
             pieces = next_pieces
-        return AddressSet.of(pieces)
+        # Cutting holes in normal intervals keeps them sorted and apart.
+        return AddressSet(tuple(pieces))
 
     def describe(self, limit: int = 3) -> list[str]:
         """The first few intervals as CIDR blocks, for evidence."""
@@ -163,6 +170,7 @@ def _prefix_set(prefixes: tuple[str, ...]) -> AddressSet:
     return AddressSet.from_prefixes(prefixes)
 
 
+@lru_cache(maxsize=CACHE_SIZE)
 @lru_cache(maxsize=CACHE_SIZE)
 def public_outside(allowed: AddressSet) -> AddressSet:
     """The public addresses not in ``allowed``: the sources an exposure rule looks for."""
@@ -278,13 +286,14 @@ def exposures(
 ) -> list[Exposure]:
     """Allow rules through which public sources outside ``allowed`` reach the port."""
     found: list[Exposure] = []
-    ordered = ordered_inbound(rules)
+    # Inbound rules that match the port, in priority order; then per protocol those that carry it.
+    ordered = [r for r in ordered_inbound(rules) if any(port_in(spec, port) for spec in r.destination_ports)]
     for protocol in protocols:
         undecided = public_outside(allowed)
         for rule in ordered:
             if not undecided:
                 break
-            if not applies_to(rule, port, protocol):
+            if not carries(rule, protocol):
                 continue
             matched = rule_sources(rule)
             if rule.access.lower() == "allow":
