@@ -6,6 +6,7 @@ import dataclasses
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from auditor.inventory import RESOURCE_GRAPH_NOTE, RESOURCE_GRAPH_SOURCE, Collec
 from auditor.model import CheckResult, Finding, Status, Verdict, erroring, rollup
 from auditor.parameters import Params
 from auditor.records.unreadable import Unreadable
-from auditor.registry import CheckSpec, RegisteredCheck, Registry
+from auditor.registry import CheckSpec, RegisteredCheck, Registry, Remediation
 from auditor.results import ControlSummary, ScanMetadata, ScanResult
 from auditor.waivers import Waiver, apply_waivers
 
@@ -202,6 +203,9 @@ def judged_with_unreadable(
     A check with no results at all is not "not applicable" while a record of any type it reads is unreadable:
     that record may be the one it would have judged.
     """
+    if not unread:
+        # Nothing anywhere in the inventory was unreadable, so nothing in the check's view is either.
+        return list(results)
     judged = [with_unreadable(r, unread) for r in results]
     covered = {key(r.resource_id) for r in results}
     kinds = set(spec.resource_types) | (set(spec.requires) if not results else set())
@@ -240,6 +244,12 @@ def with_unreadable(result: CheckResult, unread: dict[str, tuple[Unreadable, ...
     )
 
 
+@lru_cache(maxsize=1024)
+def _remediation_text(remediation: Remediation) -> str:
+    """A check's remediation as reports print it, worked out once per check rather than per finding."""
+    return remediation.as_text()
+
+
 def _finding(
     context: Mapping[str, ResourceContext], control: Control, registered: RegisteredCheck, result: CheckResult
 ) -> Finding:
@@ -255,7 +265,7 @@ def _finding(
         subscription_id=result.subscription_id,
         message=result.message,
         evidence=dict(result.evidence),
-        remediation=registered.spec.remediation.as_text() if result.status is not Status.PASS else "",
+        remediation=_remediation_text(registered.spec.remediation) if result.status is not Status.PASS else "",
         frameworks=control.frameworks,
         region=region,
         tags=tags,
@@ -289,10 +299,11 @@ def resource_context(inventory: Inventory) -> dict[str, ResourceContext]:
     for name in inventory.resource_fields():
         for record in getattr(inventory, name):
             region = getattr(record, "location", "") or ""
-            tags = getattr(record, "tags", None) or {}
+            tags = getattr(record, "tags", None)
             if region or tags:
                 rid = str(getattr(record, "id", "")).lower()
-                found.setdefault(rid, (str(region), {str(k): str(v) for k, v in dict(tags).items()}))
+                if rid not in found:
+                    found[rid] = (str(region), {str(k): str(v) for k, v in tags.items()} if tags else {})
     return found
 
 

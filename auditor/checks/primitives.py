@@ -177,6 +177,12 @@ def public_outside(allowed: AddressSet) -> AddressSet:
     return PUBLIC_ADDRESSES.difference(allowed)
 
 
+@lru_cache(maxsize=CACHE_SIZE)
+def every_address_outside(allowed: AddressSet) -> AddressSet:
+    """Every address, public or private, not in ``allowed``."""
+    return EVERY_ADDRESS.difference(allowed)
+
+
 # --- ports -------------------------------------------------------------------------------------------
 
 MAX_PORT = 65535
@@ -276,6 +282,12 @@ def _sources_of(prefixes: tuple[str, ...]) -> AddressSet:
     return result
 
 
+@lru_cache(maxsize=CACHE_SIZE)
+def admits_any(prefixes: tuple[str, ...], sources: AddressSet) -> bool:
+    """True when source prefixes match at least one of ``sources``."""
+    return bool(sources.intersection(_sources_of(prefixes)))
+
+
 def ordered_inbound(rules: Iterable[SecurityRule]) -> list[SecurityRule]:
     """Inbound rules by priority, lowest number first, as Azure evaluates them."""
     return sorted((r for r in rules if r.direction.lower() == "inbound"), key=lambda r: r.priority)
@@ -288,8 +300,13 @@ def exposures(
     found: list[Exposure] = []
     # Inbound rules that match the port, in priority order; then per protocol those that carry it.
     ordered = [r for r in ordered_inbound(rules) if any(port_in(spec, port) for spec in r.destination_ports)]
+    outside = public_outside(allowed)
+    if not any(r.access.lower() == "allow" and admits_any(r.source_prefixes, outside) for r in ordered):
+        # No Allow rule matches a source outside the allowed ones at all, so none can expose the port
+        # whatever the rules before it decide: the walk below would find nothing.
+        return found
     for protocol in protocols:
-        undecided = public_outside(allowed)
+        undecided = outside
         for rule in ordered:
             if not undecided:
                 break

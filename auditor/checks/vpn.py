@@ -21,7 +21,9 @@ from auditor.checks.primitives import (
     INTERNET_TAG,
     PROTOCOLS,
     AddressSet,
+    admits_any,
     applies_to,
+    every_address_outside,
     is_ip_prefix,
     ordered_inbound,
     rule_sources,
@@ -473,6 +475,15 @@ class AdminSource:
         }
 
 
+def _may_admit_from(rule: SecurityRule, beyond: AddressSet) -> bool:
+    """True when a custom Allow rule names a service tag, a group, or addresses in ``beyond``."""
+    if rule.access.lower() != "allow" or rule.is_default:
+        return False
+    if rule.source_asg_ids or any(_is_service_tag(p) for p in rule.source_prefixes):
+        return True
+    return admits_any(rule.source_prefixes, beyond)
+
+
 def admin_sources_outside(
     rules: Sequence[SecurityRule], port: int, protocol: str, permitted: AddressSet
 ) -> list[AdminSource]:
@@ -483,14 +494,18 @@ def admin_sources_outside(
     Azure's default rules are not judged: they cannot be removed, only overridden.
     """
     found: list[AdminSource] = []
+    applying = [rule for rule in ordered_inbound(rules) if applies_to(rule, port, protocol)]
+    beyond = every_address_outside(permitted)
+    if not any(_may_admit_from(rule, beyond) for rule in applying):
+        # No custom Allow rule names a tag, a group or an address outside ``permitted``: the walk below,
+        # which only narrows what each rule admits, would find nothing.
+        return found
     undecided = EVERY_ADDRESS
     decided_tags: set[str] = set()
     everything_decided = False
-    for rule in ordered_inbound(rules):
+    for rule in applying:
         if everything_decided:
             break
-        if not applies_to(rule, port, protocol):
-            continue
         matched = rule_sources(rule)
         tags = [p.strip() for p in rule.source_prefixes if _is_service_tag(p)] + list(rule.source_asg_ids)
         if rule.access.lower() == "allow" and not rule.is_default:

@@ -357,6 +357,10 @@ class _Collector:
         )
 
 
+def _collection_order(collection: Collection) -> tuple[str, str, str]:
+    return (collection.api, collection.subscription_id, collection.scope.lower())
+
+
 def collect_inventory(
     session: AzureSession,
     subscriptions: Sequence[str] | None = None,
@@ -401,7 +405,9 @@ def collect_inventory(
         started_at=started,
         finished_at=now(),
         subscriptions=scope,
-        collections=(subscription_listing, *sources.collections, *collections),
+        # In a fixed order, not the order calls happened to finish in: reports and findings about failed
+        # scopes then read the same from one run to the next.
+        collections=(subscription_listing, *sources.collections, *sorted(collections, key=_collection_order)),
         resource_groups=tuple(resource_groups),
         field_sources=tuple(sorted(sources.field_sources.items())),
         **fields,  # type: ignore[arg-type]  # every field named here holds a tuple of records

@@ -6,7 +6,9 @@ Clients are built with an explicit policy list, so the SDK's automatic resource-
 
 from __future__ import annotations
 
+import http.cookiejar
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, cast
 from urllib.parse import urlsplit
@@ -19,17 +21,25 @@ from azure.core.pipeline.policies import (
     ContentDecodePolicy,
     HeadersPolicy,
     HTTPPolicy,
-    RequestIdPolicy,
     SansIOHTTPPolicy,
     UserAgentPolicy,
 )
 from azure.core.pipeline.transport import RequestsTransport
 from azure.core.rest import HttpRequest, HttpResponse
 from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
+from requests.sessions import merge_hooks
+from requests.structures import CaseInsensitiveDict
 
 from auditor import __version__
 from auditor.collect.credentials import StaticTokenCredential
-from auditor.collect.policies import CappedRetryPolicy, HostBoundPolicy, InFlight, InFlightPolicy, ReadOnlyPolicy
+from auditor.collect.policies import (
+    CappedRetryPolicy,
+    HostBoundPolicy,
+    InFlight,
+    InFlightPolicy,
+    RandomRequestIdPolicy,
+    ReadOnlyPolicy,
+)
 
 AZURE_ARM_URL = "https://management.azure.com"
 AZURE_GRAPH_URL = "https://graph.microsoft.com"
@@ -73,7 +83,8 @@ class SessionRecipe:
 
 
 class _EnvironmentOnceSession(requests.Session):
-    """A requests session that reads proxy and CA settings from the environment once per host.
+    """A requests session that reads proxy and CA settings from the environment once per host, and keeps
+    no cookies.
 
     ``requests`` scans every environment variable for proxies on each request (about a third of a
     millisecond of CPU per request); the answer depends only on the host and the call's own settings.
@@ -83,6 +94,35 @@ class _EnvironmentOnceSession(requests.Session):
         super().__init__()
         self._settings: dict[tuple[Any, ...], dict[str, Any]] = {}
         self._settings_lock = threading.Lock()
+        # ARM and Graph are stateless: every call carries its bearer token, so a cookie a response sets is
+        # refused rather than sent back on later calls.
+        self.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+
+    def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
+        """The request with the session's headers and hooks, without the cookie and auth merging.
+
+        The session holds no cookies and its auth changes nothing (see ``_NoNetrc``), so a request the
+        Azure transport sends (method, URL with its query, headers, body) is prepared from its own parts,
+        which saves about a tenth of a millisecond of CPU per call; anything else is prepared in full.
+        """
+        url = request.url
+        if not url or request.params or request.auth or request.cookies or request.files or request.json is not None:
+            return super().prepare_request(request)
+        prepared = requests.PreparedRequest()
+        prepared.prepare_method(request.method)
+        prepared.prepare_url(url, None)
+        headers: CaseInsensitiveDict[Any] = CaseInsensitiveDict(self.headers)
+        given: Mapping[str, Any] = request.headers or {}
+        for name, value in given.items():
+            # As requests merges them: a header set to None removes the session's default.
+            if value is None:
+                headers.pop(name, None)
+            else:
+                headers[name] = value
+        prepared.prepare_headers(headers)
+        prepared.prepare_body(request.data, None)
+        prepared.prepare_hooks(merge_hooks(request.hooks, self.hooks))
+        return prepared
 
     def merge_environment_settings(self, url: str, proxies: Any, stream: Any, verify: Any, cert: Any) -> dict[str, Any]:
         """The environment's settings merged with the call's, cached per scheme, host and call settings."""
@@ -226,7 +266,7 @@ class AzureSession:
         return [
             ReadOnlyPolicy(),
             HostBoundPolicy(self.arm_url),
-            RequestIdPolicy(),
+            RandomRequestIdPolicy(),
             HeadersPolicy(),
             UserAgentPolicy(sdk_moniker=f"auditor/{__version__}"),
             ContentDecodePolicy(),
@@ -240,7 +280,7 @@ class AzureSession:
         return [
             ReadOnlyPolicy(read_only_posts=()),
             HostBoundPolicy(self.graph_url),
-            RequestIdPolicy(),
+            RandomRequestIdPolicy(),
             HeadersPolicy(),
             UserAgentPolicy(sdk_moniker=f"auditor/{__version__}"),
             ContentDecodePolicy(),

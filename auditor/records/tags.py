@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import ItemsView, Iterator, Mapping
 
 
 class Tags(Mapping[str, str]):
@@ -21,6 +21,10 @@ class Tags(Mapping[str, str]):
 
     def __iter__(self) -> Iterator[str]:
         return (key for key, _ in self._items)
+
+    def items(self) -> ItemsView[str, str]:
+        """The (name, value) pairs, sorted by name, without a look-up per name."""
+        return dict(self._items).items()
 
     def __len__(self) -> int:
         return len(self._items)
