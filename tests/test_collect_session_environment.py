@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import requests
 
@@ -38,3 +40,64 @@ def test_call_settings_are_part_of_the_cache_key(monkeypatch: pytest.MonkeyPatch
         "verify": True,
         "cert": None,
     }
+
+
+def _prepared_both_ways(method: str, url: str, headers: dict[str, str | None], data: bytes | None) -> tuple[Any, Any]:
+    ours, plain = _EnvironmentOnceSession(), requests.Session()
+    for session in (ours, plain):
+        session.hooks["response"].append(lambda response, *args, **kwargs: None)
+    built = []
+    for session in (ours, plain):
+        request = requests.Request(method=method, url=url, headers=headers, data=data or {}, hooks={})
+        built.append(session.prepare_request(request))
+    return built[0], built[1]
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "headers", "data"),
+    [
+        ("GET", "https://management.example/subscriptions/s/providers/x?api-version=2024-01-01&$top=5", {}, None),
+        (
+            "POST",
+            "https://management.example/providers/Microsoft.ResourceGraph/resources?api-version=2022-10-01",
+            {"Content-Type": "application/json", "Authorization": "Bearer t", "Accept-Encoding": None},
+            b'{"query": "resources"}',
+        ),
+        ("GET", "https://graph.example/v1.0/groups/a%2Fb/transitiveMembers?$top=9", {"User-Agent": "auditor"}, None),
+    ],
+)
+def test_a_request_is_prepared_as_requests_prepares_it(
+    method: str, url: str, headers: dict[str, str | None], data: bytes | None
+) -> None:
+    ours, plain = _prepared_both_ways(method, url, headers, data)
+    assert (ours.method, ours.url, ours.body) == (plain.method, plain.url, plain.body)
+    assert dict(ours.headers) == dict(plain.headers)
+    assert len(ours.hooks["response"]) == len(plain.hooks["response"]) == 1
+
+
+def test_cookies_a_response_sets_are_never_kept() -> None:
+    session = _EnvironmentOnceSession()
+    cookie = requests.cookies.create_cookie("ARRAffinity", "x", domain="management.example")
+    assert not session.cookies.get_policy().set_ok(cookie, _CookieRequest("https://management.example/a"))
+    prepared = session.prepare_request(requests.Request("GET", "https://management.example/a"))
+    assert "Cookie" not in prepared.headers
+
+
+class _CookieRequest:
+    """The parts of a request http.cookiejar's policy asks about."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.unverifiable = False
+
+    def get_full_url(self) -> str:
+        return self.url
+
+    def get_host(self) -> str:
+        return self.url.split("/")[2]
+
+    def get_type(self) -> str:
+        return "https"
+
+    def is_unverifiable(self) -> bool:
+        return False
