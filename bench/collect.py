@@ -139,7 +139,23 @@ def _cpu_seconds() -> float:
 
 def _peak_rss_mb() -> float:
     """The largest resident set of this process and of its waited-for children so far."""
-    return max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
+    return max(_own_peak_rss_mb(), resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+
+
+def _own_peak_rss_mb() -> float:
+    """This process's own peak resident set since it started.
+
+    Linux's ``ru_maxrss`` for a process started with exec keeps the peak of the process it replaced, here
+    the fork of the parent that generated the estate (1.2 GB for 100,000 resources), whatever the scan
+    itself used; ``VmHWM`` is the peak of this process's own address space.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass  # not Linux: ru_maxrss is the best there is
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _arguments() -> argparse.Namespace:
