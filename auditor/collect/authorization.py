@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from azure.mgmt.authorization import AuthorizationManagementClient
-
 from auditor.arm_ids import resource_group_of
 from auditor.collect.base import (
     UNKNOWN,
@@ -19,6 +17,7 @@ from auditor.collect.base import (
     path,
     resource_id,
 )
+from auditor.collect.clients import AUTHORIZATION_CLIENT
 from auditor.collect.session import AzureSession
 from auditor.records.identity import RoleAssignment, RoleDefinition
 
@@ -48,7 +47,7 @@ DEFINITION_CONTRACT = (
 
 
 def _pipeline(session: AzureSession, subscription_id: str) -> Any:
-    return arm_pipeline(session, AuthorizationManagementClient, subscription_id)
+    return arm_pipeline(session, AUTHORIZATION_CLIENT, subscription_id)
 
 
 def role_assignment(raw: Mapping[str, Any], subscription_id: str) -> RoleAssignment:

@@ -6,9 +6,6 @@ import dataclasses
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from azure.mgmt.recoveryservices import RecoveryServicesClient
-from azure.mgmt.recoveryservicesbackup import RecoveryServicesBackupClient
-
 from auditor.arm_ids import name_of, resource_group_of
 from auditor.collect.base import (
     TAGS_FIELD,
@@ -28,6 +25,7 @@ from auditor.collect.base import (
     resource_path,
     tags_of,
 )
+from auditor.collect.clients import BACKUP_CLIENT, RECOVERY_SERVICES_CLIENT
 from auditor.collect.session import AzureSession
 from auditor.records.backup import BackupPolicy, ProtectedItem, RecoveryVault, RetentionRule, SubPolicy
 
@@ -92,11 +90,11 @@ PROTECTED_ITEM_CONTRACT = (
 
 
 def _vaults(session: AzureSession, subscription_id: str) -> Any:
-    return arm_pipeline(session, RecoveryServicesClient, subscription_id)
+    return arm_pipeline(session, RECOVERY_SERVICES_CLIENT, subscription_id)
 
 
 def _backup(session: AzureSession, subscription_id: str) -> Any:
-    return arm_pipeline(session, RecoveryServicesBackupClient, subscription_id)
+    return arm_pipeline(session, BACKUP_CLIENT, subscription_id)
 
 
 def _object(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:

@@ -6,8 +6,6 @@ import dataclasses
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from azure.mgmt.compute import ComputeManagementClient
-
 from auditor.arm_ids import resource_group_of
 from auditor.collect.base import (
     TAGS_FIELD,
@@ -24,6 +22,7 @@ from auditor.collect.base import (
     resource_path,
     tags_of,
 )
+from auditor.collect.clients import COMPUTE_CLIENT
 from auditor.collect.session import AzureSession
 from auditor.records.compute import (
     Disk,
@@ -264,7 +263,7 @@ def disk_encryption_set(raw: Mapping[str, Any], subscription_id: str) -> DiskEnc
 def _list(
     session: AzureSession, subscription_id: str, resource_type: str, api_version: str
 ) -> Iterator[dict[str, Any]]:
-    pipeline = arm_pipeline(session, ComputeManagementClient, subscription_id)
+    pipeline = arm_pipeline(session, COMPUTE_CLIENT, subscription_id)
     url = path("/subscriptions/{}/providers/" + resource_type, subscription_id, api_version=api_version)
     return list_objects(pipeline, session.arm_url, url)
 
@@ -276,7 +275,7 @@ def list_vms(session: AzureSession, subscription_id: str) -> Iterator[VirtualMac
 
 def with_extensions(session: AzureSession, vm: VirtualMachine) -> VirtualMachine:
     """The VM with its extensions, read with one call per VM where the list did not embed them."""
-    pipeline = arm_pipeline(session, ComputeManagementClient, vm.subscription_id)
+    pipeline = arm_pipeline(session, COMPUTE_CLIENT, vm.subscription_id)
     url = resource_path(vm.id) + path("/extensions", api_version=VM_API_VERSION)
     problems = list(vm.unreadable)
     found = [

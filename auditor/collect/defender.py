@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from azure.mgmt.security import SecurityCenter
-
 from auditor.collect.base import UNKNOWN, Field, Listing, Reader, arm_pipeline, list_objects, path, resource_id
+from auditor.collect.clients import SECURITY_CLIENT
 from auditor.collect.session import AzureSession
 from auditor.records.monitor import DefenderPlan, SecurityContact
 
@@ -51,7 +50,7 @@ def _list(
 ) -> Iterator[dict[str, Any]]:
     """A subscription-wide Microsoft.Security list through the security client's pipeline."""
     url = path("/subscriptions/{}/providers/" + resource_type, subscription_id, api_version=api_version)
-    return list_objects(arm_pipeline(session, SecurityCenter, subscription_id), session.arm_url, url)
+    return list_objects(arm_pipeline(session, SECURITY_CLIENT, subscription_id), session.arm_url, url)
 
 
 def _alert_source(props: Reader) -> tuple[str | None, str | None]:

@@ -14,8 +14,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from azure.mgmt.authorization import AuthorizationManagementClient
-
 from auditor.arm_ids import resource_group_of
 from auditor.collect.base import (
     Field,
@@ -28,6 +26,7 @@ from auditor.collect.base import (
     path,
     resource_id,
 )
+from auditor.collect.clients import AUTHORIZATION_CLIENT
 from auditor.collect.session import AzureSession
 from auditor.records.identity import RoleEligibility
 from auditor.records.network import ResourceGroup
@@ -74,7 +73,7 @@ def role_eligibility(raw: Mapping[str, Any], subscription_id: str) -> RoleEligib
 
 def list_role_eligibilities(session: AzureSession, subscription_id: str) -> Iterator[RoleEligibility]:
     """Every PIM eligibility in force on the subscription, inherited ones included."""
-    pipeline = arm_pipeline(session, AuthorizationManagementClient, subscription_id)
+    pipeline = arm_pipeline(session, AUTHORIZATION_CLIENT, subscription_id)
     url = path(
         "/subscriptions/{}/providers/" + ELIGIBILITIES_API,
         subscription_id,
@@ -90,7 +89,7 @@ def list_role_eligibilities(session: AzureSession, subscription_id: str) -> Iter
 
 def list_group_eligibilities(session: AzureSession, group: ResourceGroup) -> Iterator[RoleEligibility]:
     """The PIM eligibilities on one resource group itself (those above it come with the subscription)."""
-    pipeline = arm_pipeline(session, AuthorizationManagementClient, group.subscription_id)
+    pipeline = arm_pipeline(session, AUTHORIZATION_CLIENT, group.subscription_id)
     url = path(
         "/subscriptions/{}/resourceGroups/{}/providers/" + ELIGIBILITIES_API,
         group.subscription_id,

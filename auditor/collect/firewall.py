@@ -6,8 +6,6 @@ import dataclasses
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from azure.mgmt.network import NetworkManagementClient
-
 from auditor.arm_ids import name_of, parent_of, resource_group_of
 from auditor.collect.base import (
     TAGS_FIELD,
@@ -25,6 +23,7 @@ from auditor.collect.base import (
     resource_path,
     tags_of,
 )
+from auditor.collect.clients import NETWORK_CLIENT
 from auditor.collect.network import API_VERSION
 from auditor.collect.session import AzureSession
 from auditor.records.network import (
@@ -120,7 +119,7 @@ RESOURCE_GROUP_CONTRACT = (Field("id", True), Field("name", True), Field("locati
 
 
 def _pipeline(session: AzureSession, subscription_id: str) -> Any:
-    return arm_pipeline(session, NetworkManagementClient, subscription_id)
+    return arm_pipeline(session, NETWORK_CLIENT, subscription_id)
 
 
 def nat_rule(rule: Reader, collection: str, protocols_field: str) -> NatRule | None:

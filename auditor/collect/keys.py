@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from azure.mgmt.keyvault import KeyVaultManagementClient
-
 from auditor.arm_ids import name_of, resource_group_of
 from auditor.collect.base import (
     UNKNOWN,
@@ -21,6 +19,7 @@ from auditor.collect.base import (
     resource_id,
     resource_path,
 )
+from auditor.collect.clients import KEY_VAULT_CLIENT
 from auditor.collect.keyvault import API_VERSION
 from auditor.collect.session import AzureSession
 from auditor.records.keyvault import KeyVault, KeyVaultKey
@@ -74,7 +73,7 @@ def key_vault_key(raw: Mapping[str, Any], vault_id: str, subscription_id: str) -
 
 def list_keys(session: AzureSession, vault: KeyVault) -> Iterator[KeyVaultKey]:
     """Every key of one vault, as the management plane lists it."""
-    pipeline = arm_pipeline(session, KeyVaultManagementClient, vault.subscription_id)
+    pipeline = arm_pipeline(session, KEY_VAULT_CLIENT, vault.subscription_id)
     url = resource_path(vault.id) + path("/keys", api_version=API_VERSION)
     for item in list_objects(pipeline, session.arm_url, url):
         yield key_vault_key(item, vault.id, vault.subscription_id)
@@ -82,7 +81,7 @@ def list_keys(session: AzureSession, vault: KeyVault) -> Iterator[KeyVaultKey]:
 
 def with_key_details(session: AzureSession, key: KeyVaultKey) -> KeyVaultKey:
     """The key as its own GET returns it: the list may give only attributes and the key URI."""
-    pipeline = arm_pipeline(session, KeyVaultManagementClient, key.subscription_id)
+    pipeline = arm_pipeline(session, KEY_VAULT_CLIENT, key.subscription_id)
     url = session.arm_url + resource_path(key.id) + path("", api_version=API_VERSION)
     return key_vault_key(get_object(pipeline, url), key.vault_id, key.subscription_id)
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from azure.mgmt.keyvault import KeyVaultManagementClient
-
 from auditor.arm_ids import resource_group_of
 from auditor.collect.base import (
     TAGS_FIELD,
@@ -21,6 +19,7 @@ from auditor.collect.base import (
     resource_id,
     tags_of,
 )
+from auditor.collect.clients import KEY_VAULT_CLIENT
 from auditor.collect.session import AzureSession
 from auditor.records.keyvault import KeyVault
 
@@ -77,7 +76,7 @@ def key_vault(raw: Mapping[str, Any], subscription_id: str) -> KeyVault:
 
 def list_key_vaults(session: AzureSession, subscription_id: str) -> Iterator[KeyVault]:
     """Every key vault of the subscription, with full properties."""
-    pipeline = arm_pipeline(session, KeyVaultManagementClient, subscription_id)
+    pipeline = arm_pipeline(session, KEY_VAULT_CLIENT, subscription_id)
     url = path("/subscriptions/{}/providers/Microsoft.KeyVault/vaults", subscription_id, api_version=API_VERSION)
     return build_all(list_objects(pipeline, session.arm_url, url), key_vault, subscription_id)
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from azure.mgmt.monitor import MonitorManagementClient
-
 from auditor.arm_ids import name_of, resource_group_of
 from auditor.collect.base import (
     TAGS_FIELD,
@@ -21,6 +19,7 @@ from auditor.collect.base import (
     resource_id,
     tags_of,
 )
+from auditor.collect.clients import MONITOR_CLIENT
 from auditor.collect.session import AzureSession
 from auditor.records.monitor import ActionGroup, AlertRule
 
@@ -70,7 +69,7 @@ ACTION_GROUP_CONTRACT = (
 
 
 def _pipeline(session: AzureSession, subscription_id: str) -> Any:
-    return arm_pipeline(session, MonitorManagementClient, subscription_id)
+    return arm_pipeline(session, MONITOR_CLIENT, subscription_id)
 
 
 def _subscription_list(

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from azure.mgmt.network import NetworkManagementClient
-
 from auditor.arm_ids import resource_group_of
 from auditor.collect.base import (
     TAGS_FIELD,
@@ -21,6 +19,7 @@ from auditor.collect.base import (
     resource_id,
     tags_of,
 )
+from auditor.collect.clients import NETWORK_CLIENT
 from auditor.collect.session import AzureSession
 from auditor.records.network import (
     IpConfiguration,
@@ -263,7 +262,7 @@ def public_ip_address(raw: Mapping[str, Any], subscription_id: str) -> PublicIpA
 
 def _list(session: AzureSession, subscription_id: str, resource_type: str) -> Iterator[dict[str, Any]]:
     """A subscription-wide Microsoft.Network list through the network client's pipeline."""
-    pipeline = arm_pipeline(session, NetworkManagementClient, subscription_id)
+    pipeline = arm_pipeline(session, NETWORK_CLIENT, subscription_id)
     url = path("/subscriptions/{}/providers/" + resource_type, subscription_id, api_version=API_VERSION)
     return list_objects(pipeline, session.arm_url, url)
 

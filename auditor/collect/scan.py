@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from azure.mgmt.resource.subscriptions import SubscriptionClient
-
 from auditor.collect import (
     authorization,
     backup,
@@ -55,6 +53,7 @@ from auditor.collect.base import (
     run_per_parent,
     run_tenant_listing,
 )
+from auditor.collect.clients import SUBSCRIPTION_CLIENT
 from auditor.collect.session import AzureSession, SessionRecipe
 from auditor.collect.sources import Source, planned_sources
 from auditor.gc_tuning import tune_for_scan
@@ -154,7 +153,7 @@ def now() -> str:
 def visible_subscriptions(session: AzureSession) -> tuple[tuple[Subscription, ...], Collection]:
     """Every subscription the credential can see."""
     try:
-        pipeline = arm_pipeline(session, SubscriptionClient)
+        pipeline = arm_pipeline(session, SUBSCRIPTION_CLIENT)
         items = list_objects(pipeline, session.arm_url, path("/subscriptions", api_version=SUBSCRIPTIONS_API_VERSION))
         found = tuple(
             Subscription(r.text("subscriptionId") or "", r.text("displayName") or "", r.text("state") or "")

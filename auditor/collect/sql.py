@@ -7,9 +7,6 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from azure.mgmt.sql import SqlManagementClient
-from azure.mgmt.sqlvirtualmachine import SqlVirtualMachineManagementClient
-
 from auditor.arm_ids import resource_group_of
 from auditor.collect.base import (
     TAGS_FIELD,
@@ -30,6 +27,7 @@ from auditor.collect.base import (
     resource_path,
     tags_of,
 )
+from auditor.collect.clients import SQL_CLIENT, SQL_VM_CLIENT
 from auditor.collect.session import AzureSession
 from auditor.records.sql import AutomatedBackup, SqlDatabase, SqlServer, SqlVirtualMachine
 
@@ -121,7 +119,7 @@ START_HOURS = range(24)
 
 
 def _pipeline(session: AzureSession, subscription_id: str) -> Any:
-    return arm_pipeline(session, SqlManagementClient, subscription_id)
+    return arm_pipeline(session, SQL_CLIENT, subscription_id)
 
 
 def sql_server(raw: Mapping[str, Any], subscription_id: str) -> SqlServer:
@@ -303,7 +301,7 @@ def automated_backup(settings: Reader) -> AutomatedBackup | None:
 
 def with_auto_backup(session: AzureSession, machine: SqlVirtualMachine) -> SqlVirtualMachine:
     """The SQL VM with its Automated Backup settings, read from the GET with ``$expand=*``."""
-    pipeline = arm_pipeline(session, SqlVirtualMachineManagementClient, machine.subscription_id)
+    pipeline = arm_pipeline(session, SQL_VM_CLIENT, machine.subscription_id)
     url = session.arm_url + resource_path(machine.id) + path("", api_version=SQL_VM_API_VERSION, **{"$expand": "*"})
     return with_auto_backup_settings(get_object(pipeline, url), machine)
 
@@ -316,7 +314,7 @@ def with_auto_backup_settings(raw: Mapping[str, Any], machine: SqlVirtualMachine
 
 def list_sql_virtual_machines(session: AzureSession, subscription_id: str) -> Iterator[SqlVirtualMachine]:
     """Every SQL virtual machine registered in the subscription."""
-    pipeline = arm_pipeline(session, SqlVirtualMachineManagementClient, subscription_id)
+    pipeline = arm_pipeline(session, SQL_VM_CLIENT, subscription_id)
     url = path(
         "/subscriptions/{}/providers/Microsoft.SqlVirtualMachine/sqlVirtualMachines",
         subscription_id,

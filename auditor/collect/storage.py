@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from azure.mgmt.storage import StorageManagementClient
-
 from auditor.arm_ids import resource_group_of
 from auditor.collect.base import (
     TAGS_FIELD,
@@ -22,6 +20,7 @@ from auditor.collect.base import (
     resource_id,
     tags_of,
 )
+from auditor.collect.clients import STORAGE_CLIENT
 from auditor.collect.session import AzureSession
 from auditor.records.storage import StorageAccount
 
@@ -89,7 +88,7 @@ def storage_account(raw: Mapping[str, Any], subscription_id: str) -> StorageAcco
 
 def list_storage_accounts(session: AzureSession, subscription_id: str) -> Iterator[StorageAccount]:
     """Every storage account of the subscription, with its properties."""
-    pipeline = arm_pipeline(session, StorageManagementClient, subscription_id)
+    pipeline = arm_pipeline(session, STORAGE_CLIENT, subscription_id)
     url = path("/subscriptions/{}/providers/" + STORAGE_ACCOUNTS_API, subscription_id, api_version=API_VERSION)
     return build_all(list_objects(pipeline, session.arm_url, url), storage_account, subscription_id)
 

@@ -6,8 +6,6 @@ import dataclasses
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from azure.mgmt.web import WebSiteManagementClient
-
 from auditor.arm_ids import resource_group_of
 from auditor.collect.base import (
     TAGS_FIELD,
@@ -26,6 +24,7 @@ from auditor.collect.base import (
     resource_path,
     tags_of,
 )
+from auditor.collect.clients import WEB_CLIENT
 from auditor.collect.session import AzureSession
 from auditor.records.web import WebApp
 
@@ -66,7 +65,7 @@ CONFIG_CONTRACT = (
 
 
 def _pipeline(session: AzureSession, subscription_id: str) -> Any:
-    return arm_pipeline(session, WebSiteManagementClient, subscription_id)
+    return arm_pipeline(session, WEB_CLIENT, subscription_id)
 
 
 def custom_host_names(host_names: tuple[str, ...]) -> tuple[str, ...]:
