@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -121,8 +123,23 @@ class Placement:
         return [(vnet, tuple(subnets)) for vnet, subnets in by_vnet.values()]
 
 
+# The placement of the inventory placed last: several rules place the VMs of the same (frozen) inventory.
+_last: list[tuple[weakref.ref[Inventory], Placement]] = []
+_last_lock = threading.Lock()
+
+
 def place_vms(inventory: Inventory) -> Placement:
     """Every NIC attached to a VM (as the NIC or the VM reports it) and the subnets they sit in."""
+    with _last_lock:
+        if _last and _last[0][0]() is inventory:
+            return _last[0][1]
+    placement = _placed(inventory)
+    with _last_lock:
+        _last[:] = [(weakref.ref(inventory), placement)]
+    return placement
+
+
+def _placed(inventory: Inventory) -> Placement:
     vms = ById(inventory.virtual_machines)
     nics = ById(inventory.network_interfaces)
     subnet_index = {key(s.id): (s, vnet) for vnet in inventory.virtual_networks for s in vnet.subnets}
