@@ -6,7 +6,6 @@ import dataclasses
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ from auditor.inventory import RESOURCE_GRAPH_NOTE, RESOURCE_GRAPH_SOURCE, Collec
 from auditor.model import CheckResult, Finding, Status, Verdict, erroring, rollup
 from auditor.parameters import Params
 from auditor.records.unreadable import Unreadable
-from auditor.registry import CheckSpec, RegisteredCheck, Registry, Remediation
+from auditor.registry import CheckSpec, RegisteredCheck, Registry
 from auditor.results import ControlSummary, ScanMetadata, ScanResult
 from auditor.waivers import Waiver, apply_waivers
 
@@ -244,12 +243,6 @@ def with_unreadable(result: CheckResult, unread: dict[str, tuple[Unreadable, ...
     )
 
 
-@lru_cache(maxsize=1024)
-def _remediation_text(remediation: Remediation) -> str:
-    """A check's remediation as reports print it, worked out once per check rather than per finding."""
-    return remediation.as_text()
-
-
 def _finding(
     context: Mapping[str, ResourceContext], control: Control, registered: RegisteredCheck, result: CheckResult
 ) -> Finding:
@@ -265,7 +258,7 @@ def _finding(
         subscription_id=result.subscription_id,
         message=result.message,
         evidence=dict(result.evidence),
-        remediation=_remediation_text(registered.spec.remediation) if result.status is not Status.PASS else "",
+        remediation=registered.spec.remediation.as_text() if result.status is not Status.PASS else "",
         frameworks=control.frameworks,
         region=region,
         tags=tags,

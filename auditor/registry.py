@@ -13,6 +13,7 @@ same way and tests can build a registry of their own.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -46,13 +47,18 @@ class Remediation:
     bicep: str = ""
 
     def as_text(self) -> str:
-        """All forms, one per paragraph, for reports."""
-        parts = [self.summary]
-        parts += [f"Portal: {self.portal}"] if self.portal else []
-        parts += [f"Azure CLI: {self.cli}"] if self.cli else []
-        parts += [f"Terraform: {self.terraform}"] if self.terraform else []
-        parts += [f"Bicep: {self.bicep}"] if self.bicep else []
-        return "\n\n".join(parts)
+        """All forms, one per paragraph, for reports (worked out once: every failing finding carries it)."""
+        return _remediation_text(self)
+
+
+@functools.lru_cache(maxsize=1024)
+def _remediation_text(remediation: Remediation) -> str:
+    parts = [remediation.summary]
+    parts += [f"Portal: {remediation.portal}"] if remediation.portal else []
+    parts += [f"Azure CLI: {remediation.cli}"] if remediation.cli else []
+    parts += [f"Terraform: {remediation.terraform}"] if remediation.terraform else []
+    parts += [f"Bicep: {remediation.bicep}"] if remediation.bicep else []
+    return "\n\n".join(parts)
 
 
 @dataclass(frozen=True)

@@ -158,6 +158,17 @@ def _own_peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _at_least_one(text: str) -> int:
+    """A count of runs: a whole number of one or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected 1 or more, got {value}")
+    return value
+
+
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--subscriptions", type=int, default=10)
@@ -169,7 +180,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--processes", type=int, default=1, help="collector processes sharing the subscriptions")
     parser.add_argument("--page-size", type=int, default=1000)
     # CPU time on a shared machine varies by a quarter from run to run: the least of several is the scan's own.
-    parser.add_argument("--runs", type=int, default=1, help="scans to run, each against a fresh endpoint")
+    parser.add_argument("--runs", type=_at_least_one, default=1, help="scans to run, each against a fresh endpoint")
     parser.add_argument("--source", choices=("arm", "graph", "auto"), default="arm", help="where listings come from")
     parser.add_argument(
         "--graph-quota", type=int, default=15, help="Resource Graph queries per 5 s the endpoint allows (Azure: 15)"
